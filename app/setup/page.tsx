@@ -1,0 +1,10 @@
+import { DoctorView } from '@/components/setup/doctor';
+
+export default function SetupPage() {
+  return (
+    <div className="grid gap-4">
+      <h1 className="text-xl font-semibold">Setup</h1>
+      <DoctorView />
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+'use client';
+// The one tRPC client of a tab: HTTP for queries and mutations, one WebSocket for subscriptions.
+import { useState, type ReactNode } from 'react';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
+import { createTRPCContext } from '@trpc/tanstack-react-query';
+import type { AppRouter } from '@/server/api/root';
+
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+
+function makeClient() {
+  // During server rendering nothing is fetched (queries run in the browser): an HTTP-only client suffices.
+  if (typeof window === 'undefined') return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: 'http://127.0.0.1/api/trpc' })] });
+  const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/trpc`;
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: wsLink({ client: createWSClient({ url: wsUrl, lazy: { enabled: false, closeMs: 0 } }) }),
+        false: httpBatchLink({ url: '/api/trpc' }),
+      }),
+    ],
+  });
+}
+
+export function Providers({ children }: { children: ReactNode }) {
+  const [queryClient] = useState(() => new QueryClient({ defaultOptions: { queries: { staleTime: 5_000, refetchOnWindowFocus: false, retry: 1 } } }));
+  const [trpcClient] = useState(makeClient);
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>{children}</TRPCProvider>
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,105 @@
+// `pvmlab`: the command line, sharing the panel's core. Exit 0 on success, 1 on failure, 2 on usage errors.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { UsageError, parseCommand, parsePort } from './cli/args.ts';
+import { formatDoctor } from './cli/format.ts';
+import { LabHome } from './lab/home.ts';
+import { Lab } from './lab/services.ts';
+
+export interface Command { usage: string; summary: string; run(argv: string[]): Promise<number> }
+
+const commands: Record<string, Command> = {
+  setup: {
+    usage: 'pvmlab setup [--json]',
+    summary: 'create the lab home and key, check the host',
+    async run(argv) {
+      const { values } = parseCommand(argv, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
+      const lab = await Lab.open();
+      const [home, doctor] = await Promise.all([lab.homeInfo(), lab.doctor()]);
+      if (values.json) console.log(JSON.stringify({ home, doctor }, null, 2));
+      else console.log(formatDoctor(doctor, home));
+      return doctor.ok ? 0 : 1;
+    },
+  },
+  doctor: {
+    usage: 'pvmlab doctor [--json]',
+    summary: 'check the host: accelerator, tools, firmware',
+    async run(argv) {
+      const { values } = parseCommand(argv, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
+      const lab = new Lab(new LabHome());
+      const doctor = await lab.doctor();
+      if (values.json) console.log(JSON.stringify({ home: lab.home.root, doctor }, null, 2));
+      else console.log(formatDoctor(doctor));
+      return doctor.ok ? 0 : 1;
+    },
+  },
+  serve: {
+    usage: 'pvmlab serve [--port N] [--dev]',
+    summary: 'run the panel on 127.0.0.1 (same as npm start)',
+    async run(argv) {
+      const { values } = parseCommand(argv, { port: { type: 'string' }, dev: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
+      const port = parsePort(values.port, process.env.PVMLAB_PORT, 7780);
+      const dev = !!values.dev;
+      const { PROJECT_ROOT, startPanel } = await import('./main.ts');
+      if (!dev) await ensureBuilt(PROJECT_ROOT);
+      const lab = await Lab.open();
+      const { panelSockets } = await import('./sockets/registry.ts');
+      const panel = await startPanel({ lab, port, dev, sockets: panelSockets });
+      console.log(`pvmlab panel on http://127.0.0.1:${port}/ (lab home ${lab.home.root})`);
+      console.log(`open: ${panel.launchUrl}`);
+      const stop = async () => { await panel.close(); await lab.close(); process.exit(0); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await new Promise(() => {});
+      return 0;
+    },
+  },
+};
+
+/** Register more commands (VM, network, images …) from their own files. */
+export function addCommands(more: Record<string, Command>): void { Object.assign(commands, more); }
+
+function newestMtime(p: string): number {
+  const st = fs.statSync(p, { throwIfNoEntry: false });
+  if (!st) return 0;
+  if (!st.isDirectory()) return st.mtimeMs;
+  let m = st.mtimeMs;
+  for (const e of fs.readdirSync(p)) m = Math.max(m, newestMtime(path.join(p, e)));
+  return m;
+}
+
+/** Build the app the first time (and again when pages changed since the last build). */
+async function ensureBuilt(root: string): Promise<void> {
+  const buildId = path.join(root, '.next', 'BUILD_ID');
+  const built = fs.statSync(buildId, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const sources = Math.max(...['app', 'components', 'next.config.mjs', 'postcss.config.mjs', 'package-lock.json']
+    .map((p) => newestMtime(path.join(root, p))));
+  if (built >= sources) return;
+  console.error(built ? 'pages changed since the last build: building the panel…' : 'first start: building the panel (about 30 s)…');
+  await execa(path.join(root, 'node_modules', '.bin', 'next'), ['build'], { cwd: root, stdio: 'inherit' });
+}
+
+function help(): string {
+  const lines = Object.values(commands).map((c) => `  ${c.usage.padEnd(48)} ${c.summary}`);
+  return `pvmlab — a provisioning lab on one computer\n\nusage:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') { process.stdout.write(help()); return name ? 0 : 2; }
+  const cmd = commands[name];
+  try {
+    if (!cmd) throw new UsageError(`unknown command '${name}' (try: pvmlab help)`);
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) { console.error(`pvmlab: ${e.message}`); return 2; }
+    console.error(`pvmlab: ${(e as Error).message.split('\n')[0]}`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
+if (isEntry || process.env.PVMLAB_CLI_ENTRY === '1') {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

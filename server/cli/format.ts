@@ -1,0 +1,31 @@
+// Plain-text renderings for the terminal. Pure.
+import type { DoctorReport } from '../lab/host.ts';
+import type { HomeInfo } from '../lab/home.ts';
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function formatTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+export function formatDoctor(r: DoctorReport, home?: HomeInfo): string {
+  const out: string[] = [];
+  out.push(`host:        ${r.os.distro} (${r.os.platform} ${r.os.release}), ${r.os.cpuArch}, ${r.os.cpus} CPUs, ${formatBytes(r.os.memoryBytes)}`);
+  out.push(`accelerator: ${r.accelerator.accelerator} — ${r.accelerator.reason}`);
+  if (home) out.push(`lab home:    ${home.path} (${formatBytes(home.freeBytes)} free)`);
+  out.push('');
+  out.push(formatTable(['TOOL', 'VERSION', 'INSTALL'], r.tools.map((t) => [t.name, t.found ? `${t.version} (${t.command})` : 'missing', t.found ? '' : t.install])));
+  out.push('');
+  out.push(formatTable(['FIRMWARE', 'PATH', 'INSTALL'], r.firmware.map((f) => [f.name, f.path ?? 'missing', f.found ? '' : f.install])));
+  out.push('');
+  out.push(r.ok ? 'ok: everything pvmlab needs is here' : `problems:\n${r.problems.map((p) => `  - ${p}`).join('\n')}`);
+  return out.join('\n');
+}

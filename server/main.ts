@@ -1,0 +1,140 @@
+// The one process: HTTP server, guard, Next handler, tRPC over HTTP and WebSocket, raw byte sockets.
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import next from 'next';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { appRouter } from './api/root.ts';
+import type { Context } from './api/trpc.ts';
+import { SECURITY_HEADERS, assertLoopbackBind, judge, newSecret, type GuardConfig } from './guard.ts';
+import type { Lab } from './lab/services.ts';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_PORT = 7780;
+/** Largest WebSocket message we accept (tRPC and raw sockets). */
+export const MAX_WS_PAYLOAD = 1 << 20;
+
+/** A raw byte stream endpoint (serial console, ssh terminal, log follow): gets an authenticated socket. */
+export type RawSocketHandler = (ws: WebSocket, url: URL, lab: Lab) => void;
+
+export interface PanelOptions {
+  lab: Lab;
+  port?: number;
+  host?: string;
+  dev?: boolean;
+  /** Raw socket handlers by exact path prefix, e.g. '/ws/serial/'. */
+  sockets?: Record<string, RawSocketHandler>;
+}
+
+export interface Panel {
+  port: number;
+  launchUrl: string;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  const text = status === 403 ? 'Forbidden' : 'Unauthorized';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+}
+
+export async function startPanel(opts: PanelOptions): Promise<Panel> {
+  const host = opts.host ?? '127.0.0.1';
+  assertLoopbackBind(host);
+  const port = opts.port ?? DEFAULT_PORT;
+  const secret = newSecret();
+  const cfg: GuardConfig = { port, secret };
+  const lab = opts.lab;
+  const createContext = (): Context => ({ lab });
+
+  // Next must not attach its own (unguarded) upgrade listener to our server: give it a decoy.
+  const app = next({ dev: !!opts.dev, dir: PROJECT_ROOT, hostname: '127.0.0.1', port, quiet: !opts.dev,
+    httpServer: new EventEmitter() as unknown as http.Server });
+  await app.prepare();
+  const nextHandler = app.getRequestHandler();
+  const nextUpgrade = (app as unknown as { upgradeHandler: (req: http.IncomingMessage, s: Duplex, h: Buffer) => Promise<void> }).upgradeHandler;
+
+  const trpcHandler = createHTTPHandler({ router: appRouter, createContext, basePath: '/api/trpc/' });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD });
+  const trpcWs = applyWSSHandler({ wss, router: appRouter, createContext, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
+  const rawWss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD });
+  const sockets = Object.entries(opts.sockets ?? {});
+
+  const server = http.createServer((req, res) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    const verdict = judge({ method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host,
+      origin: req.headers.origin, cookie: req.headers.cookie, upgrade: false }, cfg);
+    if (verdict.kind === 'deny') {
+      res.writeHead(verdict.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(`${verdict.status} ${verdict.reason}\n`);
+      return;
+    }
+    if (verdict.kind === 'login') {
+      res.writeHead(302, { Location: verdict.location, 'Set-Cookie': verdict.cookie, 'Cache-Control': 'no-store' });
+      res.end();
+      return;
+    }
+    if (req.url?.startsWith('/api/')) {
+      res.setHeader('Cache-Control', 'no-store');
+      if (req.url.startsWith('/api/trpc/')) {
+        trpcHandler(req, res);
+        return;
+      }
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not found\n');
+      return;
+    }
+    nextHandler(req, res).catch((e: unknown) => {
+      console.error('page error', e);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const verdict = judge({ method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host,
+      origin: req.headers.origin, cookie: req.headers.cookie, upgrade: true }, cfg);
+    if (verdict.kind === 'deny' && verdict.status === 403) {
+      refuseUpgrade(socket, 403, verdict.reason);
+      return;
+    }
+    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    if (url.pathname.startsWith('/_next/')) {
+      if (verdict.kind !== 'allow' || !opts.dev) { refuseUpgrade(socket, 401, 'no session'); return; }
+      void nextUpgrade(req, socket, head);
+      return;
+    }
+    const raw = sockets.find(([prefix]) => url.pathname.startsWith(prefix));
+    const target = url.pathname === '/ws/trpc' ? wss : raw ? rawWss : null;
+    if (!target) { refuseUpgrade(socket, 403, 'unknown socket'); return; }
+    target.handleUpgrade(req, socket, head, (ws) => {
+      if (verdict.kind !== 'allow') { ws.close(4401, 'no session: open the launch URL'); return; }
+      if (raw) raw[1](ws, url, lab);
+      else wss.emit('connection', ws, req);
+    });
+  });
+
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // uploads may be long; headers are bounded above
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  return {
+    port,
+    launchUrl: `http://127.0.0.1:${port}/?token=${secret}`,
+    server,
+    async close() {
+      trpcWs.broadcastReconnectNotification();
+      for (const c of [...wss.clients, ...rawWss.clients]) c.terminate();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await app.close();
+    },
+  };
+}
