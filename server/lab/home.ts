@@ -95,6 +95,7 @@ export async function ensureHome(home: LabHome): Promise<HomeInfo> {
 
 async function ensureKeyPair(home: LabHome): Promise<boolean> {
   if (fs.existsSync(home.privateKey)) {
+    fs.chmodSync(home.privateKey, 0o600);
     if (!fs.existsSync(home.publicKey)) {
       const { stdout } = await execa('ssh-keygen', ['-y', '-f', home.privateKey]);
       writeFileAtomic(home.publicKey, stdout.trim() + '\n', 0o644);

@@ -12,6 +12,8 @@ export interface ToolSpec {
   /** Candidates, first found wins (e.g. the ISO tools). */
   commands: string[];
   args: string[];
+  /** When the tool has no version flag: where its version comes from (same package). */
+  versionFrom?: { command: string; args: string[] };
   purpose: string;
   install: { debian: string; macos: string };
   macosOnly?: boolean;
@@ -31,7 +33,7 @@ export const TOOLS: ToolSpec[] = [
     install: { debian: 'sudo apt-get install -y xorriso', macos: 'brew install xorriso' } },
   { name: 'ssh', commands: ['ssh'], args: ['-V'], purpose: 'opens shells on VMs',
     install: { debian: 'sudo apt-get install -y openssh-client', macos: 'built in (xcode-select --install)' } },
-  { name: 'ssh-keygen', commands: ['ssh-keygen'], args: ['-V'], purpose: 'creates the lab key pair',
+  { name: 'ssh-keygen', commands: ['ssh-keygen'], args: ['-?'], versionFrom: { command: 'ssh', args: ['-V'] }, purpose: 'creates the lab key pair',
     install: { debian: 'sudo apt-get install -y openssh-client', macos: 'built in' } },
   { name: 'socket_vmnet', commands: ['socket_vmnet'], args: ['--version'], macosOnly: true,
     purpose: 'the private network on macOS', install: { debian: 'not used on Linux', macos: 'brew install socket_vmnet' } },
@@ -136,7 +138,8 @@ async function probeTool(t: ToolSpec, platform: HostOs): Promise<ToolFinding> {
     try {
       const r = await execa(cmd, t.args, { reject: false, timeout: 5000, all: true });
       if ((r as { code?: string }).code === 'ENOENT' || r.exitCode === undefined) continue;
-      const version = parseToolVersion(cmd, r.all ?? '');
+      const v = t.versionFrom ? await execa(t.versionFrom.command, t.versionFrom.args, { reject: false, timeout: 5000, all: true }) : r;
+      const version = parseToolVersion(t.versionFrom?.command ?? cmd, v.all ?? '');
       return { name: t.name, command: cmd, version: version ?? 'unknown', found: true, purpose: t.purpose, install };
     } catch {
       continue;

@@ -1,0 +1,51 @@
+// The lab's own configuration (configs/lab.json): network backend, subnet, multicast group. Created once.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { z } from 'zod';
+import { writeFileAtomic, type LabHome } from './home.ts';
+import { cidr, ipv4 } from './spec.ts';
+
+export const labConfigSchema = z.object({
+  version: z.literal(1),
+  network: z.object({
+    backend: z.enum(['userspace', 'socket_vmnet']),
+    subnet: cidr,
+    provisionerIp: ipv4,
+    dhcpStart: ipv4,
+    dhcpEnd: ipv4,
+    /** userspace backend: every VM of this lab joins this multicast group on loopback. */
+    mcast: z.object({ group: ipv4, port: z.number().int().min(1024).max(65535) }),
+    /** socket_vmnet backend (macOS). */
+    socketVmnet: z.object({ socketPath: z.string(), networkId: z.string().uuid() }),
+  }),
+});
+export type LabConfig = z.infer<typeof labConfigSchema>;
+
+/** A fresh config: a random group in 239.255.0.0/16 (organisation-local scope) and a random port. */
+export function newLabConfig(platform: NodeJS.Platform = process.platform, rand: (n: number) => number = crypto.randomInt): LabConfig {
+  return {
+    version: 1,
+    network: {
+      backend: platform === 'darwin' ? 'socket_vmnet' : 'userspace',
+      subnet: '192.168.100.0/24',
+      provisionerIp: '192.168.100.1',
+      dhcpStart: '192.168.100.100',
+      dhcpEnd: '192.168.100.200',
+      mcast: { group: `239.255.${rand(256)}.${1 + rand(254)}`, port: 20000 + rand(20000) },
+      socketVmnet: { socketPath: '/var/run/pvmlab_socket_vmnet', networkId: crypto.randomUUID() },
+    },
+  };
+}
+
+export function loadLabConfig(home: LabHome): LabConfig {
+  const raw = fs.readFileSync(home.labConfig, { encoding: 'utf8', flag: 'r' }) as string | undefined;
+  return labConfigSchema.parse(JSON.parse(raw ?? '{}'));
+}
+
+/** Read the lab config, creating it the first time. */
+export function ensureLabConfig(home: LabHome): LabConfig {
+  if (fs.existsSync(home.labConfig)) return loadLabConfig(home);
+  const cfg = newLabConfig();
+  writeFileAtomic(home.labConfig, JSON.stringify(cfg, null, 2) + '\n');
+  return cfg;
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { chooseAccelerator, parseToolVersion, runDoctor } from './host.ts';
+
+describe('parseToolVersion', () => {
+  it.each([
+    ['qemu-system-x86_64', 'QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)\nCopyright (c) 2003-2022 Fabrice Bellard', '7.2.19'],
+    ['qemu-system-aarch64', 'QEMU emulator version 9.1.0\n', '9.1.0'],
+    ['qemu-img', 'qemu-img version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)', '7.2.19'],
+    ['ssh', 'OpenSSH_9.2p1 Debian-2+deb12u7, OpenSSL 3.0.17 1 Jul 2025', '9.2p1'],
+    ['ssh-keygen', 'OpenSSH_9.8p1, LibreSSL 3.3.6', '9.8p1'],
+    ['xorriso', 'xorriso 1.5.4 : RockRidge filesystem manipulator, libburnia project.', '1.5.4'],
+    ['genisoimage', 'genisoimage 1.1.11 (Linux)', '1.1.11'],
+    ['mkisofs', 'mkisofs 2.01 (i686-pc-linux-gnu)', '2.01'],
+    ['socket_vmnet', 'socket_vmnet version v1.2.1', '1.2.1'],
+  ])('%s', (tool, out, want) => {
+    expect(parseToolVersion(tool, out)).toBe(want);
+  });
+  it('returns null for empty or versionless output', () => {
+    expect(parseToolVersion('ssh', '')).toBeNull();
+    expect(parseToolVersion('qemu-img', 'command not found')).toBeNull();
+  });
+});
+
+describe('chooseAccelerator', () => {
+  it('hvf on macOS for native guests', () => {
+    expect(chooseAccelerator({ os: 'darwin', hostArch: 'arm64', guestArch: 'aarch64', kvmUsable: false }).accelerator).toBe('hvf');
+  });
+  it('kvm when usable, tcg otherwise with the reason', () => {
+    expect(chooseAccelerator({ os: 'linux', hostArch: 'x64', guestArch: 'x86_64', kvmUsable: true }).accelerator).toBe('kvm');
+    const t = chooseAccelerator({ os: 'linux', hostArch: 'x64', guestArch: 'x86_64', kvmUsable: false, kvmReason: '/dev/kvm does not exist' });
+    expect(t).toMatchObject({ accelerator: 'tcg' });
+    expect(t.reason).toMatch(/\/dev\/kvm does not exist.*slow/);
+  });
+  it('foreign guests are always emulated', () => {
+    expect(chooseAccelerator({ os: 'darwin', hostArch: 'arm64', guestArch: 'x86_64', kvmUsable: false }).accelerator).toBe('tcg');
+    expect(chooseAccelerator({ os: 'linux', hostArch: 'x64', guestArch: 'aarch64', kvmUsable: true }).accelerator).toBe('tcg');
+  });
+});
+
+describe('runDoctor on this machine', () => {
+  it('finds the installed tools with versions and picks tcg (no /dev/kvm here)', async () => {
+    const r = await runDoctor();
+    expect(r.os.platform).toBe('linux');
+    expect(r.accelerator.accelerator).toBe('tcg');
+    const names = r.tools.map((t) => t.name);
+    expect(names).toEqual(['qemu-system-x86_64', 'qemu-system-aarch64', 'qemu-img', 'iso tool', 'ssh', 'ssh-keygen']);
+    for (const t of r.tools) {
+      expect(t.found, `${t.name} should be installed by .ci/run`).toBe(true);
+      expect(t.version).toMatch(/^\d/);
+    }
+    expect(r.firmware.every((f) => f.found)).toBe(true);
+    expect(r.ok).toBe(true);
+  });
+});

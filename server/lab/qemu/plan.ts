@@ -1,0 +1,71 @@
+// spec → QEMU argv. Pure: everything it needs comes in as data.
+import type { Accelerator } from '../host.ts';
+import type { VmRecord } from '../spec.ts';
+
+export interface VmPaths { qmp: string; events: string; serial: string; log: string; pid: string; disk: string | null; seed: string | null }
+
+export interface PlanInput {
+  vm: VmRecord;
+  paths: VmPaths;
+  accel: Accelerator;
+  /** UEFI firmware for aarch64 disk/pxe boot. */
+  aarch64Firmware: string | null;
+  /** The private NIC's arguments, from the network backend. */
+  privateNic: (o: { mac: string; netdevId: string; deviceExtra?: string }) => string[];
+}
+
+export interface QemuPlan { binary: string; args: string[] }
+
+export class PlanError extends Error {}
+
+export function qemuBinary(arch: VmRecord['arch']): string {
+  return arch === 'aarch64' ? 'qemu-system-aarch64' : 'qemu-system-x86_64';
+}
+
+/** Commas in QEMU option values are escaped by doubling. */
+export function qemuEscape(v: string): string {
+  return v.replace(/,/g, ',,');
+}
+
+export function planQemu(input: PlanInput): QemuPlan {
+  const { vm, paths, accel } = input;
+  const a: string[] = [];
+  const cpu = accel === 'tcg' ? (vm.arch === 'aarch64' ? 'max,pauth-impdef=on' : 'max') : 'host';
+  a.push('-name', `${vm.name},process=pvmlab-${vm.name}`);
+  a.push('-M', vm.arch === 'aarch64' ? 'virt' : 'q35');
+  a.push('-accel', accel);
+  a.push('-cpu', cpu, '-smp', String(vm.cpus), '-m', String(vm.memoryMiB));
+  a.push('-nodefaults', '-display', 'none', '-no-user-config');
+  if (vm.arch === 'aarch64' && vm.boot !== 'kernel') {
+    if (!input.aarch64Firmware) throw new PlanError('aarch64 UEFI firmware not found: install qemu-efi-aarch64 (Debian) or qemu (Homebrew)');
+    a.push('-bios', qemuEscape(input.aarch64Firmware));
+  }
+  if (vm.boot === 'kernel') {
+    if (!vm.kernel) throw new PlanError('kernel boot without a kernel');
+    a.push('-kernel', vm.kernel);
+    if (vm.initrd) a.push('-initrd', vm.initrd);
+    if (vm.append) a.push('-append', vm.append);
+  }
+  // Control: one QMP socket for commands, one for the panel's event watcher (a QMP socket serves one client at a time).
+  a.push('-qmp', `unix:${qemuEscape(paths.qmp)},server=on,wait=off`);
+  a.push('-chardev', `socket,id=events,path=${qemuEscape(paths.events)},server=on,wait=off`, '-mon', 'chardev=events,mode=control');
+  // Serial: a socket for the interactive console that also logs everything from power-on.
+  a.push('-chardev', `socket,id=ser0,path=${qemuEscape(paths.serial)},server=on,wait=off,logfile=${qemuEscape(paths.log)},logappend=on`);
+  a.push('-serial', 'chardev:ser0');
+  if (paths.disk) {
+    a.push('-drive', `file=${qemuEscape(paths.disk)},if=none,id=disk0,format=qcow2,discard=unmap`);
+    a.push('-device', `virtio-blk-pci,drive=disk0${vm.boot === 'disk' ? ',bootindex=1' : vm.boot === 'pxe' ? ',bootindex=2' : ''}`);
+  }
+  if (paths.seed) {
+    a.push('-drive', `file=${qemuEscape(paths.seed)},if=none,id=seed,format=raw,readonly=on`);
+    a.push('-device', 'virtio-blk-pci,drive=seed');
+  }
+  a.push(...input.privateNic({ mac: vm.mac, netdevId: 'priv', deviceExtra: vm.boot === 'pxe' ? 'bootindex=1' : undefined }));
+  if (vm.role === 'provisioner') {
+    if (!vm.sshPort || !vm.uplinkMac) throw new PlanError('provisioner without an SSH port or uplink MAC');
+    a.push('-netdev', `user,id=uplink,hostfwd=tcp:127.0.0.1:${vm.sshPort}-:22`);
+    a.push('-device', `virtio-net-pci,netdev=uplink,mac=${vm.uplinkMac}`);
+  }
+  a.push('-pidfile', paths.pid, '-daemonize');
+  return { binary: qemuBinary(vm.arch), args: a };
+}

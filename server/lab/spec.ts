@@ -1,0 +1,115 @@
+// zod schemas for every input that names, addresses or sizes something in the lab.
+import { z } from 'zod';
+
+export const NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
+export const vmName = z.string().regex(NAME_RE, 'use 1–32 characters: a lowercase letter first, then lowercase letters, digits or "-"');
+
+export const role = z.enum(['provisioner', 'target']);
+export const arch = z.enum(['aarch64', 'x86_64']);
+export const bootMode = z.enum(['disk', 'pxe', 'kernel']);
+export type Role = z.infer<typeof role>;
+export type Arch = z.infer<typeof arch>;
+export type BootMode = z.infer<typeof bootMode>;
+
+/** Lowercase colon form; input may use '-' and upper case. */
+export const mac = z.string().trim().toLowerCase().transform((s) => s.replace(/-/g, ':'))
+  .pipe(z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'use six hex pairs, e.g. 52:54:00:12:34:56'))
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (the first byte must be even)');
+
+export const localMac = mac.refine((m) => (parseInt(m.slice(0, 2), 16) & 2) === 2,
+  'must be locally administered (the first byte has bit 0x02 set, e.g. 02:… or 52:54:00:…)');
+
+export function ipToInt(ip: string): number {
+  return ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+}
+export function intToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+}
+export const ipv4 = z.string().trim().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, 'use a dotted IPv4 address, e.g. 192.168.100.10');
+export const cidr = z.string().trim().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'use CIDR form, e.g. 192.168.100.0/24')
+  .refine((c) => ipv4.safeParse(c.split('/')[0]).success && Number(c.split('/')[1]) >= 8 && Number(c.split('/')[1]) <= 30, 'address must be IPv4 and the prefix 8–30');
+
+export function cidrInfo(c: string) {
+  const [base, p] = c.split('/');
+  const prefix = Number(p);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const network = (ipToInt(base) & mask) >>> 0;
+  const broadcast = (network | (~mask >>> 0)) >>> 0;
+  return { network, broadcast, prefix, mask };
+}
+export function inSubnet(ip: string, c: string): boolean {
+  const { network, broadcast } = cidrInfo(c);
+  const n = ipToInt(ip);
+  return n > network && n < broadcast;
+}
+
+/** Sizes: "512M", "2G", "1024" (MiB). Returned in MiB. */
+export function sizeMiB(field: string, min: number, max: number) {
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const m = /^\s*(\d+)\s*([MG]i?B?)?\s*$/i.exec(String(v));
+    if (!m) { ctx.addIssue({ code: 'custom', message: `${field}: use a size like 512M or 2G` }); return z.NEVER; }
+    const n = Number(m[1]) * (m[2]?.toUpperCase().startsWith('G') ? 1024 : 1);
+    if (n < min || n > max) { ctx.addIssue({ code: 'custom', message: `${field}: must be between ${min} MiB and ${max / 1024} GiB` }); return z.NEVER; }
+    return n;
+  });
+}
+
+/** A host file path given by the user (image, kernel, initrd): absolute, no NUL, no newline. */
+export const hostPath = z.string().min(1).max(4096)
+  .refine((p) => p.startsWith('/'), 'use an absolute path')
+  .refine((p) => !/[\0\n\r]/.test(p), 'must not contain control characters');
+
+export const imageRef = z.string().min(1).max(4096);
+
+export const vmCreateInput = z.object({
+  name: vmName,
+  role: role.default('target'),
+  arch: arch.default('x86_64'),
+  cpus: z.coerce.number().int('cpus: a whole number').min(1, 'cpus: at least 1').max(16, 'cpus: at most 16').default(1),
+  memory: sizeMiB('memory', 128, 65536).default(1024),
+  diskSize: sizeMiB('diskSize', 256, 1024 * 1024).default(10240),
+  boot: bootMode.optional(),
+  image: imageRef.optional(),
+  kernel: hostPath.optional(),
+  initrd: hostPath.optional(),
+  append: z.string().max(2000, 'append: at most 2000 characters').refine((s) => !/[\0\n\r]/.test(s), 'append: no control characters').optional(),
+  mac: localMac.optional(),
+  ip: ipv4.optional(),
+  sshUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name').default('pvmlab'),
+}).strict().superRefine((v, ctx) => {
+  const boot = v.boot ?? (v.kernel ? 'kernel' : 'disk');
+  if (boot === 'kernel' && !v.kernel) ctx.addIssue({ code: 'custom', path: ['kernel'], message: 'kernel boot needs --kernel (a path to a kernel image)' });
+  if (boot !== 'kernel' && (v.kernel || v.initrd || v.append)) ctx.addIssue({ code: 'custom', path: ['boot'], message: '--kernel/--initrd/--append need --boot kernel' });
+  if (boot === 'disk' && !v.image) ctx.addIssue({ code: 'custom', path: ['image'], message: 'disk boot needs an image (a catalogue name such as ubuntu-24.04, or a path to a qcow2/raw file)' });
+  if (boot === 'pxe' && v.role === 'provisioner') ctx.addIssue({ code: 'custom', path: ['boot'], message: 'the provisioner cannot PXE-boot (it is the PXE server)' });
+});
+export type VmCreateInput = z.input<typeof vmCreateInput>;
+
+export const vmRecord = z.object({
+  version: z.literal(1),
+  name: vmName,
+  role,
+  arch,
+  cpus: z.number().int(),
+  memoryMiB: z.number().int(),
+  diskSizeMiB: z.number().int(),
+  boot: bootMode,
+  /** Absolute path of the base image on the host (after catalogue resolution), if any. */
+  image: z.string().nullable(),
+  kernel: z.string().nullable(),
+  initrd: z.string().nullable(),
+  append: z.string().nullable(),
+  mac: z.string(),
+  /** Provisioner uplink NIC MAC (user-mode). */
+  uplinkMac: z.string().nullable(),
+  ip: z.string().nullable(),
+  sshPort: z.number().int().nullable(),
+  sshUser: z.string(),
+  createdAt: z.string(),
+  /** Set when QEMU was found dead without a clean stop. */
+  crash: z.object({ at: z.string(), logTail: z.string() }).nullable().default(null),
+});
+export type VmRecord = z.infer<typeof vmRecord>;
+
+export const VM_STATUSES = ['stopped', 'starting', 'running', 'paused', 'stopping', 'crashed'] as const;
+export type VmStatus = (typeof VM_STATUSES)[number];
