@@ -62,7 +62,8 @@ async function startPanel(dir: string, home: string, log: string): Promise<{ chi
   const port = await freePort();
   fs.appendFileSync(log, `\n[e2e] starting pvmlab serve --port ${port}\n`);
   const fd = fs.openSync(log, 'a');
-  const env: NodeJS.ProcessEnv = { ...process.env, PVMLAB_HOME: home };
+  // No telemetry from `next build`: only loopback traffic here.
+  const env: NodeJS.ProcessEnv = { ...process.env, PVMLAB_HOME: home, NEXT_TELEMETRY_DISABLED: '1' };
   delete env.PVMLAB_PORT;
   // `node --import tsx` is what `npx tsx` ends up running, minus two wrapper processes (npm exec and the
   // tsx launcher, which do not forward SIGTERM reliably). detached: its own process group, so teardown
@@ -71,8 +72,8 @@ async function startPanel(dir: string, home: string, log: string): Promise<{ chi
     cwd: ROOT, env, stdio: ['ignore', fd, fd], detached: true,
   });
   fs.closeSync(fd);
-  let exited: number | string | null = null;
-  child.once('exit', (code, signal) => { exited = code ?? signal ?? 'exit'; });
+  const status: { exited: number | string | null } = { exited: null };
+  child.once('exit', (code, signal) => { status.exited = code ?? signal ?? 'exit'; });
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const m = OPEN_LINE.exec(fs.readFileSync(log, 'utf8').split('[e2e] starting').at(-1) ?? '');
@@ -90,7 +91,7 @@ async function startPanel(dir: string, home: string, log: string): Promise<{ chi
       if (info.port !== port) throw new Error(`panel printed port ${info.port}, asked for ${port}`);
       return { child, info };
     }
-    if (exited !== null) throw Object.assign(new Error(`pvmlab serve exited (${exited}) before printing its launch URL:\n${tail(log)}`), { exited });
+    if (status.exited !== null) throw new Error(`pvmlab serve exited (${status.exited}) before printing its launch URL:\n${tail(log)}`);
     if (Date.now() > deadline) {
       await stopGroup(child);
       throw new Error(`pvmlab serve printed no launch URL within ${START_TIMEOUT_MS / 1000} s:\n${tail(log)}`);

@@ -63,37 +63,46 @@ done
 mkdir -p "$DEBS" "$GUESTS"
 
 # ---- package versions ------------------------------------------------------------------------
+# apt-cache rebuilds its binary cache on every call when the host disables it (Debian's docker
+# images do): keep our own in the cache directory (apt revalidates it against the lists) and batch.
+mkdir -p "$CACHE/apt"
+apt_cache() { apt-cache -o Dir::Cache::pkgcache="$CACHE/apt/pkgcache.bin" -o Dir::Cache::srcpkgcache= "$@"; }
 is_root() { [ "$(id -u)" = 0 ]; }
-candidate() { # candidate version of name:arch, empty if none
-	apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" { if ($2 != "(none)") print $2; exit }'
+declare -A CAND=()
+policy() { # fill CAND[name]=candidate version for name:$DEBARCH ...
+	local name ver
+	while read -r name ver; do
+		[ "$ver" = "(none)" ] || CAND[$name]=$ver
+	done < <(apt_cache policy "${@/%/:$DEBARCH}" 2>/dev/null |
+		awk '/^[^ ]/ { n = $1; sub(/:$/, "", n); sub(/:.*/, "", n) } $1 == "Candidate:" { print n, $2 }')
 }
-ensure_apt() {
-	local meta=linux-image-cloud-$DEBARCH:$DEBARCH need_update=
-	if [ "$DEBARCH" != "$(dpkg --print-architecture)" ] && ! dpkg --print-foreign-architectures | grep -qx "$DEBARCH"; then
-		is_root || die "dpkg does not know $DEBARCH; run as root: dpkg --add-architecture $DEBARCH && apt-get update"
-		log "dpkg --add-architecture $DEBARCH"
-		dpkg --add-architecture "$DEBARCH"
-		need_update=1
-	fi
-	[ -n "$(candidate "$meta")" ] || need_update=1
-	if [ -n "$need_update" ]; then
-		is_root || die "apt knows no $meta; run as root: apt-get update"
-		log "apt-get update"
-		apt-get update >&2 || die "apt-get update failed"
-		[ -n "$(candidate "$meta")" ] || die "apt knows no $meta even after apt-get update"
-	fi
-}
-ensure_apt
-
 META=linux-image-cloud-$DEBARCH
-META_VER=$(candidate "$META:$DEBARCH")
-KPKG=$(apt-cache show "$META:$DEBARCH=$META_VER" | sed -n 's/^Depends: *\(linux-image-[^ ,]*\).*/\1/p' | head -n 1)
-[ -n "$KPKG" ] || die "cannot resolve $META $META_VER to a concrete linux-image package"
-SPECS=() # name:arch=version of every package unpacked into the guest
-for p in "$KPKG" $PKGS; do
-	v=$(candidate "$p:$DEBARCH")
-	[ -n "$v" ] || die "apt has no candidate for $p:$DEBARCH (apt-get update?)"
-	SPECS+=("$p:$DEBARCH=$v")
+if [ "$DEBARCH" != "$(dpkg --print-architecture)" ] && ! dpkg --print-foreign-architectures | grep -qx "$DEBARCH"; then
+	is_root || die "dpkg does not know $DEBARCH; run as root: dpkg --add-architecture $DEBARCH && apt-get update"
+	log "dpkg --add-architecture $DEBARCH"
+	dpkg --add-architecture "$DEBARCH"
+	NEED_UPDATE=1
+fi
+[ -n "${NEED_UPDATE:-}" ] || policy "$META" $PKGS
+if [ -z "${CAND[$META]:-}" ]; then
+	is_root || die "apt knows no $META:$DEBARCH; run as root: apt-get update"
+	log "apt-get update"
+	apt-get update >&2 || die "apt-get update failed"
+	policy "$META" $PKGS
+	[ -n "${CAND[$META]:-}" ] || die "apt knows no $META:$DEBARCH even after apt-get update"
+fi
+META_VER=${CAND[$META]}
+# the metapackage depends on exactly one concrete kernel package, usually pinned with (= version)
+read -r KPKG KVER_PIN < <(apt_cache show "$META:$DEBARCH=$META_VER" |
+	sed -n 's/^Depends: *\(linux-image-[^ ,]*\)\( *(= *\([^)]*\))\)\{0,1\}.*/\1 \3/p' | head -n 1) ||
+	die "cannot resolve $META $META_VER to a concrete linux-image package"
+[ -n "${KVER_PIN:-}" ] || policy "$KPKG"
+KPKG_VER=${KVER_PIN:-${CAND[$KPKG]:-}}
+[ -n "$KPKG_VER" ] || die "apt has no candidate for $KPKG:$DEBARCH"
+SPECS=("$KPKG:$DEBARCH=$KPKG_VER") # name:arch=version of every package unpacked into the guest
+for p in $PKGS; do
+	[ -n "${CAND[$p]:-}" ] || die "apt has no candidate for $p:$DEBARCH (apt-get update?)"
+	SPECS+=("$p:$DEBARCH=${CAND[$p]}")
 done
 
 # ---- content hash: this script + test-guest sources + exact package versions ------------------
@@ -132,16 +141,22 @@ fi
 rm -rf "$GUESTS"/.tmp-* "$DEBS"/.tmp-*
 
 # ---- download (verified against the SHA256 apt knows) -----------------------------------------
-deb_sha() { apt-cache show "$1" | awk '$1 == "SHA256:" { print $2; exit }'; }
+declare -A SHA=()
+while read -r name ver sha; do
+	SHA[$name=$ver]=$sha
+done < <(apt_cache show "${SPECS[@]}" | awk '
+	$1 == "Package:" { p = $2 } $1 == "Version:" { v = $2 } $1 == "SHA256:" { print p, v, $2 }')
 deb_file() { # cached .deb path for name:arch=version (may not exist)
-	local name=${1%%:*} ver=${1#*=}
-	local f
-	for f in "$DEBS/${name}_${ver//:/%3a}_"*.deb; do
-		[ -e "$f" ] && { echo "$f"; return 0; }
-	done
-	echo "$DEBS/${name}_${ver//:/%3a}_${DEBARCH}.deb"
+	local base=$DEBS/${1%%:*}_${1#*=}
+	base=${base//:/%3a}
+	if [ -e "${base}_all.deb" ]; then echo "${base}_all.deb"; else echo "${base}_${DEBARCH}.deb"; fi
 }
-deb_ok() { [ -f "$(deb_file "$1")" ] && [ "$(sha256sum <"$(deb_file "$1")" | cut -d' ' -f1)" = "$(deb_sha "$1")" ]; }
+deb_ok() {
+	local f want=${SHA[${1%%:*}=${1#*=}]:-}
+	f=$(deb_file "$1")
+	[ -n "$want" ] || die "apt-cache show gave no SHA256 for $1"
+	[ -f "$f" ] && [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$want" ]
+}
 missing=()
 for s in "${SPECS[@]}"; do deb_ok "$s" || missing+=("$s"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -174,6 +189,7 @@ chmod 755 "$ROOT/init" "$ROOT/usr/share/udhcpc/default.script"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,root,mnt/seed,etc/pvmlab,lib/"$TRIPLET"}
 chmod 700 "$ROOT/root"
 install -m 755 "$SYSROOT/bin/busybox" "$ROOT/bin/busybox"
+ln -s busybox "$ROOT/bin/sh" # for #!/bin/sh; /init installs the other applet links at boot
 
 # kernel modules, in dependency order (deps first), from a modules.dep made by busybox depmod
 MODDIR=$SYSROOT/lib/modules/$KVER

@@ -6,6 +6,7 @@ import { UsageError, parseCommand, parsePort } from './cli/args.ts';
 import { formatDoctor } from './cli/format.ts';
 import { LabHome } from './lab/home.ts';
 import { Lab } from './lab/services.ts';
+import { labCommands } from './cli/vm.ts';
 
 export interface Command { usage: string; summary: string; run(argv: string[]): Promise<number> }
 
@@ -44,6 +45,7 @@ const commands: Record<string, Command> = {
       const { PROJECT_ROOT, startPanel } = await import('./main.ts');
       if (!dev) await ensureBuilt(PROJECT_ROOT);
       const lab = await Lab.open();
+      lab.watch();
       const { panelSockets } = await import('./sockets/registry.ts');
       const panel = await startPanel({ lab, port, dev, sockets: panelSockets });
       console.log(`pvmlab panel on http://127.0.0.1:${port}/ (lab home ${lab.home.root})`);
@@ -57,8 +59,7 @@ const commands: Record<string, Command> = {
   },
 };
 
-/** Register more commands (VM, network, images …) from their own files. */
-export function addCommands(more: Record<string, Command>): void { Object.assign(commands, more); }
+Object.assign(commands, labCommands);
 
 function newestMtime(p: string): number {
   const st = fs.statSync(p, { throwIfNoEntry: false });

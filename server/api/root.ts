@@ -1,7 +1,13 @@
 import { router } from './trpc.ts';
 import { hostRouter } from './routers/host.ts';
+import { vmRouter } from './routers/vm.ts';
+import { jobsRouter, labRouter, networkRouter } from './routers/lab.ts';
 
 export const appRouter = router({
   host: hostRouter,
+  vm: vmRouter,
+  lab: labRouter,
+  network: networkRouter,
+  jobs: jobsRouter,
 });
 export type AppRouter = typeof appRouter;

@@ -1,17 +1,34 @@
 // tRPC init and context. Routers stay thin: they validate and call the domain (server/lab).
-import { initTRPC } from '@trpc/server';
+import { TRPCError, initTRPC } from '@trpc/server';
+import { ZodError } from 'zod';
 import type { Lab } from '../lab/services.ts';
+import { BadRequestError, ConflictError, NotFoundError } from '../lab/errors.ts';
 
 export interface Context { lab: Lab }
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
-    const cause = error.cause as { issues?: { path: PropertyKey[]; message: string }[] } | undefined;
-    const fields = cause?.issues?.map((i) => ({ field: i.path.map(String).join('.'), message: i.message }));
+    const cause = error.cause;
+    let fields: { field: string; message: string }[] | undefined;
+    if (cause instanceof ZodError) fields = cause.issues.map((i) => ({ field: i.path.map(String).join('.') || 'input', message: i.message }));
+    else if (cause instanceof BadRequestError) fields = [{ field: cause.field, message: cause.message }];
     return { ...shape, data: { ...shape.data, stack: undefined, fields } };
   },
 });
 
+/** Domain errors become the right tRPC codes: validation → BAD_REQUEST, state → CONFLICT, unknown name → NOT_FOUND. */
+const mapErrors = t.middleware(async ({ next }) => {
+  const r = await next();
+  if (r.ok) return r;
+  const e = r.error.cause ?? r.error;
+  const wrap = (code: TRPCError['code'], message: string) => { throw new TRPCError({ code, message, cause: e }); };
+  if (e instanceof ZodError) wrap('BAD_REQUEST', e.issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; '));
+  if (e instanceof BadRequestError) wrap('BAD_REQUEST', e.message);
+  if (e instanceof ConflictError) wrap('CONFLICT', e.message);
+  if (e instanceof NotFoundError) wrap('NOT_FOUND', e.message);
+  return r;
+});
+
 export const router = t.router;
-export const publicProcedure = t.procedure;
+export const publicProcedure = t.procedure.use(mapErrors);
 export const createCallerFactory = t.createCallerFactory;

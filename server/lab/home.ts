@@ -10,7 +10,7 @@ export type HomeDir = (typeof HOME_DIRS)[number];
 /** Unix socket paths are limited to 107 bytes on Linux (103 on macOS). */
 const MAX_SOCKET_PATH = 103;
 
-export function defaultHomePath(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultHomePath(env: Record<string, string | undefined> = process.env): string {
   const fromEnv = env.PVMLAB_HOME?.trim();
   return path.resolve(fromEnv ? fromEnv : path.join(os.homedir(), '.provisioning-vm-lab'));
 }
@@ -46,12 +46,13 @@ export class LabHome {
   vmPid(name: string): string { return this.inside('pids', `${name}.pid`); }
   vmQmp(name: string): string { return this.socketPath(this.inside('monitors', `${name}.qmp`)); }
   vmSerial(name: string): string { return this.socketPath(this.inside('monitors', `${name}.serial`)); }
+  vmEvents(name: string): string { return this.socketPath(this.inside('monitors', `${name}.events`)); }
   vmSeedIso(name: string): string { return this.inside('configs', `${name}.iso`); }
   vmDisk(name: string): string { return this.inside('images', `vm-${name}.qcow2`); }
   vmVars(name: string): string { return this.inside('images', `vm-${name}-efivars.fd`); }
   /** Every file a VM owns, for clean. */
   vmFiles(name: string): string[] {
-    return [this.vmRecord(name), this.vmLog(name), this.vmPid(name), this.vmQmp(name), this.vmSerial(name),
+    return [this.vmRecord(name), this.vmLog(name), this.vmPid(name), this.vmQmp(name), this.vmSerial(name), this.vmEvents(name),
       this.vmSeedIso(name), this.vmDisk(name), this.vmVars(name), this.vmLock(name)];
   }
 

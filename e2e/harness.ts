@@ -1,0 +1,189 @@
+/**
+ * The shared e2e harness. Every spec imports `test` and `expect` from here, never from @playwright/test.
+ *
+ * What a run looks like (playwright.config.ts, e2e/global-setup.ts):
+ *   - global setup makes a fresh lab home under /tmp (`/tmp/pve-XXXXXX/home`, short on purpose: QMP and
+ *     serial unix sockets live under it and must stay under ~100 bytes), starts ONE real panel with
+ *     `pvmlab serve --port <free port>` (which runs `next build` first if the pages changed: up to 3 min),
+ *     waits for its `open: http://127.0.0.1:PORT/?token=…` line and writes a PanelInfo JSON file
+ *     (`/tmp/pve-XXXXXX/panel.json`, path in env PVMLAB_E2E_STATE) for the workers;
+ *   - tests run one at a time (workers: 1) against that panel: state such as VMs and the doctor's last
+ *     check is shared, so a spec cleans up what it creates;
+ *   - global teardown SIGTERMs the panel's process group (SIGKILL after 10 s), kills VMs still listed in
+ *     the home's pids/ (QEMU daemonizes out of the group), and deletes the temp dir.
+ *     PVMLAB_E2E_KEEP=1 keeps it (panel log: /tmp/pve-XXXXXX/panel.log).
+ *
+ * Fixtures:
+ *   - `panel` (worker scope): PanelInfo — baseURL, launchUrl, port, token, home, log, pid.
+ *   - `baseURL`: the panel's base URL, so `page.goto('/setup')` works.
+ *   - `page`: a page whose context is already signed in (it opened the launch URL and holds the
+ *     pvmlab_session cookie); it starts on the lab page. For an anonymous page use
+ *     `browser.newContext()` or the `context` fixture's `newPage()`.
+ *
+ * Helpers (plain Node, for exact control over headers): `sessionCookie`, `rawRequest`, `trpcQuery`,
+ * `wsOutcome`, `freePort`, and CHROMIUM / CHROMIUM_ARGS for launching an extra browser.
+ *
+ * The browser is Debian's Chromium (/usr/bin/chromium, or PVMLAB_CHROMIUM); nothing is downloaded, and
+ * only loopback addresses are used. Timeouts are generous because VM specs boot guests under TCG.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { test as base, expect, type Page } from '@playwright/test';
+import WebSocket from 'ws';
+
+export const STATE_ENV = 'PVMLAB_E2E_STATE';
+export const COOKIE_NAME = 'pvmlab_session';
+export const CHROMIUM = process.env.PVMLAB_CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
+];
+
+export interface PanelInfo {
+  /** `http://127.0.0.1:PORT` (no trailing slash). */
+  baseURL: string;
+  /** The URL `pvmlab serve` printed, with this launch's secret. */
+  launchUrl: string;
+  port: number;
+  /** The launch secret (the `token` query parameter). */
+  token: string;
+  /** The lab home (PVMLAB_HOME) of this run. */
+  home: string;
+  /** The temp dir holding home/, panel.json and panel.log. */
+  dir: string;
+  /** The panel's stdout + stderr. */
+  log: string;
+  /** The panel process (leader of its own process group). */
+  pid: number;
+}
+
+export function readPanel(): PanelInfo {
+  const file = process.env[STATE_ENV];
+  if (!file) throw new Error(`${STATE_ENV} is not set: run the specs through \`npx playwright test\` (global setup starts the panel)`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as PanelInfo;
+}
+
+/** A port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Open the launch URL in this page's context (sets the session cookie); ends on the lab page. */
+export async function signIn(page: Page, panel: PanelInfo): Promise<void> {
+  const res = await page.goto(panel.launchUrl);
+  expect(res?.status(), 'the launch URL should land on the lab page').toBe(200);
+  expect(page.url()).toBe(`${panel.baseURL}/`);
+}
+
+export interface RawResponse { status: number; headers: http.IncomingHttpHeaders; body: string }
+
+export interface RawRequest {
+  port: number;
+  path?: string;
+  method?: string;
+  /** Sent exactly as given. A `host` key here replaces the default; `host: null` sends no Host at all. */
+  headers?: Record<string, string | null>;
+  body?: string;
+}
+
+/** One HTTP/1.1 request from Node with exactly the headers given (no Host unless asked, see `headers`). */
+export function rawRequest(r: RawRequest): Promise<RawResponse> {
+  const headers: Record<string, string> = { host: `127.0.0.1:${r.port}` };
+  for (const [k, v] of Object.entries(r.headers ?? {})) {
+    if (v === null) delete headers[k.toLowerCase()];
+    else headers[k.toLowerCase()] = v;
+  }
+  if (r.body !== undefined) headers['content-length'] = String(Buffer.byteLength(r.body));
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: r.port, path: r.path ?? '/', method: r.method ?? 'GET',
+      headers, setHost: false, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error(`no answer to ${r.method ?? 'GET'} ${r.path}`)));
+    req.on('error', reject);
+    req.end(r.body);
+  });
+}
+
+/** `pvmlab_session=…` obtained the way a browser does: open the launch URL, keep the Set-Cookie. */
+export async function sessionCookie(panel: PanelInfo): Promise<string> {
+  const u = new URL(panel.launchUrl);
+  const res = await rawRequest({ port: panel.port, path: u.pathname + u.search });
+  expect(res.status, 'the launch URL should redirect').toBe(302);
+  const set = res.headers['set-cookie']?.find((c) => c.startsWith(`${COOKIE_NAME}=`));
+  expect(set, 'the launch URL should set the session cookie').toBeTruthy();
+  return set!.split(';')[0];
+}
+
+/** A tRPC query over HTTP as the signed-in browser would send it (right Host, cookie); returns `result.data`. */
+export async function trpcQuery<T = unknown>(panel: PanelInfo, proc: string, cookie: string): Promise<T> {
+  const res = await rawRequest({ port: panel.port, path: `/api/trpc/${proc}`, headers: { cookie } });
+  expect(res.status, `${proc}: ${res.body.slice(0, 200)}`).toBe(200);
+  return (JSON.parse(res.body) as { result: { data: T } }).result.data;
+}
+
+export type WsOutcome =
+  | { kind: 'refused'; status: number; body: string }
+  | { kind: 'closed'; code: number; reason: string; messages: string[] }
+  | { kind: 'message'; messages: string[] }
+  | { kind: 'error'; message: string };
+
+/**
+ * Open a WebSocket from Node with exact headers and report what happened: the handshake refused (HTTP
+ * status), the socket closed (close code), or the first message received (after sending `send`, if any).
+ */
+export function wsOutcome(url: string, headers: Record<string, string>, send?: unknown, timeoutMs = 10_000): Promise<WsOutcome> {
+  return new Promise((resolve) => {
+    const messages: string[] = [];
+    const ws = new WebSocket(url, { headers, followRedirects: false, handshakeTimeout: timeoutMs });
+    const timer = setTimeout(() => { done({ kind: 'error', message: `nothing within ${timeoutMs} ms` }); }, timeoutMs);
+    let settled = false;
+    function done(o: WsOutcome) {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.terminate();
+      resolve(o);
+    }
+    ws.on('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done({ kind: 'refused', status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    ws.on('open', () => { if (send !== undefined) ws.send(JSON.stringify(send)); });
+    ws.on('message', (data) => {
+      messages.push(String(data));
+      done({ kind: 'message', messages });
+    });
+    ws.on('close', (code, reason) => done({ kind: 'closed', code, reason: reason.toString(), messages }));
+    ws.on('error', (e) => { if (!settled) setTimeout(() => done({ kind: 'error', message: e.message }), 50); });
+  });
+}
+
+/** The message a tRPC client sends to subscribe to a procedure over /ws/trpc. */
+export function trpcSubscribe(id: number, path: string) {
+  return { id, jsonrpc: '2.0', method: 'subscription', params: { path, input: undefined } };
+}
+
+export const test = base.extend<{ page: Page }, { panel: PanelInfo }>({
+  panel: [async ({}, use) => { await use(readPanel()); }, { scope: 'worker' }],
+  baseURL: async ({ panel }, use) => { await use(panel.baseURL); },
+  page: async ({ page, panel }, use) => {
+    await signIn(page, panel);
+    await use(page);
+  },
+});
+
+export { expect };

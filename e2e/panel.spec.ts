@@ -1,0 +1,129 @@
+// The panel in a real browser: signing in with the launch URL, the Setup page (doctor), live updates
+// through the tRPC subscription socket.
+import fs from 'node:fs';
+import type { WebSocket as PwWebSocket } from '@playwright/test';
+import { COOKIE_NAME, expect, test } from './harness.ts';
+
+const TOOLS = ['qemu-system-x86_64', 'qemu-system-aarch64', 'qemu-img', 'iso tool', 'ssh', 'ssh-keygen'];
+
+/** What the doctor must say about this host: kvm when /dev/kvm is usable, else tcg. */
+function expectedAccelerator(): string {
+  if (process.platform === 'darwin') return 'hvf';
+  try {
+    fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
+    return 'kvm';
+  } catch {
+    return 'tcg';
+  }
+}
+
+test('the launch URL swaps its token for an HttpOnly SameSite=Strict cookie and redirects to the clean URL', async ({ context, panel }) => {
+  const page = await context.newPage();
+  const res = await page.goto(panel.launchUrl);
+  expect(res, 'navigation response').not.toBeNull();
+
+  // The first hop: 302 to the clean URL, setting the cookie.
+  const first = res!.request().redirectedFrom();
+  expect(first?.url()).toBe(panel.launchUrl);
+  const hop = await first!.response();
+  expect(hop?.status()).toBe(302);
+  expect(await hop!.headerValue('location')).toBe('/');
+  const setCookie = (await hop!.headerValue('set-cookie')) ?? '';
+  expect(setCookie).toMatch(new RegExp(`^${COOKIE_NAME}=[^;]+;`));
+  expect(setCookie).toMatch(/;\s*HttpOnly/i);
+  expect(setCookie).toMatch(/;\s*SameSite=Strict/i);
+
+  // The landing page: the lab, with no secret left in the address bar.
+  expect(res!.status()).toBe(200);
+  expect(page.url()).toBe(`${panel.baseURL}/`);
+  const href = await page.evaluate(() => location.href);
+  expect(href).toBe(`${panel.baseURL}/`);
+  expect(href).not.toContain(panel.token);
+  expect(href).not.toContain('token');
+  await expect(page.getByTestId('lab-title')).toHaveText('Lab');
+
+  // The cookie as the browser stored it.
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === COOKIE_NAME);
+  expect(session, `cookies: ${JSON.stringify(cookies.map((c) => c.name))}`).toBeDefined();
+  expect(session!.httpOnly).toBe(true);
+  expect(session!.sameSite).toBe('Strict');
+  expect(session!.domain).toBe('127.0.0.1');
+  expect(session!.path).toBe('/');
+  expect(session!.value.length).toBeGreaterThanOrEqual(32);
+  // HttpOnly for real: page scripts cannot read it.
+  expect(await page.evaluate(() => document.cookie)).not.toContain(COOKIE_NAME);
+
+  // The cookie alone is enough from now on.
+  const again = await page.goto('/setup');
+  expect(again?.status()).toBe(200);
+});
+
+test('a wrong launch token gets 401 and no cookie', async ({ context, panel }) => {
+  const page = await context.newPage();
+  for (const bad of ['nope', 'A'.repeat(panel.token.length), panel.token.slice(0, -1), `${panel.token}x`]) {
+    const res = await page.goto(`${panel.baseURL}/?token=${encodeURIComponent(bad)}`);
+    expect(res?.status(), `token ${bad}`).toBe(401);
+    expect(res!.request().redirectedFrom(), 'no redirect').toBeNull();
+    expect(await res!.headerValue('set-cookie')).toBeNull();
+    expect(await context.cookies()).toEqual([]);
+  }
+  // Without a cookie the lab page stays closed.
+  expect((await page.goto('/'))?.status()).toBe(401);
+  // Positive control: the real token does sign this same context in.
+  expect((await page.goto(panel.launchUrl))?.status()).toBe(200);
+  expect((await context.cookies()).map((c) => c.name)).toEqual([COOKIE_NAME]);
+});
+
+test('the Setup page shows the tools with versions, the accelerator and the lab home', async ({ page, panel }) => {
+  const res = await page.goto('/setup');
+  expect(res?.status()).toBe(200);
+  await expect(page.getByRole('heading', { name: 'Setup' })).toBeVisible();
+
+  for (const name of TOOLS) {
+    const row = page.locator(`[data-testid="tools"] tr[data-tool="${name}"]`);
+    await expect(row, `tool row ${name}`).toBeVisible();
+    await expect(row.locator('[data-status]'), `${name} found`).toHaveAttribute('data-status', 'ok');
+    await expect(row.getByTestId('tool-version'), `${name} version`).toHaveText(/^\d+\.\d+[\w.+~-]*$/);
+  }
+  await expect(page.getByTestId('accelerator')).toHaveText(expectedAccelerator());
+  await expect(page.getByTestId('home-path')).toHaveText(panel.home);
+  await expect(page.getByTestId('checked-at')).toHaveText(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+});
+
+test('Re-check updates the "checked" time through the subscription socket', async ({ page, panel }) => {
+  // Collect every frame of every socket the Setup page opens, from the first byte on.
+  const sockets: { ws: PwWebSocket; received: string[] }[] = [];
+  page.on('websocket', (ws) => {
+    const entry = { ws, received: [] as string[] };
+    ws.on('framereceived', (f) => entry.received.push(String(f.payload)));
+    sockets.push(entry);
+  });
+  expect((await page.goto('/setup'))?.status()).toBe(200);
+
+  // The tab's one tRPC socket is open and the host.events subscription has started on it.
+  await expect.poll(() => sockets.length, { message: 'the page opens a WebSocket' }).toBeGreaterThan(0);
+  const trpc = sockets.find((s) => s.ws.url() === `ws://127.0.0.1:${panel.port}/ws/trpc`);
+  expect(trpc, `sockets: ${sockets.map((s) => s.ws.url()).join(', ')}`).toBeDefined();
+  await expect.poll(() => trpc!.received.some((m) => /"type":"started"/.test(m)), { message: 'subscription started' }).toBe(true);
+  expect(trpc!.ws.isClosed()).toBe(false);
+
+  const checked = page.getByTestId('checked-at');
+  await expect(checked).toHaveText(/\dZ$/);
+  const before = await checked.textContent();
+
+  const pushed = trpc!.ws.waitForEvent('framereceived', {
+    predicate: (f) => /"kind":"doctor"/.test(String(f.payload)),
+    timeout: 30_000,
+  });
+  await page.getByRole('button', { name: 'Re-check' }).click();
+  const frame = JSON.parse(String((await pushed).payload)) as { result: { type: string; data: { checkedAt: string } } };
+  expect(frame.result.type).toBe('data');
+  const after = frame.result.data.checkedAt;
+  expect(after).not.toBe(before);
+  expect(Date.parse(after)).toBeGreaterThan(Date.parse(before!));
+  // The page shows the time the socket pushed.
+  await expect(checked).toHaveText(after);
+  await expect(page.getByRole('button', { name: 'Re-check' })).toBeEnabled();
+  expect(trpc!.ws.isClosed()).toBe(false);
+});

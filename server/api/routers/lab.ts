@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { publicProcedure, router } from '../trpc.ts';
+
+export const labRouter = router({
+  clean: publicProcedure.input(z.object({ removeKey: z.boolean().default(false) }).default({ removeKey: false }))
+    .mutation(({ ctx, input }) => ctx.lab.cleanLab(input)),
+  config: publicProcedure.query(({ ctx }) => ctx.lab.vms.config()),
+});
+
+export const networkRouter = router({
+  status: publicProcedure.query(({ ctx }) => ctx.lab.network().status()),
+  start: publicProcedure.mutation(({ ctx }) => ctx.lab.network().start()),
+  stop: publicProcedure.mutation(({ ctx }) => ctx.lab.network().stop()),
+});
+
+export const jobsRouter = router({
+  list: publicProcedure.query(({ ctx }) => ctx.lab.jobs.list()),
+  cancel: publicProcedure.input(z.object({ id: z.string().uuid() })).mutation(({ ctx, input }) => ctx.lab.jobs.cancel(input.id)),
+  events: publicProcedure.subscription(async function* ({ ctx, signal }) {
+    for await (const e of ctx.lab.bus.stream('job', signal)) {
+      const job = ctx.lab.jobs.get(e.id);
+      if (job) yield job;
+    }
+  }),
+});

@@ -1,0 +1,196 @@
+// `pvmlab vm …`, `pvmlab clean`, `pvmlab network …`: the seed's command table over the same core as the panel.
+import fs from 'node:fs';
+import { execa } from 'execa';
+import { ZodError } from 'zod';
+import { parseCommand, UsageError } from './args.ts';
+import { formatTable } from './format.ts';
+import type { Command } from '../cli.ts';
+import { Lab } from '../lab/services.ts';
+import type { JobView } from '../lab/jobs.ts';
+import { formatBytes } from './format.ts';
+
+async function openLab(): Promise<Lab> {
+  const lab = await Lab.open();
+  lab.bus.on('job', (e) => printJob(lab.jobs.get(e.id)));
+  return lab;
+}
+
+let lastLine = '';
+function printJob(j: JobView | null): void {
+  if (!j) return;
+  const p = j.progress;
+  const pct = p?.total ? ` ${((p.done / p.total) * 100).toFixed(0)}%` : '';
+  const amount = p ? (p.unit === 'bytes' ? ` ${formatBytes(p.done)}${p.total ? `/${formatBytes(p.total)}` : ''}` : ` ${p.done}${p.total ? `/${p.total}` : ''}`) : '';
+  const rate = p?.rate ? ` ${formatBytes(p.rate)}/s` : '';
+  const eta = p?.etaSeconds ? ` eta ${Math.round(p.etaSeconds)}s` : '';
+  const line = `${j.title}: ${j.state === 'running' ? j.stage : j.state}${pct}${amount}${rate}${eta}`;
+  if (line !== lastLine) { process.stderr.write(line + '\n'); lastLine = line; }
+}
+
+/** Zod errors as "field: message" lines for the terminal. */
+export function describeError(e: unknown): string {
+  if (e instanceof ZodError) return e.issues.map((i) => `--${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; ');
+  return (e as Error).message;
+}
+
+const createOpts = {
+  role: { type: 'string' }, arch: { type: 'string' }, boot: { type: 'string' }, image: { type: 'string' },
+  kernel: { type: 'string' }, initrd: { type: 'string' }, append: { type: 'string' }, cpus: { type: 'string' },
+  memory: { type: 'string' }, 'disk-size': { type: 'string' }, mac: { type: 'string' }, ip: { type: 'string' },
+  'ssh-user': { type: 'string' }, json: { type: 'boolean' },
+} as const;
+
+const vmCommands: Record<string, Command> = {
+  create: {
+    usage: 'pvmlab vm create <name> [--role provisioner|target] [--arch aarch64|x86_64] [--boot disk|pxe|kernel] [--image NAME|PATH] [--kernel PATH --initrd PATH --append ARGS] [--cpus N --memory 1G --disk-size 10G] [--mac MAC] [--ip IP]',
+    summary: 'create a VM (its disk, seed ISO and record)',
+    async run(argv) {
+      const { values, positionals } = parseCommand(argv, createOpts, { min: 1, max: 1, usage: this.usage });
+      const lab = await openLab();
+      const input: Record<string, unknown> = { name: positionals[0] };
+      for (const [k, v] of Object.entries(values)) {
+        if (k === 'json' || v === undefined) continue;
+        input[k.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
+      }
+      try {
+        const vm = await lab.vms.create(input);
+        console.log(values.json ? JSON.stringify(vm, null, 2) : `created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.ip ? `, ip ${vm.ip}` : ''})`);
+        return 0;
+      } catch (e) { throw new Error(describeError(e)); }
+    },
+  },
+  start: {
+    usage: 'pvmlab vm start <name> [--wait]',
+    summary: 'start a VM (--wait: until it is running and ready)',
+    async run(argv) {
+      const { values, positionals } = parseCommand(argv, { wait: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage });
+      const lab = await openLab();
+      const vm = await lab.vms.start(positionals[0]);
+      console.log(`started '${vm.name}' (pid ${vm.pid})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
+      if (values.wait) {
+        const status = await lab.vms.queryStatus(vm.name);
+        console.log(`QEMU status: ${status ?? 'unknown'}`);
+      }
+      return 0;
+    },
+  },
+  stop: {
+    usage: 'pvmlab vm stop <name> [--force]',
+    summary: 'stop a VM: ACPI power-off, then quit, then signals (--force skips the power-off)',
+    async run(argv) {
+      const { values, positionals } = parseCommand(argv, { force: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage });
+      const lab = await openLab();
+      const { step } = await lab.vms.stop(positionals[0], { force: !!values.force });
+      console.log(step ? `stopped '${positionals[0]}' (${step})` : `'${positionals[0]}' was not running`);
+      return 0;
+    },
+  },
+  list: {
+    usage: 'pvmlab vm list [--json]',
+    summary: 'list the VMs with their status',
+    async run(argv) {
+      const { values } = parseCommand(argv, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
+      const lab = await Lab.open();
+      const vms = lab.vms.list();
+      if (values.json) { console.log(JSON.stringify(vms, null, 2)); return 0; }
+      if (!vms.length) { console.log('no VMs yet: pvmlab vm create <name> --role provisioner …'); return 0; }
+      console.log(formatTable(['NAME', 'ROLE', 'ARCH', 'PRIVATE-IP', 'SSH', 'MAC', 'STATUS'],
+        vms.map((v) => [v.name, v.role, v.arch, v.privateIp ?? '-', v.sshPort ? `127.0.0.1:${v.sshPort}` : '-', v.mac, v.status])));
+      return 0;
+    },
+  },
+  logs: {
+    usage: 'pvmlab vm logs <name> [-f]',
+    summary: 'print the serial console log (-f: follow)',
+    async run(argv) {
+      const { values, positionals } = parseCommand(argv, { follow: { type: 'boolean', short: 'f' } }, { min: 1, max: 1, usage: this.usage });
+      const lab = await Lab.open();
+      const name = positionals[0];
+      let off = 0;
+      const drain = () => {
+        for (;;) {
+          const r = lab.vms.log(name, off);
+          if (r.offset < off) off = 0; // truncated
+          if (r.data) process.stdout.write(r.data);
+          if (r.offset === off) break;
+          off = r.offset;
+        }
+      };
+      drain();
+      if (!values.follow) return 0;
+      fs.watch(lab.home.dir('logs'), (_e, f) => { if (f === `${name}.log`) drain(); });
+      await new Promise(() => {});
+      return 0;
+    },
+  },
+  shell: {
+    usage: 'pvmlab vm shell <name> [-- command …]',
+    summary: 'open a shell on a VM (targets through the provisioner), or run a command there',
+    async run(argv) {
+      const dash = argv.indexOf('--');
+      const own = dash >= 0 ? argv.slice(0, dash) : argv;
+      const { positionals } = parseCommand(own, {}, { min: 1, max: 1, usage: this.usage });
+      const lab = await Lab.open();
+      const ssh = lab.sshArgv(positionals[0], dash >= 0 ? argv.slice(dash + 1) : undefined);
+      const r = await execa(ssh[0], ssh.slice(1), { stdio: 'inherit', reject: false });
+      return r.exitCode ?? 1;
+    },
+  },
+  clean: {
+    usage: 'pvmlab vm clean <name>',
+    summary: 'stop a VM and remove all its files',
+    async run(argv) {
+      const { positionals } = parseCommand(argv, {}, { min: 1, max: 1, usage: this.usage });
+      const lab = await Lab.open();
+      await lab.vms.clean(positionals[0]);
+      console.log(`removed '${positionals[0]}'`);
+      return 0;
+    },
+  },
+};
+
+function group(name: string, cmds: Record<string, Command>): Command {
+  return {
+    usage: `pvmlab ${name} <${Object.keys(cmds).join('|')}> …`,
+    summary: `${name} commands (pvmlab ${name} help)`,
+    async run(argv) {
+      const [sub, ...rest] = argv;
+      if (!sub || sub === 'help') {
+        console.log(Object.values(cmds).map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n'));
+        return sub ? 0 : 2;
+      }
+      const c = cmds[sub];
+      if (!c) throw new UsageError(`unknown command '${name} ${sub}' (try: pvmlab ${name} help)`);
+      return c.run(rest);
+    },
+  };
+}
+
+const networkCommands: Record<string, Command> = Object.fromEntries((['start', 'stop', 'status'] as const).map((a) => [a, {
+  usage: `pvmlab network ${a}`,
+  summary: `${a} the private network service`,
+  async run(argv: string[]) {
+    parseCommand(argv, {}, { min: 0, max: 0, usage: `pvmlab network ${a}` });
+    const lab = await Lab.open();
+    const s = await lab.network()[a]();
+    console.log(`${s.backend}: ${s.running ? 'running' : 'not running'} — ${s.detail}${s.hint ? `\nnext: ${s.hint}` : ''}`);
+    return a === 'status' && !s.running ? 1 : 0;
+  },
+} satisfies Command]));
+
+export const labCommands: Record<string, Command> = {
+  vm: group('vm', vmCommands),
+  network: group('network', networkCommands),
+  socket_vmnet: group('socket_vmnet', networkCommands),
+  clean: {
+    usage: 'pvmlab clean [--remove-key]',
+    summary: 'stop every VM and empty the lab home (the key pair stays unless --remove-key)',
+    async run(argv) {
+      const { values } = parseCommand(argv, { 'remove-key': { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
+      const lab = await Lab.open();
+      const r = await lab.cleanLab({ removeKey: !!values['remove-key'] });
+      console.log(`lab cleaned (${r.removed.length} VMs removed)`);
+      return 0;
+    },
+  },
+};

@@ -1,0 +1,54 @@
+// The lab's ssh_config (configs/ssh_config): one Host per VM, targets jump through the provisioner.
+// Pure rendering; `sshArgv` is what `pvmlab vm shell`, the web terminal and the provisioner executor run.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LabHome } from '../home.ts';
+import { writeFileAtomic } from '../home.ts';
+import type { VmRecord } from '../spec.ts';
+
+function q(p: string): string {
+  return /[\s"]/.test(p) ? `"${p.replace(/"/g, '')}"` : p;
+}
+
+export interface SshTarget { name: string; role: VmRecord['role']; user: string; sshPort: number | null; ip: string | null }
+
+export function renderSshConfig(paths: { privateKey: string; knownHosts: string }, vms: SshTarget[]): string {
+  const common = [
+    `  IdentityFile ${q(paths.privateKey)}`,
+    '  IdentitiesOnly yes',
+    `  UserKnownHostsFile ${q(paths.knownHosts)}`,
+    '  StrictHostKeyChecking accept-new',
+    '  PasswordAuthentication no',
+    '  KbdInteractiveAuthentication no',
+    '  ConnectTimeout 10',
+    '  ServerAliveInterval 15',
+    '  LogLevel ERROR',
+  ];
+  const prov = vms.find((v) => v.role === 'provisioner' && v.sshPort);
+  const out = ['# Written by pvmlab: ssh -F <this file> <vm-name>', ''];
+  for (const v of vms) {
+    if (v.role === 'provisioner') {
+      if (!v.sshPort) continue;
+      out.push(`Host ${v.name}`, '  HostName 127.0.0.1', `  Port ${v.sshPort}`, `  User ${v.user}`, `  HostKeyAlias pvmlab-${v.name}`, ...common, '');
+    } else if (prov && v.ip) {
+      out.push(`Host ${v.name}`, `  HostName ${v.ip}`, '  Port 22', `  User ${v.user}`, `  ProxyJump ${prov.name}`, `  HostKeyAlias pvmlab-${v.name}`, ...common, '');
+    }
+  }
+  return out.join('\n');
+}
+
+export class SshUnavailable extends Error {}
+
+/** Write the config for the current lab and return the ssh argv for a VM (and an optional remote command). */
+export function sshArgv(home: LabHome, vms: SshTarget[], name: string, command?: string[], opts: { tty?: boolean } = {}): string[] {
+  const vm = vms.find((v) => v.name === name);
+  if (!vm) throw new SshUnavailable(`no VM named '${name}'`);
+  if (vm.role === 'target') {
+    if (!vms.some((v) => v.role === 'provisioner' && v.sshPort)) throw new SshUnavailable(`'${name}' is reached through the provisioner, and the lab has none`);
+    if (!vm.ip) throw new SshUnavailable(`'${name}' has no private IP yet (no reservation and no DHCP lease): start it and wait for its lease`);
+  }
+  const file = path.join(home.dir('configs'), 'ssh_config');
+  const text = renderSshConfig({ privateKey: home.privateKey, knownHosts: home.knownHosts }, vms);
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) writeFileAtomic(file, text, 0o600);
+  return ['ssh', '-F', file, ...(opts.tty ? ['-tt'] : []), name, ...(command ?? [])];
+}

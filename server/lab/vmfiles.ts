@@ -1,0 +1,63 @@
+// The files a VM needs before its first start: base image (downloaded if it is a catalogue entry),
+// its disk (a qcow2 overlay on the image, or a blank disk for PXE), and its NoCloud seed ISO.
+import fs from 'node:fs';
+import { execa } from 'execa';
+import type { LabConfig } from './config.ts';
+import type { LabHome } from './home.ts';
+import type { Jobs } from './jobs.ts';
+import type { VmRecord } from './spec.ts';
+import { ImageRefError, resolveImage } from './images/catalogue.ts';
+import { BadRequestError } from './errors.ts';
+import { downloadFile, fetchSha256 } from './images/download.ts';
+import { renderCloudInit } from './cloudinit/render.ts';
+import { buildSeedIso } from './cloudinit/seed.ts';
+import { provisionerCloudInit } from './provisioner/cloudinit.ts';
+
+export interface PrepareInput { home: LabHome; rec: VmRecord; imageRef: string | null; cfg: LabConfig; jobs: Jobs; made: string[] }
+
+async function imageFormat(path: string): Promise<string> {
+  const r = await execa('qemu-img', ['info', '--output=json', path], { reject: false });
+  if (r.exitCode !== 0) throw new Error(`image: cannot read ${path}: ${r.stderr.trim().split('\n').pop()}`);
+  return (JSON.parse(r.stdout) as { format: string }).format;
+}
+
+/** Returns the resolved base image path (or null), recording every file it makes in `made`. */
+export async function prepareVmFiles(p: PrepareInput): Promise<string | null> {
+  const { home, rec } = p;
+  let image: string | null = null;
+  if (p.imageRef) {
+    let r;
+    try { r = resolveImage(p.imageRef, rec.arch, home); } catch (e) {
+      if (e instanceof ImageRefError) throw new BadRequestError('image', e.message);
+      throw e;
+    }
+    image = r.path;
+    if (r.kind === 'catalogue' && !r.present) {
+      const entry = r.entry;
+      await p.jobs.run({ kind: 'download', title: `Download ${entry.fileName}`, vm: rec.name }, async (job) => {
+        job.stage('checksum');
+        const sha256 = await fetchSha256(entry.checksumsUrl, entry.fileName, job.signal);
+        job.stage('download');
+        await downloadFile({ url: entry.url, dest: r.path, sha256, signal: job.signal,
+          onProgress: (x) => job.progress({ done: x.bytes, total: x.total, unit: 'bytes', rate: x.rate, etaSeconds: x.etaSeconds }) });
+      });
+    }
+  }
+  const disk = home.vmDisk(rec.name);
+  if (image) {
+    const fmt = await imageFormat(image);
+    p.made.push(disk);
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', fmt, '-b', image, disk, `${rec.diskSizeMiB}M`]);
+  } else if (rec.boot === 'pxe') {
+    p.made.push(disk);
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, `${rec.diskSizeMiB}M`]);
+  }
+  if (rec.boot !== 'pxe') {
+    const publicKey = fs.readFileSync(home.publicKey, 'utf8').trim();
+    const docs = renderCloudInit({ vm: rec, publicKey, subnet: p.cfg.network.subnet,
+      provisioner: rec.role === 'provisioner' ? provisionerCloudInit(p.cfg) : undefined });
+    p.made.push(home.vmSeedIso(rec.name));
+    await buildSeedIso(home.vmSeedIso(rec.name), docs);
+  }
+  return image;
+}

@@ -1,0 +1,43 @@
+// /ws/logs/<vm>?offset=N: follow the console log file from an offset, pushed on file change (fs.watch).
+import fs from 'node:fs';
+import type { WebSocket } from 'ws';
+import type { Lab } from '../lab/services.ts';
+import { NAME_RE } from '../lab/spec.ts';
+import { Fanout } from './stream.ts';
+
+const CHUNK = 64 << 10;
+
+export function logsSocket(ws: WebSocket, url: URL, lab: Lab): void {
+  const name = decodeURIComponent(url.pathname.slice('/ws/logs/'.length));
+  if (!NAME_RE.test(name)) { ws.close(4400, 'bad VM name'); return; }
+  try { lab.vms.get(name); } catch { ws.close(4404, `no VM named '${name}'`); return; }
+  const file = lab.home.vmLog(name);
+  let offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+  let paused = false;
+  let reading = false;
+  const fan = new Fanout({ pause: () => { paused = true; }, resume: () => { paused = false; void pump(); } }, 0);
+  const pump = async () => {
+    if (reading || paused) return;
+    reading = true;
+    try {
+      for (;;) {
+        if (paused || ws.readyState !== ws.OPEN) break;
+        let size = 0;
+        try { size = fs.statSync(file).size; } catch { break; }
+        if (size < offset) { offset = 0; fan.control({ t: 'reset' }); } // truncated or recreated
+        if (size === offset) break;
+        const len = Math.min(CHUNK, size - offset);
+        const buf = Buffer.alloc(len);
+        const fd = fs.openSync(file, 'r');
+        try { fs.readSync(fd, buf, 0, len, offset); } finally { fs.closeSync(fd); }
+        offset += len;
+        fan.write(buf);
+        fan.control({ t: 'offset', n: offset });
+      }
+    } finally { reading = false; }
+  };
+  fan.attach(ws, false);
+  const watcher = fs.watch(lab.home.dir('logs'), (_e, f) => { if (f === `${name}.log`) void pump(); });
+  ws.on('close', () => watcher.close());
+  void pump();
+}

@@ -1,0 +1,38 @@
+// /ws/serial/<vm>: the interactive serial console. One connection to QEMU's serial socket per VM
+// (it serves one client at a time), shared by every attached tab.
+import net from 'node:net';
+import type { WebSocket } from 'ws';
+import type { Lab } from '../lab/services.ts';
+import { NAME_RE } from '../lab/spec.ts';
+import { Fanout } from './stream.ts';
+
+const hubs = new Map<string, { fan: Fanout; sock: net.Socket }>();
+
+function hub(lab: Lab, name: string): { fan: Fanout; sock: net.Socket } {
+  const existing = hubs.get(name);
+  if (existing && !existing.sock.destroyed) return existing;
+  const sock = net.createConnection(lab.home.vmSerial(name));
+  const fan = new Fanout({ pause: () => sock.pause(), resume: () => sock.resume() }, 64 << 10);
+  const h = { fan, sock };
+  hubs.set(name, h);
+  sock.on('data', (d: Buffer) => fan.write(d));
+  sock.on('error', () => {});
+  sock.on('close', () => {
+    if (hubs.get(name) === h) hubs.delete(name);
+    fan.control({ t: 'exit', reason: 'the serial port closed (VM stopped)' });
+    fan.closeAll(1000, 'serial closed');
+  });
+  fan.onInput = (d) => { if (!sock.destroyed) sock.write(d); };
+  fan.onEmpty = () => { /* keep the connection: the tail stays warm for the next tab */ };
+  return h;
+}
+
+export function serialSocket(ws: WebSocket, url: URL, lab: Lab): void {
+  const name = decodeURIComponent(url.pathname.slice('/ws/serial/'.length));
+  if (!NAME_RE.test(name)) { ws.close(4400, 'bad VM name'); return; }
+  let vm;
+  try { vm = lab.vms.get(name); } catch { ws.close(4404, `no VM named '${name}'`); return; }
+  if (vm.status !== 'running') { ws.close(4409, `VM '${name}' is ${vm.status}: start it first`); return; }
+  const h = hub(lab, name);
+  h.fan.attach(ws);
+}

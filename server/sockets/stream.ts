@@ -1,0 +1,90 @@
+// The byte-stream protocol shared by the serial console, the SSH terminal and the log follow.
+// Binary frames carry bytes. Text frames carry JSON control messages:
+//   client → server: {"t":"ack","n":<bytes consumed>} | {"t":"resize","cols":n,"rows":n}
+//   server → client: {"t":"info","text":...} | {"t":"exit","code":n,"reason":...}
+// Flow control: the producer pauses while any attached client has more than HIGH unacknowledged bytes,
+// and resumes below LOW. Nothing is dropped; a client that never acks stalls its own producer only.
+import type { WebSocket } from 'ws';
+
+export const HIGH_WATER = 1 << 20;
+export const LOW_WATER = 256 << 10;
+
+export interface Producer { pause(): void; resume(): void }
+
+/** A bounded tail of the output, replayed to a client that attaches or reconnects. */
+export class Tail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private max = 256 << 10) {}
+  push(b: Buffer): void {
+    this.chunks.push(b);
+    this.size += b.length;
+    while (this.size > this.max && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
+  }
+  get(): Buffer { return Buffer.concat(this.chunks); }
+}
+
+interface Client { ws: WebSocket; unacked: number }
+
+/** Fans one producer's bytes out to many sockets, with ack-based flow control. */
+export class Fanout {
+  private clients = new Set<Client>();
+  private paused = false;
+  readonly tail: Tail;
+  onInput: ((data: Buffer) => void) | null = null;
+  onResize: ((cols: number, rows: number) => void) | null = null;
+  onEmpty: (() => void) | null = null;
+
+  constructor(private producer: Producer, tailBytes = 256 << 10) { this.tail = new Tail(tailBytes); }
+
+  get size(): number { return this.clients.size; }
+
+  attach(ws: WebSocket, replay = true): void {
+    const c: Client = { ws, unacked: 0 };
+    this.clients.add(c);
+    if (replay) { const t = this.tail.get(); if (t.length) this.send(c, t); }
+    ws.on('message', (data, isBinary) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (isBinary) { this.onInput?.(buf); return; }
+      let msg: { t?: string; n?: number; cols?: number; rows?: number };
+      try { msg = JSON.parse(buf.toString('utf8')); } catch { return; }
+      if (msg.t === 'ack' && typeof msg.n === 'number' && msg.n > 0) { c.unacked = Math.max(0, c.unacked - msg.n); this.balance(); }
+      else if (msg.t === 'resize' && Number.isInteger(msg.cols) && Number.isInteger(msg.rows)) {
+        const cols = Math.min(Math.max(msg.cols!, 2), 1000); const rows = Math.min(Math.max(msg.rows!, 2), 500);
+        this.onResize?.(cols, rows);
+      } else if (msg.t === 'input' && typeof (msg as { d?: string }).d === 'string') {
+        this.onInput?.(Buffer.from((msg as { d: string }).d, 'utf8'));
+      }
+    });
+    ws.on('close', () => { this.clients.delete(c); this.balance(); if (!this.clients.size) this.onEmpty?.(); });
+  }
+
+  write(b: Buffer): void {
+    this.tail.push(b);
+    for (const c of this.clients) this.send(c, b);
+    this.balance();
+  }
+
+  info(text: string): void { this.control({ t: 'info', text }); }
+
+  control(msg: Record<string, unknown>): void {
+    const s = JSON.stringify(msg);
+    for (const c of this.clients) if (c.ws.readyState === c.ws.OPEN) c.ws.send(s);
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const c of this.clients) c.ws.close(code, reason);
+  }
+
+  private send(c: Client, b: Buffer): void {
+    if (c.ws.readyState !== c.ws.OPEN) return;
+    c.unacked += b.length;
+    c.ws.send(b, { binary: true });
+  }
+
+  private balance(): void {
+    const worst = Math.max(0, ...[...this.clients].map((c) => c.unacked));
+    if (!this.paused && worst > HIGH_WATER) { this.paused = true; this.producer.pause(); }
+    else if (this.paused && worst < LOW_WATER) { this.paused = false; this.producer.resume(); }
+  }
+}

@@ -1,0 +1,56 @@
+// /ws/ssh/<vm>?session=<id>: the web SSH terminal. node-pty runs the system ssh with the lab key.
+// A session outlives its tabs for a grace period; reattaching replays a bounded tail. Several tabs may attach.
+import * as pty from 'node-pty';
+import type { WebSocket } from 'ws';
+import type { Lab } from '../lab/services.ts';
+import { NAME_RE } from '../lab/spec.ts';
+import { Fanout } from './stream.ts';
+
+export const GRACE_MS = 60_000;
+const MAX_SESSIONS = 32;
+
+interface Session { vm: string; proc: pty.IPty; fan: Fanout; timer: NodeJS.Timeout | null; exited: boolean }
+const sessions = new Map<string, Session>();
+
+export function terminalSocket(ws: WebSocket, url: URL, lab: Lab): void {
+  const name = decodeURIComponent(url.pathname.slice('/ws/ssh/'.length));
+  const id = url.searchParams.get('session') ?? '';
+  if (!NAME_RE.test(name)) { ws.close(4400, 'bad VM name'); return; }
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(id)) { ws.close(4400, 'bad session id'); return; }
+  const cols = Math.min(Math.max(Number(url.searchParams.get('cols')) || 80, 2), 1000);
+  const rows = Math.min(Math.max(Number(url.searchParams.get('rows')) || 24, 2), 500);
+  const key = `${name}/${id}`;
+  let s = sessions.get(key);
+  if (s && !s.exited) {
+    if (s.timer) { clearTimeout(s.timer); s.timer = null; }
+    s.fan.attach(ws);
+    s.fan.info('reattached');
+    return;
+  }
+  if (sessions.size >= MAX_SESSIONS) { ws.close(4429, 'too many terminal sessions'); return; }
+  let argv: string[];
+  try { argv = lab.sshArgv(name, undefined, { tty: true }); } catch (e) { ws.close(4409, (e as Error).message.slice(0, 120)); return; }
+  const proc = pty.spawn(argv[0], argv.slice(1), { name: 'xterm-256color', cols, rows, cwd: lab.home.root, env: { ...process.env, TERM: 'xterm-256color' } as Record<string, string> });
+  const fan = new Fanout({ pause: () => proc.pause(), resume: () => proc.resume() });
+  const sess: Session = { vm: name, proc, fan, timer: null, exited: false };
+  sessions.set(key, sess);
+  proc.onData((d) => fan.write(Buffer.from(d, 'utf8')));
+  proc.onExit(({ exitCode }) => {
+    sess.exited = true;
+    sessions.delete(key);
+    fan.control({ t: 'exit', code: exitCode });
+    fan.closeAll(1000, 'session ended');
+  });
+  fan.onInput = (d) => { if (!sess.exited) proc.write(d.toString('utf8')); };
+  fan.onResize = (c, r) => { if (!sess.exited) proc.resize(c, r); };
+  fan.onEmpty = () => {
+    if (sess.exited) return;
+    sess.timer = setTimeout(() => { if (!fan.size) proc.kill(); }, GRACE_MS);
+  };
+  fan.attach(ws);
+}
+
+export function closeAllTerminals(): void {
+  for (const s of sessions.values()) s.proc.kill();
+  sessions.clear();
+}
