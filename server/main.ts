@@ -84,6 +84,15 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
         trpcHandler(req, res);
         return;
       }
+      if (req.url.startsWith('/api/upload/artifact') && req.method === 'POST') {
+        // Streamed straight into the provisioner over SSH: never held whole in memory.
+        const name = new URL(req.url, 'http://x').searchParams.get('name') ?? '';
+        lab.provisioner.uploadArtifact(name, req).then(
+          () => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ ok: true, name })); },
+          (e: Error) => { res.writeHead(/name|not running|no provisioner/i.test(e.message) ? 400 : 500, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ ok: false, error: e.message })); },
+        );
+        return;
+      }
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('not found\n');
       return;

@@ -2,6 +2,7 @@ import { router } from './trpc.ts';
 import { hostRouter } from './routers/host.ts';
 import { vmRouter } from './routers/vm.ts';
 import { jobsRouter, labRouter, networkRouter } from './routers/lab.ts';
+import { provisionerRouter, pxeRouter } from './routers/pxe.ts';
 
 export const appRouter = router({
   host: hostRouter,
@@ -9,5 +10,7 @@ export const appRouter = router({
   lab: labRouter,
   network: networkRouter,
   jobs: jobsRouter,
+  provisioner: provisionerRouter,
+  pxe: pxeRouter,
 });
 export type AppRouter = typeof appRouter;

@@ -40,6 +40,43 @@ const createOpts = {
   'ssh-user': { type: 'string' }, json: { type: 'boolean' },
 } as const;
 
+const dockerCommands: Record<string, Command> = {
+  start: {
+    usage: 'pvmlab vm docker start <provisioner> [image.tar]',
+    summary: 'build (or load from a tar) and run the pxeboot container, staged',
+    async run(argv) {
+      const { positionals } = parseCommand(argv, {}, { min: 1, max: 2, usage: this.usage });
+      const lab = await openLab();
+      if (lab.provisioner.name() !== positionals[0]) throw new UsageError(`'${positionals[0]}' is not the lab's provisioner`);
+      await lab.jobs.run({ kind: 'provisioner', title: 'pxeboot stack', vm: positionals[0] }, (job) => lab.provisioner.ready(job, { imageTar: positionals[1] }));
+      console.log('pxeboot container healthy');
+      return 0;
+    },
+  },
+  stop: {
+    usage: 'pvmlab vm docker stop <provisioner>',
+    summary: 'stop the pxeboot container',
+    async run(argv) {
+      parseCommand(argv, {}, { min: 1, max: 1, usage: this.usage });
+      const lab = await openLab();
+      await lab.provisioner.stack().stop();
+      console.log('pxeboot container stopped');
+      return 0;
+    },
+  },
+  status: {
+    usage: 'pvmlab vm docker status <provisioner>',
+    summary: 'containers in the provisioner and their state',
+    async run(argv) {
+      parseCommand(argv, {}, { min: 1, max: 1, usage: this.usage });
+      const lab = await openLab();
+      const list = await lab.provisioner.stack().containers();
+      console.log(list.length ? formatTable(['NAME', 'IMAGE', 'STATUS'], list.map((c) => [c.name, c.image, c.status])) : 'no containers');
+      return 0;
+    },
+  },
+};
+
 const vmCommands: Record<string, Command> = {
   create: {
     usage: 'pvmlab vm create <name> [--role provisioner|target] [--arch aarch64|x86_64] [--boot disk|pxe|kernel] [--image NAME|PATH] [--kernel PATH --initrd PATH --append ARGS] [--cpus N --memory 1G --disk-size 10G] [--mac MAC] [--ip IP]',
@@ -53,7 +90,7 @@ const vmCommands: Record<string, Command> = {
         input[k.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
       }
       try {
-        const vm = await lab.vms.create(input);
+        const vm = await lab.createVm(input);
         console.log(values.json ? JSON.stringify(vm, null, 2) : `created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.ip ? `, ip ${vm.ip}` : ''})`);
         return 0;
       } catch (e) { throw new Error(describeError(e)); }
@@ -65,12 +102,10 @@ const vmCommands: Record<string, Command> = {
     async run(argv) {
       const { values, positionals } = parseCommand(argv, { wait: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage });
       const lab = await openLab();
-      const vm = await lab.vms.start(positionals[0]);
-      console.log(`started '${vm.name}' (pid ${vm.pid})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
-      if (values.wait) {
-        const status = await lab.vms.queryStatus(vm.name);
-        console.log(`QEMU status: ${status ?? 'unknown'}`);
-      }
+      const vm = await lab.startVm(positionals[0], { wait: !!values.wait });
+      const status = await lab.vms.queryStatus(vm.name);
+      console.log(`started '${vm.name}' (pid ${vm.pid}, QEMU ${status ?? 'unknown'})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
+      if (vm.role === 'provisioner' && !values.wait) console.log('the provisioner gets ready in the background: pvmlab vm start --wait shows each stage');
       return 0;
     },
   },
@@ -91,7 +126,7 @@ const vmCommands: Record<string, Command> = {
     async run(argv) {
       const { values } = parseCommand(argv, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
       const lab = await Lab.open();
-      const vms = lab.vms.list();
+      const vms = await lab.listVms();
       if (values.json) { console.log(JSON.stringify(vms, null, 2)); return 0; }
       if (!vms.length) { console.log('no VMs yet: pvmlab vm create <name> --role provisioner …'); return 0; }
       console.log(formatTable(['NAME', 'ROLE', 'ARCH', 'PRIVATE-IP', 'SSH', 'MAC', 'STATUS'],
@@ -123,6 +158,7 @@ const vmCommands: Record<string, Command> = {
       return 0;
     },
   },
+  docker: group('vm docker', dockerCommands),
   shell: {
     usage: 'pvmlab vm shell <name> [-- command …]',
     summary: 'open a shell on a VM (targets through the provisioner), or run a command there',
@@ -142,7 +178,7 @@ const vmCommands: Record<string, Command> = {
     async run(argv) {
       const { positionals } = parseCommand(argv, {}, { min: 1, max: 1, usage: this.usage });
       const lab = await Lab.open();
-      await lab.vms.clean(positionals[0]);
+      await lab.cleanVm(positionals[0]);
       console.log(`removed '${positionals[0]}'`);
       return 0;
     },
@@ -179,6 +215,23 @@ const networkCommands: Record<string, Command> = Object.fromEntries((['start', '
 } satisfies Command]));
 
 export const labCommands: Record<string, Command> = {
+  image: group('image', {
+    build: {
+      usage: 'pvmlab image build [x86_64|aarch64]',
+      summary: 'build the offline provisioner image from Debian packages (cached by content hash)',
+      async run(argv) {
+        const { positionals } = parseCommand(argv, {}, { min: 0, max: 1, usage: this.usage });
+        const arch = positionals[0] ?? 'x86_64';
+        if (arch !== 'x86_64' && arch !== 'aarch64') throw new UsageError(`arch must be x86_64 or aarch64, got '${arch}'`);
+        const script = new URL('../../scripts/build-provisioner-image.sh', import.meta.url).pathname;
+        const r = await execa(script, [arch], { stdout: 'pipe', stderr: 'inherit', reject: false });
+        if (r.exitCode !== 0) throw new Error(`image build failed (exit ${r.exitCode}): see the lines above`);
+        const dir = String(r.stdout).trim().split('\n').pop();
+        console.log(`image ready: ${dir}\ncreate a provisioner from it: pvmlab vm create prov --role provisioner --boot kernel --image ${dir}/disk.qcow2 --kernel ${dir}/vmlinuz --initrd ${dir}/initrd.img --append "root=/dev/vda rw console=ttyS0"`);
+        return 0;
+      },
+    },
+  }),
   vm: group('vm', vmCommands),
   network: group('network', networkCommands),
   socket_vmnet: group('socket_vmnet', networkCommands),

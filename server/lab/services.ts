@@ -9,11 +9,15 @@ import { ensureLabConfig } from './config.ts';
 import { networkBackend } from './network/backend.ts';
 import type { NetworkBackend } from './network/types.ts';
 import { sshArgv } from './ssh/config.ts';
+import { Provisioner } from './provisioner/service.ts';
+import { reservation } from './provisioner/pxe.ts';
+import type { VmView } from './vms.ts';
 
 export class Lab {
   readonly bus = new Bus();
   readonly jobs = new Jobs(this.bus);
   readonly vms: Vms;
+  readonly provisioner = new Provisioner(this);
   private watcher: VmWatcher | null = null;
   private doctorReport: Promise<DoctorReport> | null = null;
 
@@ -33,11 +37,58 @@ export class Lab {
     this.bus.on('vm', (e) => { if (e.status === 'running') void this.watcher?.watch(e.name); });
   }
 
+  /** Create a VM; a PXE target also gets a reservation (its IP, or the next free one from .2) and a default profile. */
+  async createVm(input: unknown): Promise<VmView> {
+    const vm = await this.vms.create(input);
+    if (vm.boot === 'pxe' && vm.role === 'target') {
+      try {
+        const ip = vm.ip ?? this.nextReservedIp();
+        await this.provisioner.setReservation(reservation.parse({ mac: vm.mac, ip, hostname: vm.name }));
+      } catch (e) {
+        await this.vms.clean(vm.name);
+        throw e;
+      }
+    }
+    return this.vms.get(vm.name);
+  }
+
+  private nextReservedIp(): string {
+    const cfg = this.vms.config().network;
+    const used = new Set([cfg.provisionerIp, ...this.vms.list().map((v) => v.ip), ...this.provisioner.reservations().map((r) => r.ip)]);
+    const [a, b, c] = cfg.subnet.split('.');
+    for (let i = 2; i < 100; i++) if (!used.has(`${a}.${b}.${c}.${i}`)) return `${a}.${b}.${c}.${i}`;
+    throw new Error('no free address left for reservations (.2–.99)');
+  }
+
+  async cleanVm(name: string): Promise<void> {
+    const vm = this.vms.get(name);
+    await this.vms.clean(name);
+    if (this.provisioner.reservations().some((r) => r.mac === vm.mac)) await this.provisioner.removeReservation(vm.mac).catch(() => {});
+  }
+
+  /** VMs with targets' private IPs from their reservation or DHCP lease. */
+  async listVms(): Promise<VmView[]> {
+    const leases = await this.provisioner.leaseMap();
+    for (const r of this.provisioner.reservations()) leases.set(r.mac, r.ip);
+    return this.vms.list(leases);
+  }
+
+  /** Start a VM; for the provisioner, readiness runs as a job (awaited when wait is set). */
+  async startVm(name: string, opts: { wait?: boolean; imageTar?: string } = {}): Promise<VmView> {
+    const vm = await this.vms.start(name);
+    if (vm.role === 'provisioner') {
+      const ready = this.jobs.run({ kind: 'provisioner', title: `Provisioner ${name}: ready`, vm: name }, (job) => this.provisioner.ready(job, { imageTar: opts.imageTar }));
+      if (opts.wait) await ready; else ready.catch(() => {});
+    }
+    return vm;
+  }
+
   network(): NetworkBackend { return networkBackend(ensureLabConfig(this.home)); }
 
   /** ssh argv for a VM (targets jump through the provisioner). */
   sshArgv(name: string, command?: string[], opts: { tty?: boolean } = {}): string[] {
-    const vms = this.vms.list().map((v) => ({ name: v.name, role: v.role, user: v.sshUser, sshPort: v.sshPort, ip: v.privateIp }));
+    const ips = new Map(this.provisioner.reservations().map((r) => [r.mac, r.ip]));
+    const vms = this.vms.list(ips).map((v) => ({ name: v.name, role: v.role, user: v.sshUser, sshPort: v.sshPort, ip: v.privateIp }));
     return sshArgv(this.home, vms, name, command, opts);
   }
 

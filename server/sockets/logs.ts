@@ -38,6 +38,7 @@ export function logsSocket(ws: WebSocket, url: URL, lab: Lab): void {
   };
   fan.attach(ws, false);
   const watcher = fs.watch(lab.home.dir('logs'), (_e, f) => { if (f === `${name}.log`) void pump(); });
+  watcher.on('error', () => { /* the logs directory went away (lab cleaned): nothing more to follow */ });
   ws.on('close', () => watcher.close());
   void pump();
 }

@@ -15,11 +15,18 @@ function hub(lab: Lab, name: string): { fan: Fanout; sock: net.Socket } {
   const fan = new Fanout({ pause: () => sock.pause(), resume: () => sock.resume() }, 64 << 10);
   const h = { fan, sock };
   hubs.set(name, h);
+  let connected = false;
+  sock.on('connect', () => { connected = true; });
   sock.on('data', (d: Buffer) => fan.write(d));
   sock.on('error', () => {});
   sock.on('close', () => {
     if (hubs.get(name) === h) hubs.delete(name);
-    fan.control({ t: 'exit', reason: 'the serial port closed (VM stopped)' });
+    if (!connected) {
+      // QEMU's socket is not there (yet, or any more): let the clients retry; they meet 4409 if it stopped.
+      fan.closeAll(1013, 'the serial port is not ready');
+      return;
+    }
+    fan.control({ t: 'exit', reason: 'the serial port closed (the VM stopped)' });
     fan.closeAll(1000, 'serial closed');
   });
   fan.onInput = (d) => { if (!sock.destroyed) sock.write(d); };

@@ -1,9 +1,25 @@
 // The byte-stream protocol shared by the serial console, the SSH terminal and the log follow.
-// Binary frames carry bytes. Text frames carry JSON control messages:
-//   client → server: {"t":"ack","n":<bytes consumed>} | {"t":"resize","cols":n,"rows":n}
-//   server → client: {"t":"info","text":...} | {"t":"exit","code":n,"reason":...}
+// Endpoints: /ws/serial/<vm>, /ws/ssh/<vm>?session=<id>&cols=&rows=, /ws/logs/<vm>?offset=<byte>.
+//
+// Binary frames carry bytes, in both directions (client → server: keyboard input, UTF-8).
+// Text frames carry JSON control messages:
+//   client → server:
+//     {"t":"ack","n":<bytes>}             the client has consumed (rendered) n more bytes
+//     {"t":"resize","cols":n,"rows":n}    the terminal's size (clamped to 2..1000 × 2..500)
+//     {"t":"input","d":"<text>"}          input as text (same as a binary frame of its UTF-8)
+//   server → client:
+//     {"t":"info","text":...}             a note for the user (e.g. "reattached")
+//     {"t":"exit","code"?:n,"reason"?:s}  the producer ended (ssh exited, serial port closed); the
+//                                         socket then closes with 1000. Reconnecting starts afresh.
+//     {"t":"offset","n":<byte>}           logs: the file offset just after the last binary frame
+//                                         (reconnect with ?offset=n to resume without gaps or repeats)
+//     {"t":"reset"}                       logs: the file shrank or was recreated; it restarts at 0
+// Close codes: 1000 after "exit"; 1013 the producer is not ready yet (retry soon); 44xx are final
+// until something changes — 4400 bad request, 4401 no session cookie, 4404 no such VM, 4409 the VM is
+// not running (reason says its state), 4429 too many sessions. The reason is a sentence for people.
 // Flow control: the producer pauses while any attached client has more than HIGH unacknowledged bytes,
 // and resumes below LOW. Nothing is dropped; a client that never acks stalls its own producer only.
+// Attaching (and re-attaching) replays a bounded tail of recent output (serial, ssh; not logs).
 import type { WebSocket } from 'ws';
 
 export const HIGH_WATER = 1 << 20;
@@ -66,6 +82,11 @@ export class Fanout {
   }
 
   info(text: string): void { this.control({ t: 'info', text }); }
+
+  /** A control message to one socket only. */
+  tell(ws: WebSocket, msg: Record<string, unknown>): void {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  }
 
   control(msg: Record<string, unknown>): void {
     const s = JSON.stringify(msg);

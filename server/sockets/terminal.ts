@@ -24,9 +24,12 @@ export function terminalSocket(ws: WebSocket, url: URL, lab: Lab): void {
   if (s && !s.exited) {
     if (s.timer) { clearTimeout(s.timer); s.timer = null; }
     s.fan.attach(ws);
-    s.fan.info('reattached');
+    s.fan.tell(ws, { t: 'info', text: 'reattached' });
     return;
   }
+  let status: string;
+  try { status = lab.vms.get(name).status; } catch { ws.close(4404, `no VM named '${name}'`); return; }
+  if (status !== 'running') { ws.close(4409, `VM '${name}' is ${status}: start it first`); return; }
   if (sessions.size >= MAX_SESSIONS) { ws.close(4429, 'too many terminal sessions'); return; }
   let argv: string[];
   try { argv = lab.sshArgv(name, undefined, { tty: true }); } catch (e) { ws.close(4409, (e as Error).message.slice(0, 120)); return; }

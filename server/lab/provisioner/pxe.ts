@@ -1,0 +1,72 @@
+// PXE planners (pure): dnsmasq reservations, lease parsing, per-target iPXE scripts from boot profiles.
+import { z } from 'zod';
+import { ipv4, mac, vmName } from '../spec.ts';
+
+export const artifactName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, ".", "_" and "-" (no slashes), up to 128 characters')
+  .refine((n) => !n.includes('..'), 'must not contain ".."');
+
+export const bootProfile = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('kernel'),
+    /** Artifact names served under /artifacts/. */
+    kernel: artifactName,
+    initrd: artifactName.optional(),
+    cmdline: z.string().max(2000).refine((s) => !/[\0\n\r]/.test(s), 'no control characters').default(''),
+  }),
+  z.object({ kind: z.literal('script'), script: z.string().max(64 * 1024).refine((s) => s.startsWith('#!ipxe'), 'an iPXE script starts with #!ipxe') }),
+  z.object({ kind: z.literal('exit') }),
+]);
+export type BootProfile = z.infer<typeof bootProfile>;
+
+export const reservation = z.object({
+  mac,
+  ip: ipv4,
+  hostname: vmName,
+  profile: bootProfile.default({ kind: 'exit' }),
+});
+export type Reservation = z.infer<typeof reservation>;
+
+/** dnsmasq dhcp-hostsfile: one `MAC,IP,hostname` per line (re-read on SIGHUP). */
+export function renderReservations(list: Reservation[]): string {
+  return list.map((r) => `${r.mac},${r.ip},${r.hostname}`).join('\n') + (list.length ? '\n' : '');
+}
+
+export interface Lease { expires: string | null; mac: string; ip: string; hostname: string | null; clientId: string | null }
+
+/** dnsmasq lease file lines: `<expiry epoch> <mac> <ip> <hostname|*> <client-id|*>`. */
+export function parseLeases(text: string): Lease[] {
+  const out: Lease[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 4 || !/^\d+$/.test(f[0]) || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(f[1])) continue;
+    const exp = Number(f[0]);
+    out.push({ expires: exp === 0 ? null : new Date(exp * 1000).toISOString(), mac: f[1].toLowerCase(), ip: f[2],
+      hostname: f[3] === '*' ? null : f[3], clientId: !f[4] || f[4] === '*' ? null : f[4] });
+  }
+  return out;
+}
+
+/** The iPXE script served at /ipxe/<mac> for a target. */
+export function renderIpxeScript(p: BootProfile, serverIp: string, hostname: string): string {
+  const base = `http://${serverIp}/artifacts`;
+  switch (p.kind) {
+    case 'kernel':
+      return [
+        '#!ipxe',
+        `echo pvmlab: booting ${hostname} (\${net0/mac} \${net0/ip})`,
+        `kernel ${base}/${p.kernel} initrd=${p.initrd ?? ''} ${p.cmdline}`.replace(/ initrd= /, ' ').trimEnd(),
+        ...(p.initrd ? [`initrd ${base}/${p.initrd}`] : []),
+        'boot',
+        '',
+      ].join('\n');
+    case 'script':
+      return p.script.endsWith('\n') ? p.script : p.script + '\n';
+    case 'exit':
+      return ['#!ipxe', `echo pvmlab: no boot profile for ${hostname}: booting from the local disk`, 'exit', ''].join('\n');
+  }
+}
+
+/** The file name nginx serves for a MAC (lowercase, colons). */
+export function ipxePathForMac(m: string): string {
+  return `ipxe/${m.toLowerCase()}`;
+}

@@ -1,0 +1,184 @@
+// The provisioner as a service of the lab: staged readiness, the pxeboot container, reservations,
+// leases, artifacts and boot profiles. The host keeps the truth (configs/pxe.json); the provisioner
+// gets files rendered from it over SSH.
+import fs from 'node:fs';
+import { z } from 'zod';
+import type { Lab } from '../services.ts';
+import { writeFileAtomic } from '../home.ts';
+import type { JobHandle } from '../jobs.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { logTail } from '../vms.ts';
+import { Remote } from './remote.ts';
+import { Stack } from './stack.ts';
+import { artifactName, bootProfile, ipxePathForMac, parseLeases, renderIpxeScript, renderReservations, reservation, type Lease, type Reservation } from './pxe.ts';
+
+const pxeState = z.object({ reservations: z.array(reservation).default([]) });
+type PxeState = z.infer<typeof pxeState>;
+
+export const STAGES = ['booted', 'ssh', 'cloud-init', 'docker', 'image', 'container'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export class StageTimeout extends Error {
+  constructor(readonly stage: Stage, seconds: number, tail: string) {
+    super(`provisioner not ready: stage '${stage}' did not finish within ${seconds} s. Last lines:\n${tail}`);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Provisioner {
+  constructor(private lab: Lab) {}
+
+  name(): string {
+    const p = this.lab.vms.list().find((v) => v.role === 'provisioner');
+    if (!p) throw new NotFoundError('the lab has no provisioner: create one (pvmlab vm create <name> --role provisioner …)');
+    return p.name;
+  }
+
+  remote(): Remote { return new Remote((n, c) => this.lab.sshArgv(n, c), this.name()); }
+  stack(): Stack { return new Stack(this.remote(), this.lab.vms.config()); }
+
+  private running(): string {
+    const n = this.name();
+    if (this.lab.vms.get(n).status !== 'running') throw new ConflictError(`the provisioner '${n}' is not running: start it first`);
+    return n;
+  }
+
+  /** Staged readiness: VM booted → SSH → cloud-init done → Docker → image → container healthy. */
+  async ready(job: JobHandle, opts: { imageTar?: string; timeouts?: Partial<Record<Stage, number>> } = {}): Promise<void> {
+    const name = this.name();
+    const remote = this.remote();
+    const t = { booted: 60, ssh: 600, 'cloud-init': 900, docker: 600, image: 3600, container: 180, ...opts.timeouts };
+    const stage = async (s: Stage, fn: () => Promise<boolean>, tail: () => Promise<string>) => {
+      job.stage(s);
+      const end = Date.now() + t[s] * 1000;
+      for (;;) {
+        if (job.signal.aborted) throw new Error('cancelled');
+        if (await fn().catch(() => false)) return;
+        if (Date.now() > end) throw new StageTimeout(s, t[s], await tail().catch(() => '(no log)'));
+        await sleep(1000);
+      }
+    };
+    const serialTail = async () => logTail(this.lab.home.vmLog(name), 15);
+    const remoteTail = (cmd: string[]) => async () => (await remote.code(cmd, { sudo: true, timeoutMs: 15_000 })).stdout.trim().split('\n').slice(-15).join('\n');
+    await stage('booted', async () => (await this.lab.vms.queryStatus(name)) === 'running', serialTail);
+    await stage('ssh', async () => (await remote.code(['true'], { timeoutMs: 20_000 })).code === 0, serialTail);
+    await stage('cloud-init', async () => {
+      const r = await remote.code(['cloud-init', 'status', '--wait'], { timeoutMs: t['cloud-init'] * 1000 });
+      if (/status: (done|degraded)/.test(r.stdout)) return true;
+      if (/status: error/.test(r.stdout)) throw new StageTimeout('cloud-init', 0, await remoteTail(['tail', '-n', '30', '/var/log/cloud-init-output.log'])());
+      return false;
+    }, remoteTail(['tail', '-n', '30', '/var/log/cloud-init-output.log']));
+    await stage('docker', async () => (await remote.code(['docker', 'info', '--format', '{{.ServerVersion}}'], { sudo: true, timeoutMs: 20_000 })).code === 0,
+      remoteTail(['journalctl', '-u', 'docker', '-n', '20', '--no-pager']));
+    const stack = this.stack();
+    let image: string | undefined;
+    const buildLog: string[] = [];
+    await stage('image', async () => {
+      if (opts.imageTar) { image = await stack.load(opts.imageTar); job.log(`loaded ${image}`); return true; }
+      const built = await stack.build((l) => { buildLog.push(l); if (buildLog.length > 50) buildLog.shift(); job.log(l); }, job.signal);
+      job.log(built ? 'image built' : 'image up to date');
+      return true;
+    }, async () => buildLog.slice(-15).join('\n'));
+    await stage('container', async () => { await stack.up(image, t.container * 1000); return true; }, () => stack.logs(20));
+    await this.syncPxe();
+  }
+
+  // ---------------------------------------------------------------- reservations and profiles (host truth)
+  private statePath(): string { return this.lab.home.inside('configs', 'pxe.json'); }
+
+  state(): PxeState {
+    try { return pxeState.parse(JSON.parse(fs.readFileSync(this.statePath(), 'utf8'))); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { reservations: [] };
+      throw e;
+    }
+  }
+
+  private save(s: PxeState): void { writeFileAtomic(this.statePath(), JSON.stringify(s, null, 2) + '\n'); }
+
+  reservations(): Reservation[] { return this.state().reservations; }
+
+  /** Add or replace a reservation (by MAC); pushes it to dnsmasq when the provisioner runs. */
+  async setReservation(raw: unknown): Promise<Reservation> {
+    const r = reservation.parse(raw);
+    const s = this.state();
+    const clash = s.reservations.find((x) => x.mac !== r.mac && (x.ip === r.ip || x.hostname === r.hostname));
+    if (clash) throw new ConflictError(`ip/hostname: ${clash.ip} (${clash.hostname}) is already reserved for ${clash.mac}`);
+    s.reservations = [...s.reservations.filter((x) => x.mac !== r.mac), r];
+    this.save(s);
+    await this.syncIfRunning();
+    return r;
+  }
+
+  async setProfile(macAddr: string, raw: unknown): Promise<Reservation> {
+    const profile = bootProfile.parse(raw);
+    const s = this.state();
+    const r = s.reservations.find((x) => x.mac === macAddr.toLowerCase());
+    if (!r) throw new NotFoundError(`no reservation for ${macAddr}`);
+    r.profile = profile;
+    this.save(s);
+    await this.syncIfRunning();
+    return r;
+  }
+
+  async removeReservation(macAddr: string): Promise<void> {
+    const s = this.state();
+    const m = macAddr.toLowerCase();
+    s.reservations = s.reservations.filter((x) => x.mac !== m);
+    this.save(s);
+    await this.syncIfRunning(m);
+  }
+
+  private async syncIfRunning(removedMac?: string): Promise<void> {
+    let n: string;
+    try { n = this.name(); } catch { return; }
+    if (this.lab.vms.get(n).status !== 'running') return;
+    if ((await this.stack().state()).running) await this.syncPxe(removedMac);
+  }
+
+  /** Render reservations and per-MAC iPXE scripts into the provisioner, then SIGHUP dnsmasq. */
+  async syncPxe(removedMac?: string): Promise<void> {
+    const stack = this.stack();
+    const { reservations } = this.state();
+    const server = this.lab.vms.config().network.provisionerIp;
+    for (const r of reservations) await stack.writePxeFile(`http/${ipxePathForMac(r.mac)}`, renderIpxeScript(r.profile, server, r.hostname));
+    if (removedMac) await stack.removePxeFile(`http/${ipxePathForMac(removedMac)}`);
+    await stack.writePxeFile('dnsmasq/reservations', renderReservations(reservations));
+    await stack.reload();
+    this.lab.bus.emit('pxe', { kind: 'reservations', at: new Date().toISOString() });
+  }
+
+  // ---------------------------------------------------------------- leases
+  async leases(): Promise<Lease[]> {
+    this.running();
+    return parseLeases(await this.stack().readPxeFile('dnsmasq/leases'));
+  }
+
+  /** MAC → IP for running provisioners (empty otherwise): used for targets' private IPs. */
+  async leaseMap(): Promise<Map<string, string>> {
+    try { return new Map((await this.leases()).map((l) => [l.mac, l.ip])); } catch { return new Map(); }
+  }
+
+  // ---------------------------------------------------------------- artifacts
+  async artifacts(): Promise<{ name: string; size: number; sha256: string }[]> {
+    this.running();
+    const out = await this.remote().run(['sh', '-c', 'cd /var/lib/pvmlab/pxe/http/artifacts 2>/dev/null && for f in *; do [ -f "$f" ] && printf "%s|%s|%s\\n" "$f" "$(stat -c %s "$f")" "$(sha256sum < "$f" | cut -d" " -f1)"; done; true'], { sudo: true });
+    return out.split('\n').filter(Boolean).map((l) => { const [name, size, sha256] = l.split('|'); return { name, size: Number(size), sha256 }; });
+  }
+
+  async uploadArtifact(name: string, body: NodeJS.ReadableStream): Promise<void> {
+    const n = artifactName.parse(name);
+    this.running();
+    await this.stack().writePxeFile(`http/artifacts/${n}`, body);
+    this.lab.bus.emit('pxe', { kind: 'artifacts', at: new Date().toISOString() });
+  }
+
+  async removeArtifact(name: string): Promise<void> {
+    const n = artifactName.parse(name);
+    this.running();
+    await this.stack().removePxeFile(`http/artifacts/${n}`);
+    this.lab.bus.emit('pxe', { kind: 'artifacts', at: new Date().toISOString() });
+  }
+
+  async callhomeLog(): Promise<string> { return this.stack().readPxeFile('http-callhome.log'); }
+}

@@ -1,0 +1,162 @@
+// The pxeboot stack inside the provisioner: source sync, image build (inside the VM: the host needs no
+// Docker), the container, its health. Plans are pure; `Stack` executes them over SSH.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { LabConfig } from '../config.ts';
+import { Remote, shq } from './remote.ts';
+
+export const STACK_SRC = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../pxeboot_stack');
+export const STACK_DIR = '/opt/pvmlab/pxeboot_stack';
+export const PXE_DIR = '/var/lib/pvmlab/pxe';
+export const IMAGE = 'pvmlab/pxeboot:latest';
+export const OFFLINE_BASE = 'pvmlab/pxeboot-base:bookworm';
+export const CONTAINER = 'pxeboot';
+export const PRIVATE_IF = 'priv0';
+
+/** The files that make the image (tests and docs excluded), sorted. */
+export function stackFiles(dir = STACK_SRC): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(path.join(dir, d), { withFileTypes: true })) {
+      const rel = d ? `${d}/${e.name}` : e.name;
+      if (e.isDirectory()) { if (rel !== 'test') walk(rel); } else if (!rel.endsWith('.md')) out.push(rel);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+export function stackHash(dir = STACK_SRC): string {
+  const h = crypto.createHash('sha256');
+  for (const f of stackFiles(dir)) h.update(f).update('\0').update(fs.readFileSync(path.join(dir, f))).update('\0');
+  return h.digest('hex').slice(0, 16);
+}
+
+/** `docker run` for the stack: host networking and only the capabilities dnsmasq needs. Pure. */
+export function planDockerRun(cfg: LabConfig, image = IMAGE): string[] {
+  const n = cfg.network;
+  return ['docker', 'run', '-d', '--name', CONTAINER, '--network', 'host',
+    '--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_BIND_SERVICE', '--cap-add', 'NET_RAW',
+    '--cap-add', 'CHOWN', '--cap-add', 'SETUID', '--cap-add', 'SETGID', '--cap-add', 'DAC_OVERRIDE', '--cap-add', 'KILL',
+    '--restart', 'unless-stopped', '-v', `${PXE_DIR}:/pxe`,
+    '-e', `PXE_INTERFACE=${PRIVATE_IF}`, '-e', `PXE_SERVER_IP=${n.provisionerIp}`, '-e', `PXE_SUBNET=${n.subnet}`,
+    '-e', `PXE_RANGE_START=${n.dhcpStart}`, '-e', `PXE_RANGE_END=${n.dhcpEnd}`, '-e', 'PXE_ULA=fd70:766d:6c61::/64',
+    image];
+}
+
+/** `docker build` inside the provisioner, labelled with the source hash so an unchanged stack is not rebuilt. Pure. */
+export function planDockerBuild(base: string, hash: string): string[] {
+  return ['docker', 'build', '--build-arg', `BASE_IMAGE=${base}`, '--label', `pvmlab.stack-hash=${hash}`, '-t', IMAGE, STACK_DIR];
+}
+
+export interface ContainerState { exists: boolean; running: boolean; status: string; health: string | null; image: string | null; startedAt: string | null }
+
+export class Stack {
+  constructor(private remote: Remote, private cfg: LabConfig) {}
+
+  /** Copy the stack source in over SSH (tar stream), replacing the old copy atomically. */
+  async syncSource(): Promise<void> {
+    const tar = execa('tar', ['-C', STACK_SRC, '-cf', '-', ...stackFiles()], { encoding: 'buffer' });
+    const tmp = `${STACK_DIR}.new`;
+    await this.remote.run(['sh', '-c', `rm -rf ${tmp} && mkdir -p ${tmp} && tar -x -C ${tmp} && rm -rf ${STACK_DIR} && mv ${tmp} ${STACK_DIR}`],
+      { sudo: true, input: tar.stdout!, timeoutMs: 120_000 });
+    await tar;
+  }
+
+  async imageHash(): Promise<string | null> {
+    const r = await this.remote.code(['docker', 'image', 'inspect', '-f', '{{ index .Config.Labels "pvmlab.stack-hash" }}', IMAGE], { sudo: true });
+    return r.code === 0 ? r.stdout.trim() : null;
+  }
+
+  async baseImage(): Promise<string> {
+    const r = await this.remote.code(['docker', 'image', 'inspect', OFFLINE_BASE], { sudo: true });
+    return r.code === 0 ? OFFLINE_BASE : 'debian:bookworm-slim';
+  }
+
+  /** Build the image if its source changed; returns whether it built. */
+  async build(log: (l: string) => void, signal?: AbortSignal): Promise<boolean> {
+    const hash = stackHash();
+    if ((await this.imageHash()) === hash) return false;
+    await this.syncSource();
+    const base = await this.baseImage();
+    log(`docker build (base ${base})`);
+    const p = this.remote.spawn(planDockerBuild(base, hash), { sudo: true, timeoutMs: 30 * 60_000, signal });
+    p.stdout?.on('data', (d: Buffer) => String(d).split('\n').filter(Boolean).forEach(log));
+    p.stderr?.on('data', (d: Buffer) => String(d).split('\n').filter(Boolean).forEach(log));
+    await p;
+    return true;
+  }
+
+  /** `docker load` a user-supplied image tar streamed from the host (the seed's `vm docker start <vm> <tar>`). */
+  async load(tarPath: string): Promise<string> {
+    const out = await this.remote.run(['docker', 'load'], { sudo: true, input: fs.createReadStream(tarPath), timeoutMs: 30 * 60_000 });
+    const m = /Loaded image(?: ID)?: (\S+)/.exec(out);
+    if (!m) throw new Error(`docker load printed no image name: ${out.trim().slice(-200)}`);
+    return m[1];
+  }
+
+  async state(): Promise<ContainerState> {
+    const r = await this.remote.code(['docker', 'inspect', '-f', '{{.State.Status}}|{{.State.Running}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.Config.Image}}|{{.State.StartedAt}}', CONTAINER], { sudo: true });
+    if (r.code !== 0) return { exists: false, running: false, status: 'absent', health: null, image: null, startedAt: null };
+    const [status, running, health, image, startedAt] = r.stdout.trim().split('|');
+    return { exists: true, running: running === 'true', status, health: health || null, image, startedAt };
+  }
+
+  /** Run the container (recreated when its image changed), then wait until dnsmasq and nginx answer. */
+  async up(image = IMAGE, timeoutMs = 120_000): Promise<void> {
+    const st = await this.state();
+    const imageId = (await this.remote.run(['docker', 'image', 'inspect', '-f', '{{.Id}}', image], { sudo: true })).trim();
+    const current = st.exists ? (await this.remote.code(['docker', 'inspect', '-f', '{{.Image}}', CONTAINER], { sudo: true })).stdout.trim() : '';
+    if (st.exists && current !== imageId) await this.remote.run(['docker', 'rm', '-f', CONTAINER], { sudo: true });
+    if (!st.exists || current !== imageId) await this.remote.run(planDockerRun(this.cfg, image), { sudo: true });
+    else if (!st.running) await this.remote.run(['docker', 'start', CONTAINER], { sudo: true });
+    await this.waitHealthy(timeoutMs);
+  }
+
+  async waitHealthy(timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < end) {
+      const r = await this.remote.code(['curl', '-fsS', '--max-time', '3', `http://127.0.0.1/health`]);
+      if (r.code === 0) return;
+      last = (r.stderr || r.stdout).trim();
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+    const logs = await this.logs(20).catch(() => '');
+    throw new Error(`the pxeboot container did not become healthy within ${timeoutMs / 1000} s (${last}); last container log lines:\n${logs}`);
+  }
+
+  async stop(): Promise<void> { await this.remote.run(['docker', 'stop', CONTAINER], { sudo: true, timeoutMs: 60_000 }); }
+  async start(): Promise<void> { await this.remote.run(['docker', 'start', CONTAINER], { sudo: true }); await this.waitHealthy(60_000); }
+  async restart(): Promise<void> { await this.remote.run(['docker', 'restart', CONTAINER], { sudo: true, timeoutMs: 90_000 }); await this.waitHealthy(60_000); }
+  async logs(tail = 200): Promise<string> {
+    const r = await this.remote.code(['docker', 'logs', '--tail', String(tail), CONTAINER], { sudo: true });
+    return (r.stdout + r.stderr).trim();
+  }
+  async containers(): Promise<{ name: string; image: string; status: string }[]> {
+    const out = await this.remote.run(['docker', 'ps', '-a', '--format', '{{.Names}}|{{.Image}}|{{.Status}}'], { sudo: true });
+    return out.split('\n').filter(Boolean).map((l) => { const [name, image, status] = l.split('|'); return { name, image, status }; });
+  }
+
+  /** Write a file under the PXE dir (atomically on the provisioner side). */
+  async writePxeFile(rel: string, content: string | NodeJS.ReadableStream): Promise<void> {
+    const dst = `${PXE_DIR}/${rel}`;
+    const tmp = `${path.posix.dirname(dst)}/.${path.posix.basename(dst)}.tmp`;
+    await this.remote.run(['sh', '-c', `mkdir -p ${shq(path.posix.dirname(dst))} && cat > ${shq(tmp)} && chmod 0644 ${shq(tmp)} && mv ${shq(tmp)} ${shq(dst)}`],
+      { sudo: true, input: content, timeoutMs: 30 * 60_000 });
+  }
+
+  async removePxeFile(rel: string): Promise<void> {
+    await this.remote.run(['rm', '-f', `${PXE_DIR}/${rel}`], { sudo: true });
+  }
+
+  async readPxeFile(rel: string): Promise<string> {
+    const r = await this.remote.code(['cat', `${PXE_DIR}/${rel}`], { sudo: true });
+    return r.code === 0 ? r.stdout : '';
+  }
+
+  /** dnsmasq re-reads the reservations (no container restart). */
+  async reload(): Promise<void> { await this.remote.run(['docker', 'kill', '-s', 'HUP', CONTAINER], { sudo: true }); }
+}
