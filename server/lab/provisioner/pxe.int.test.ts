@@ -1,0 +1,98 @@
+// End-to-end, real everything (TCG): a provisioner from the offline image runs the pxeboot stack in
+// Docker; a target PXE-boots from it (DHCP → iPXE → HTTP kernel + initrd), gets its reserved IP,
+// calls home, reaches the outside through the provisioner's NAT; `vm shell` works on both.
+import fs from 'node:fs';
+import http from 'node:http';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempLab, testGuest, until, waitForLog, type TestGuest } from '../testing/guests.ts';
+import { provisionerImage, type ProvisionerImage } from '../testing/provisioner.ts';
+import type { Lab } from '../services.ts';
+
+let env: Awaited<ReturnType<typeof tempLab>>;
+let lab: Lab;
+let guest: TestGuest;
+let img: ProvisionerImage;
+let outside: http.Server;
+let outsidePort = 0;
+const outsideHits: string[] = [];
+
+beforeAll(async () => {
+  [img, guest] = await Promise.all([provisionerImage('x86_64'), testGuest('x86_64')]);
+  env = await tempLab();
+  lab = env.lab;
+  lab.watch();
+  // "The outside": a web server on the host's loopback, reached from the lab via the uplink's gateway (10.0.2.2).
+  outside = http.createServer((req, res) => { outsideHits.push(req.url ?? ''); res.end('hello-from-outside\n'); });
+  await new Promise<void>((r) => outside.listen(0, '127.0.0.1', r));
+  outsidePort = (outside.address() as { port: number }).port;
+}, 3_600_000);
+
+afterAll(async () => {
+  outside?.close();
+  await env?.dispose();
+});
+
+describe('provisioner + pxeboot stack + PXE target', () => {
+  it('the provisioner gets ready stage by stage', async () => {
+    await lab.createVm({ name: 'prov', role: 'provisioner', boot: 'kernel', image: img.disk, kernel: img.kernel, initrd: img.initrd,
+      append: img.append, memory: '2G', cpus: 2 });
+    const stages: string[] = [];
+    const off = lab.bus.on('job', (e) => { const j = lab.jobs.get(e.id); if (j && j.stage !== stages.at(-1)) stages.push(j.stage); });
+    await lab.startVm('prov', { wait: true });
+    off();
+    expect(stages).toEqual(expect.arrayContaining(['booted', 'ssh', 'cloud-init', 'docker', 'image', 'container']));
+    const docker = await lab.provisioner.stack().state();
+    expect(docker).toMatchObject({ exists: true, running: true });
+    // only the capabilities it needs, never privileged
+    const caps = await lab.provisioner.remote().run(['docker', 'inspect', '-f', '{{.HostConfig.Privileged}} {{.HostConfig.CapAdd}} {{.HostConfig.NetworkMode}}', 'pxeboot'], { sudo: true });
+    expect(caps).toMatch(/^false \[.*NET_ADMIN.*\] host/);
+  }, 1_800_000);
+
+  it('a PXE target boots from it with its reserved IP, calls home and reaches the outside through NAT', async () => {
+    for (const [name, file] of [['vmlinuz', guest.kernel], ['initrd.img', guest.initrd]] as const) {
+      await lab.provisioner.uploadArtifact(name, fs.createReadStream(file));
+    }
+    const arts = await lab.provisioner.artifacts();
+    expect(arts.map((a) => a.name).sort()).toEqual(['initrd.img', 'vmlinuz']);
+    const sha = (await execa('sha256sum', [guest.kernel])).stdout.split(' ')[0];
+    expect(arts.find((a) => a.name === 'vmlinuz')?.sha256).toBe(sha);
+
+    const t = await lab.createVm({ name: 'pxe1', boot: 'pxe', ip: '192.168.100.20', memory: '512M', sshUser: 'root' });
+    expect(lab.provisioner.reservations()).toContainEqual(expect.objectContaining({ mac: t.mac, ip: '192.168.100.20', hostname: 'pxe1' }));
+    const key = Buffer.from(fs.readFileSync(lab.home.publicKey, 'utf8').trim()).toString('base64');
+    await lab.provisioner.setProfile(t.mac, { kind: 'kernel', kernel: 'vmlinuz', initrd: 'initrd.img',
+      cmdline: `console=ttyS0 pvmlab.hostname=pxe1 pvmlab.dhcp=1 pvmlab.callhome=http://192.168.100.1/callhome pvmlab.sshkey=${key}` });
+    await lab.startVm('pxe1');
+    await waitForLog(lab, 'pxe1', /PVMLAB-GUEST-READY hostname=pxe1/, 240_000);
+    const log = lab.vms.log('pxe1', 0, 4 << 20).data;
+    expect(log).toMatch(/iPXE/); // it really went through iPXE
+    expect(log).toContain('PVMLAB-NET ip=192.168.100.20');
+    expect(log).toMatch(/PVMLAB-CALLHOME ok/);
+    expect(await lab.provisioner.callhomeLog()).toMatch(/host=pxe1/);
+
+    const leases = await lab.provisioner.leases();
+    expect(leases).toContainEqual(expect.objectContaining({ mac: t.mac, ip: '192.168.100.20' }));
+    const listed = (await lab.listVms()).find((v) => v.name === 'pxe1');
+    expect(listed?.privateIp).toBe('192.168.100.20');
+
+    // vm shell: the provisioner directly, the target through the provisioner as jump host
+    const provHost = await execa(lab.sshArgv('prov', ['hostname'])[0], lab.sshArgv('prov', ['hostname']).slice(1));
+    expect(provHost.stdout.trim()).toBe('prov');
+    await until('ssh to the target', async () => {
+      const argv = lab.sshArgv('pxe1', ['wget', '-qO-', `http://10.0.2.2:${outsidePort}/from-target`]);
+      const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: 60_000 });
+      return r.exitCode === 0 && r.stdout.includes('hello-from-outside');
+    }, 180_000, 3000);
+    expect(outsideHits).toContain('/from-target');
+  }, 1_800_000);
+
+  it('stop and clean leave nothing behind', async () => {
+    await lab.cleanVm('pxe1');
+    await lab.cleanVm('prov');
+    expect(lab.vms.list()).toEqual([]);
+    for (const d of ['vms', 'pids', 'monitors', 'logs', 'images'] as const) {
+      expect(fs.readdirSync(lab.home.dir(d)).filter((f) => !f.startsWith('.'))).toEqual([]);
+    }
+  }, 300_000);
+});
