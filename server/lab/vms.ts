@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import { execa } from 'execa';
 import type { Bus } from './bus.ts';
 import { ensureLabConfig, type LabConfig } from './config.ts';
 import type { LabHome } from './home.ts';
@@ -233,6 +234,11 @@ export class Vms {
       const rec = getRecord(this.home, name);
       await this.stopLocked(rec, { force: true });
       for (const f of this.home.vmFiles(name)) if (f !== this.home.vmLock(name)) fs.rmSync(f, { force: true, recursive: true });
+      // A VM made again under this name gets new host keys: forget the old ones.
+      if (fs.existsSync(this.home.knownHosts)) {
+        await execa('ssh-keygen', ['-R', `pvmlab-${name}`, '-f', this.home.knownHosts], { reject: false });
+        fs.rmSync(`${this.home.knownHosts}.old`, { force: true });
+      }
     });
     this.emit(name, 'stopped', 'removed');
   }

@@ -12,7 +12,7 @@ function q(p: string): string {
 
 export interface SshTarget { name: string; role: VmRecord['role']; user: string; sshPort: number | null; ip: string | null }
 
-export function renderSshConfig(paths: { privateKey: string; knownHosts: string }, vms: SshTarget[]): string {
+export function renderSshConfig(paths: { privateKey: string; knownHosts: string; controlDir: string }, vms: SshTarget[]): string {
   const common = [
     `  IdentityFile ${q(paths.privateKey)}`,
     '  IdentitiesOnly yes',
@@ -23,6 +23,11 @@ export function renderSshConfig(paths: { privateKey: string; knownHosts: string 
     '  ConnectTimeout 10',
     '  ServerAliveInterval 15',
     '  LogLevel ERROR',
+    // One TCP connection per VM, reused by every command (the provisioner's readiness runs hundreds):
+    // the master exits 30 s after its last client, or at once when the VM goes away.
+    '  ControlMaster auto',
+    `  ControlPath ${q(paths.controlDir)}/cm-%C`,
+    '  ControlPersist 30',
   ];
   const prov = vms.find((v) => v.role === 'provisioner' && v.sshPort);
   const out = ['# Written by pvmlab: ssh -F <this file> <vm-name>', ''];
@@ -48,7 +53,7 @@ export function sshArgv(home: LabHome, vms: SshTarget[], name: string, command?:
     if (!vm.ip) throw new SshUnavailable(`'${name}' has no private IP yet (no reservation and no DHCP lease): start it and wait for its lease`);
   }
   const file = path.join(home.dir('configs'), 'ssh_config');
-  const text = renderSshConfig({ privateKey: home.privateKey, knownHosts: home.knownHosts }, vms);
+  const text = renderSshConfig({ privateKey: home.privateKey, knownHosts: home.knownHosts, controlDir: home.dir('ssh') }, vms);
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) writeFileAtomic(file, text, 0o600);
   return ['ssh', '-F', file, ...(opts.tty ? ['-tt'] : []), name, ...(command ?? [])];
 }
