@@ -66,11 +66,15 @@ export class Lab {
     if (this.provisioner.reservations().some((r) => r.mac === vm.mac)) await this.provisioner.removeReservation(vm.mac).catch(() => {});
   }
 
-  /** VMs with targets' private IPs from their reservation or DHCP lease. */
+  /** VMs with targets' private IPs from their reservation or DHCP lease (leases only while the provisioner runs). */
   async listVms(): Promise<VmView[]> {
-    const leases = await this.provisioner.leaseMap();
-    for (const r of this.provisioner.reservations()) leases.set(r.mac, r.ip);
-    return this.vms.list(leases);
+    const views = this.vms.list();
+    const ips = new Map<string, string>();
+    if (views.some((v) => v.role === 'provisioner' && v.status === 'running')) {
+      for (const [m, ip] of await this.provisioner.leaseMap()) ips.set(m, ip);
+    }
+    for (const r of this.provisioner.reservations()) ips.set(r.mac, r.ip);
+    return ips.size ? views.map((v) => this.vms.addressed(v, ips)) : views;
   }
 
   /** Start a VM; for the provisioner, readiness runs as a job (awaited when wait is set). */

@@ -79,12 +79,16 @@ export class Vms {
     return { status: 'stopped', pid: null };
   }
 
-  view(rec: VmRecord, leases: Map<string, string> = new Map()): VmView {
+  view(rec: VmRecord, ips: Map<string, string> = new Map()): VmView {
     const { status, pid } = this.status(rec);
-    const privateIp = rec.ip ?? leases.get(rec.mac) ?? null;
-    const reachable = rec.role === 'provisioner' ? !!rec.sshPort : !!privateIp;
-    const sshCommand = reachable ? `ssh -F ${this.home.dir('configs')}/ssh_config ${rec.name}` : null;
-    return { ...rec, status, pid, privateIp, sshCommand };
+    return this.addressed({ ...rec, status, pid, privateIp: null, sshCommand: null }, ips);
+  }
+
+  /** Fill in the private IP (record, reservation or lease) and the ssh command it makes possible. */
+  addressed(v: VmView, ips: Map<string, string>): VmView {
+    const privateIp = v.ip ?? ips.get(v.mac) ?? null;
+    const reachable = v.role === 'provisioner' ? !!v.sshPort : !!privateIp;
+    return { ...v, privateIp, sshCommand: reachable ? `ssh -F ${this.home.dir('configs')}/ssh_config ${v.name}` : null };
   }
 
   list(leases?: Map<string, string>): VmView[] { return listRecords(this.home).map((r) => this.view(r, leases)); }

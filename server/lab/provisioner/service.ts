@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../home.ts';
 import type { JobHandle } from '../jobs.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { logTail } from '../vms.ts';
+import { listRecords } from '../store.ts';
 import { Remote } from './remote.ts';
 import { Stack } from './stack.ts';
 import { artifactName, bootProfile, ipxePathForMac, parseLeases, renderIpxeScript, renderReservations, reservation, type Lease, type Reservation } from './pxe.ts';
@@ -30,7 +31,7 @@ export class Provisioner {
   constructor(private lab: Lab) {}
 
   name(): string {
-    const p = this.lab.vms.list().find((v) => v.role === 'provisioner');
+    const p = listRecords(this.lab.home).find((v) => v.role === 'provisioner');
     if (!p) throw new NotFoundError('the lab has no provisioner: create one (pvmlab vm create <name> --role provisioner …)');
     return p.name;
   }
@@ -156,7 +157,7 @@ export class Provisioner {
 
   /** MAC → IP for running provisioners (empty otherwise): used for targets' private IPs. */
   async leaseMap(): Promise<Map<string, string>> {
-    try { return new Map((await this.leases()).map((l) => [l.mac, l.ip])); } catch { return new Map(); }
+    try { return new Map(parseLeases(await this.stack().readPxeFile('dnsmasq/leases')).map((l) => [l.mac, l.ip])); } catch { return new Map(); }
   }
 
   // ---------------------------------------------------------------- artifacts
