@@ -1,0 +1,5 @@
+import { PxeView } from '@/components/pxe/pxe-view';
+
+export default function PxePage() {
+  return <PxeView />;
+}
