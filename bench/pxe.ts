@@ -1,0 +1,84 @@
+// Bench (issue 4): P2 provisioner start → pxeboot stack healthy, per stage, from a cached image;
+// P1 target power-on → marker via PXE vs a direct kernel boot of the same kernel + initrd, with the
+// firmware / DHCP+script / HTTP(kernel+initrd) / kernel shares read from when lines reach the serial log.
+// Run: npx tsx bench/pxe.ts   (RUNS=3 by default)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LabHome } from '../server/lab/home.ts';
+import { Lab } from '../server/lab/services.ts';
+import { testGuest } from '../server/lab/testing/guests.ts';
+import { provisionerImage } from '../server/lab/testing/provisioner.ts';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const RUNS = Number(process.env.RUNS ?? 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Times (ms after t0) at which each pattern first appears in a growing log file. */
+async function watchLog(file: string, t0: number, patterns: Record<string, RegExp>, done: string, timeoutMs = 300_000): Promise<Record<string, number>> {
+  const seen: Record<string, number> = {};
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    let text = '';
+    try { text = fs.readFileSync(file, 'utf8'); } catch { /* not yet */ }
+    const now = performance.now() - t0;
+    for (const [k, re] of Object.entries(patterns)) if (!(k in seen) && re.test(text)) seen[k] = now;
+    if (done in seen) return seen;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timeout: saw ${JSON.stringify(seen)} in ${file}`);
+}
+
+async function main() {
+  const [img, g] = await Promise.all([provisionerImage('x86_64'), testGuest('x86_64')]);
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pvp-'));
+  const lab = await Lab.open(new LabHome(home));
+  lab.watch();
+  const out: Record<string, unknown> = {};
+  try {
+    // P2
+    await lab.createVm({ name: 'prov', role: 'provisioner', boot: 'kernel', image: img.disk, kernel: img.kernel, initrd: img.initrd, append: img.append, memory: '2G', cpus: 2 });
+    const t0 = performance.now();
+    const stages: { stage: string; ms: number }[] = [];
+    const off = lab.bus.on('job', (e) => { const j = lab.jobs.get(e.id); if (j && j.stage !== stages.at(-1)?.stage) stages.push({ stage: j.stage, ms: performance.now() - t0 }); });
+    await lab.startVm('prov', { wait: true });
+    const total = performance.now() - t0;
+    off();
+    const per = stages.map((s, i) => ({ stage: s.stage, ms: Math.round((stages[i + 1]?.ms ?? total) - s.ms) }));
+    console.log(`P2 provisioner start → stack healthy: ${(total / 1000).toFixed(1)} s`);
+    for (const s of per) console.log(`   ${s.stage.padEnd(12)} ${(s.ms / 1000).toFixed(1)} s`);
+    out.P2 = { totalMs: Math.round(total), stages: per };
+
+    // P1
+    for (const [n, f] of [['vmlinuz', g.kernel], ['initrd.img', g.initrd]] as const) await lab.provisioner.uploadArtifact(n, fs.createReadStream(f));
+    const t = await lab.createVm({ name: 'pxe', boot: 'pxe', memory: '512M', sshUser: 'root' });
+    await lab.provisioner.setProfile(t.mac, { kind: 'kernel', kernel: 'vmlinuz', initrd: 'initrd.img', cmdline: 'console=ttyS0 pvmlab.hostname=pxe pvmlab.dhcp=1' });
+    await lab.createVm({ name: 'direct', boot: 'kernel', kernel: g.kernel, initrd: g.initrd, memory: '512M', append: 'console=ttyS0 pvmlab.hostname=direct pvmlab.dhcp=1' });
+    const pxe: Record<string, number>[] = [];
+    const direct: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      for (const [name, sink] of [['pxe', pxe], ['direct', direct]] as const) {
+        fs.rmSync(lab.home.vmLog(name), { force: true });
+        const s = performance.now();
+        await lab.startVm(name);
+        const seen = await watchLog(lab.home.vmLog(name), s, { ipxe: /iPXE/, script: /pvmlab: booting/, kernel: /Linux version/, ready: /PVMLAB-GUEST-READY/ }, 'ready');
+        if (name === 'pxe') (sink as Record<string, number>[]).push(seen); else (sink as number[]).push(seen.ready);
+        await lab.vms.stop(name, { force: true });
+      }
+    }
+    const m = (k: string) => median(pxe.map((x) => x[k]));
+    const shares = { firmwareMs: m('ipxe'), dhcpAndScriptMs: m('script') - m('ipxe'), httpKernelInitrdMs: m('kernel') - m('script'), kernelToMarkerMs: m('ready') - m('kernel') };
+    const r = { pxeMs: m('ready'), directMs: median(direct), ratio: m('ready') / median(direct), shares, samples: { pxe, direct } };
+    console.log(`P1 PXE power-on → marker ${(r.pxeMs / 1000).toFixed(1)} s vs direct kernel boot ${(r.directMs / 1000).toFixed(1)} s: ratio ${r.ratio.toFixed(2)} (goal ≤ 1.5)`);
+    console.log(`   shares: firmware→iPXE ${(shares.firmwareMs / 1000).toFixed(1)} s, DHCP+TFTP+script ${(shares.dhcpAndScriptMs / 1000).toFixed(1)} s, HTTP kernel+initrd ${(shares.httpKernelInitrdMs / 1000).toFixed(1)} s, kernel→marker ${(shares.kernelToMarkerMs / 1000).toFixed(1)} s`);
+    out.P1 = r;
+  } finally {
+    await lab.cleanLab({ removeKey: true }).catch(() => {});
+    await lab.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+  fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'bench/results/pxe.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, ...out }, null, 2));
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
