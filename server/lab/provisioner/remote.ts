@@ -29,9 +29,8 @@ export class Remote {
   }
 
   /** Run and return stdout; throws RemoteError with the last stderr lines on failure. */
-  async run(cmd: string[], opts: RemoteOptions = {}): Promise<string> {
-    const r = await this.spawn(cmd, opts);
-    return r.stdout as string;
+  run(cmd: string[], opts: RemoteOptions = {}): Promise<string> {
+    return this.spawn(cmd, opts).done;
   }
 
   /** Run; resolve with the exit code (no throw on non-zero). */
@@ -41,16 +40,18 @@ export class Remote {
     return { code: r.exitCode ?? 255, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 
-  spawn(cmd: string[], opts: RemoteOptions = {}): ResultPromise {
+  /** Start a command: `proc` for its output streams, `done` for its stdout (or a RemoteError). */
+  spawn(cmd: string[], opts: RemoteOptions = {}): { proc: ResultPromise; done: Promise<string> } {
     const [c, ...args] = this.argv(cmd, opts.sudo);
-    const p = execa(c, args, {
+    const proc = execa(c, args, {
       timeout: opts.timeoutMs ?? 60_000, cancelSignal: opts.signal,
       ...(typeof opts.input === 'string' ? { input: opts.input } : opts.input ? { stdin: 'pipe' as const } : {}),
     });
-    if (opts.input && typeof opts.input !== 'string') (opts.input as NodeJS.ReadableStream).pipe(p.stdin!);
-    return p.catch((e: { exitCode?: number; stderr?: string; shortMessage?: string }) => {
+    if (opts.input && typeof opts.input !== 'string') (opts.input as NodeJS.ReadableStream).pipe(proc.stdin!);
+    const done = proc.then((r) => String(r.stdout), (e: { exitCode?: number; stderr?: string; shortMessage?: string }) => {
       const tail = String(e.stderr ?? '').trim().split('\n').slice(-5).join('\n');
       throw new RemoteError(`on ${this.vm}: \`${cmd.join(' ')}\` failed${e.exitCode !== undefined ? ` (exit ${e.exitCode})` : ''}: ${tail || e.shortMessage}`, e.exitCode, String(e.stderr ?? ''));
-    }) as unknown as ResultPromise;
+    });
+    return { proc, done };
   }
 }

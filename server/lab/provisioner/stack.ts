@@ -82,10 +82,9 @@ export class Stack {
     await this.syncSource();
     const base = await this.baseImage();
     log(`docker build (base ${base})`);
-    const p = this.remote.spawn(planDockerBuild(base, hash), { sudo: true, timeoutMs: 30 * 60_000, signal });
-    p.stdout?.on('data', (d: Buffer) => String(d).split('\n').filter(Boolean).forEach(log));
-    p.stderr?.on('data', (d: Buffer) => String(d).split('\n').filter(Boolean).forEach(log));
-    await p;
+    const { proc, done } = this.remote.spawn(planDockerBuild(base, hash), { sudo: true, timeoutMs: 30 * 60_000, signal });
+    for (const s of [proc.stdout, proc.stderr]) s?.on('data', (d: Buffer) => String(d).split('\n').filter(Boolean).forEach(log));
+    await done;
     return true;
   }
 
