@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { newLabConfig } from '../config.ts';
+import { planDockerBuild, planDockerRun, stackFiles, stackHash } from './stack.ts';
+import { provisionerCloudInit } from './cloudinit.ts';
+import { remoteCommand, shq } from './remote.ts';
+
+const cfg = newLabConfig('linux', () => 1);
+
+describe('pxeboot stack plans', () => {
+  it('docker run: host network, only the capabilities it needs, never privileged, restarts on its own', () => {
+    const argv = planDockerRun(cfg);
+    expect(argv.slice(0, 8)).toEqual(['docker', 'run', '-d', '--name', 'pxeboot', '--network', 'host', '--cap-drop']);
+    expect(argv).not.toContain('--privileged');
+    const caps = argv.flatMap((a, i) => (argv[i - 1] === '--cap-add' ? [a] : []));
+    expect(caps).toEqual(expect.arrayContaining(['NET_ADMIN', 'NET_BIND_SERVICE', 'NET_RAW']));
+    expect(argv).toEqual(expect.arrayContaining(['--restart', 'unless-stopped', '-v', '/var/lib/pvmlab/pxe:/pxe', '-e', 'PXE_INTERFACE=priv0',
+      '-e', 'PXE_SERVER_IP=192.168.100.1', '-e', 'PXE_SUBNET=192.168.100.0/24', '-e', 'PXE_RANGE_START=192.168.100.100', '-e', 'PXE_RANGE_END=192.168.100.200']));
+    expect(argv.at(-1)).toBe('pvmlab/pxeboot:latest');
+  });
+  it('docker build takes the base as a build arg and labels the source hash', () => {
+    expect(planDockerBuild('pvmlab/pxeboot-base:bookworm', 'abc')).toEqual(['docker', 'build', '--build-arg', 'BASE_IMAGE=pvmlab/pxeboot-base:bookworm',
+      '--label', 'pvmlab.stack-hash=abc', '-t', 'pvmlab/pxeboot:latest', '/opt/pvmlab/pxeboot_stack']);
+  });
+  it('the stack source: Dockerfile in, tests out; the hash is stable', () => {
+    expect(stackFiles()).toContain('Dockerfile');
+    expect(stackFiles().some((f) => f.startsWith('test/'))).toBe(false);
+    expect(stackHash()).toBe(stackHash());
+    expect(stackHash()).toMatch(/^[0-9a-f]{16}$/);
+  });
+  it('the provisioner cloud-init turns on NAT and Docker', () => {
+    const x = provisionerCloudInit(cfg);
+    expect(x.natEnv).toBe('PRIVATE_CIDR=192.168.100.0/24\nPRIVATE_IF=priv0\nUPLINK_IF=uplink0\n');
+    expect(x.extraWriteFiles?.map((f) => f.path)).toEqual(['/usr/local/sbin/pvmlab-nat', '/etc/systemd/system/pvmlab-nat.service']);
+    expect(x.extraRuncmd).toContainEqual(['systemctl', 'enable', '--now', 'pvmlab-nat.service']);
+  });
+  it('remote commands are quoted word by word', () => {
+    expect(shq('a b')).toBe("'a b'");
+    expect(shq("it's")).toBe("'it'\\''s'");
+    expect(remoteCommand(['docker', 'inspect', '-f', '{{.State.Status}}|x', 'pxeboot'])).toBe("docker inspect -f '{{.State.Status}}|x' pxeboot");
+    expect(remoteCommand(['echo', '$(id)', '`x`', ';rm'])).toBe("echo '$(id)' '`x`' ';rm'");
+  });
+});
