@@ -16,9 +16,7 @@ set -euo pipefail
 SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
 SCRIPT_DIR=$(dirname "$SCRIPT_PATH")
 SRC_DIR=$SCRIPT_DIR/test-guest
-CACHE=${PVMLAB_CACHE:-$HOME/.cache/pvmlab}
-DEBS=$CACHE/debs
-GUESTS=$CACHE/guests
+CACHE=${PVMLAB_CACHE:-${HOME:?set PVMLAB_CACHE or HOME}/.cache/pvmlab}
 
 log() { printf 'build-test-guest: [%3ss] %s\n' "$SECONDS" "$*" >&2; }
 die() {
@@ -51,15 +49,20 @@ aarch64)
 *) usage ;;
 esac
 # Modules for both arches; their dependencies come from modules.dep. Built-in ones are skipped.
-MODULES="virtio_pci virtio_net virtio_blk virtio_console virtio_scsi virtio-rng sr_mod sd_mod isofs vfat nls_cp437 nls_iso8859-1 $MODULES"
+MODULES="virtio_pci virtio_net virtio_blk virtio_console virtio_scsi virtio-rng sr_mod sd_mod isofs $MODULES"
 PKGS="busybox-static dropbear-bin libc6 libcrypt1 libtomcrypt1 libtommath1 libgmp10 zlib1g $EXTRA_PKGS"
 BINS="usr/sbin/dropbear usr/bin/dropbearkey $EXTRA_BINS"
 
-for tool in apt-cache apt-get dpkg dpkg-deb cpio gzip readelf sha256sum flock busybox find sed awk; do
-	command -v "$tool" >/dev/null 2>&1 || die "missing tool '$tool' (Debian: apt-get install apt dpkg cpio gzip binutils coreutils util-linux busybox-static findutils sed mawk)"
+for tool in apt-cache:apt apt-get:apt dpkg:dpkg dpkg-deb:dpkg cpio:cpio gzip:gzip readelf:binutils \
+	sha256sum:coreutils flock:util-linux busybox:busybox-static find:findutils sed:sed awk:mawk; do
+	command -v "${tool%%:*}" >/dev/null 2>&1 || die "missing tool ${tool%%:*}: install it with: apt-get install ${tool#*:}"
 done
 [ -f "$SRC_DIR/rootfs/init" ] || die "missing $SRC_DIR/rootfs/init"
 
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd -P) # the printed path must be absolute
+DEBS=$CACHE/debs
+GUESTS=$CACHE/guests
 mkdir -p "$DEBS" "$GUESTS"
 
 # ---- package versions ------------------------------------------------------------------------
@@ -105,12 +108,12 @@ for p in $PKGS; do
 	SPECS+=("$p:$DEBARCH=${CAND[$p]}")
 done
 
-# ---- content hash: this script + test-guest sources + exact package versions ------------------
+# ---- content hash: this script + the guest's sources (test-guest/rootfs) + exact package versions
 HASH=$(
 	{
 		echo "pvmlab-test-guest arch=$ARCH"
 		echo "script $(sha256sum <"$SCRIPT_PATH" | cut -d' ' -f1)"
-		(cd "$SCRIPT_DIR" && find test-guest -type f -print | LC_ALL=C sort | while read -r f; do
+		(cd "$SCRIPT_DIR" && find test-guest/rootfs -type f -print | LC_ALL=C sort | while read -r f; do
 			echo "file $f $(sha256sum <"$f" | cut -d' ' -f1)"
 		done)
 		echo "meta $META:$DEBARCH=$META_VER"
@@ -171,6 +174,7 @@ fi
 # ---- unpack and assemble ---------------------------------------------------------------------
 TMP=$(mktemp -d "$GUESTS/.tmp-$ARCH-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM # run the EXIT trap on signals too (a SIGKILLed build is cleaned next time)
 SYSROOT=$TMP/sysroot
 ROOT=$TMP/initramfs
 STAGE=$TMP/out
@@ -184,8 +188,11 @@ KVER=$(cd "$SYSROOT/lib/modules" && ls -d -- *-cloud-"$DEBARCH" | head -n 1)
 [ -n "$KVER" ] && [ -f "$SYSROOT/boot/vmlinuz-$KVER" ] || die "no kernel found in $KPKG"
 log "kernel $KVER"
 
-cp -a "$SRC_DIR/rootfs/." "$ROOT/"
+cp -R "$SRC_DIR/rootfs/." "$ROOT/"
+# modes do not depend on the checkout's umask (git keeps only the x bit)
+chmod -R u=rwX,go=rX "$ROOT"
 chmod 755 "$ROOT/init" "$ROOT/usr/share/udhcpc/default.script"
+chmod 600 "$ROOT/etc/shadow"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,root,mnt/seed,etc/pvmlab,lib/"$TRIPLET"}
 chmod 700 "$ROOT/root"
 install -m 755 "$SYSROOT/bin/busybox" "$ROOT/bin/busybox"
@@ -272,7 +279,12 @@ for bin in $BINS; do
 done
 [ -n "$INTERP" ] || die "no program interpreter found"
 real=$(in_sysroot "$INTERP") || die "dynamic loader $INTERP not in libc6"
-install -D -m 755 "$real" "$ROOT$INTERP"
+mkdir -p "$ROOT$(dirname "$INTERP")"
+if [ -f "$ROOT/lib/$TRIPLET/${INTERP##*/}" ] && [ "$(dirname "$INTERP")" != "/lib/$TRIPLET" ]; then
+	ln -s "/lib/$TRIPLET/${INTERP##*/}" "$ROOT$INTERP" # libc also NEEDs it: one copy
+else
+	install -m 755 "$real" "$ROOT$INTERP"
+fi
 log "dynamic loader $INTERP, libraries: ${!LIBDONE[*]}"
 
 # cpio (newc) of the tree + a /dev/console node (written by hand: no mknod needed), gzip
