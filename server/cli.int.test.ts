@@ -1,0 +1,52 @@
+// The `pvmlab` command as a user runs it (bin/pvmlab.mjs), against a temp lab home.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../bin/pvmlab.mjs');
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pvc-'));
+const run = (...args: string[]) => execa('node', [BIN, ...args], { env: { ...process.env, PVMLAB_HOME: home }, reject: false });
+afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+
+describe('pvmlab CLI', { timeout: 180_000 }, () => {
+  it('setup --json creates the home and key and reports the doctor (tcg here)', async () => {
+    const r = await run('setup', '--json');
+    expect(r.exitCode).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.home.path).toBe(home);
+    expect(j.home.publicKey).toMatch(/^ssh-ed25519 /);
+    expect(j.doctor.accelerator.accelerator).toBe('tcg');
+    expect(fs.statSync(path.join(home, 'ssh', 'id_ed25519')).mode & 0o777).toBe(0o600);
+  });
+  it('doctor --json', async () => {
+    const r = await run('doctor', '--json');
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ home, doctor: { accelerator: { accelerator: 'tcg' }, ok: true } });
+  });
+  it('usage errors exit 2 with one line; failures exit 1 with one line', async () => {
+    for (const args of [['bogus'], ['vm', 'start'], ['vm', 'create'], ['vm', 'nope'], ['setup', '--what']]) {
+      const r = await run(...args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^pvmlab: /);
+    }
+    const bad = await run('vm', 'create', 'Bad_Name', '--boot', 'kernel', '--kernel', '/bin/true');
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr.trim()).toMatch(/^pvmlab: --name: use 1–32 characters/);
+    const missing = await run('vm', 'start', 'ghost');
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr.trim()).toBe("pvmlab: no VM named 'ghost' (see: pvmlab vm list)");
+  });
+  it('vm create / list / clean', async () => {
+    expect((await run('vm', 'create', 'one', '--boot', 'kernel', '--kernel', '/bin/true', '--memory', '256M')).exitCode).toBe(0);
+    const list = await run('vm', 'list');
+    expect(list.stdout.split('\n')[0]).toMatch(/^NAME\s+ROLE\s+ARCH\s+PRIVATE-IP\s+SSH\s+MAC\s+STATUS$/);
+    expect(list.stdout).toMatch(/one\s+target\s+x86_64\s+-\s+-\s+52:54:00:\S+\s+stopped/);
+    expect((await run('vm', 'clean', 'one')).exitCode).toBe(0);
+    expect(JSON.parse((await run('vm', 'list', '--json')).stdout)).toEqual([]);
+    const net = await run('network', 'status');
+    expect(net.stdout).toMatch(/^userspace: running — multicast segment 239\.255\.\d+\.\d+:\d+ on 127\.0\.0\.1/);
+  });
+});
