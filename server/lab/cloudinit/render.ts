@@ -13,6 +13,8 @@ export interface ProvisionerExtras {
   extraWriteFiles?: WriteFile[];
   /** Each command is an argv array: cloud-init runs it without a shell. */
   extraRuncmd?: string[][];
+  /** An IPv6 ULA address/prefix for the private NIC (router advertisements for iPXE), e.g. fd70:766d:6c61::1/64. */
+  ulaAddress?: string;
 }
 
 export interface CloudInitInput {
@@ -103,7 +105,7 @@ function networkDoc(input: CloudInitInput): YamlMap {
           match: { macaddress: vm.mac },
           'set-name': PRIVATE_IFNAME,
           dhcp4: false,
-          addresses: [`${vm.ip}/${cidrInfo(subnet).prefix}`],
+          addresses: [`${vm.ip}/${cidrInfo(subnet).prefix}`, ...(input.provisioner?.ulaAddress ? [input.provisioner.ulaAddress] : [])],
         },
         [UPLINK_IFNAME]: {
           match: { macaddress: vm.uplinkMac },

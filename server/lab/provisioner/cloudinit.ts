@@ -11,6 +11,7 @@ const read = (rel: string) => fs.readFileSync(path.join(ROOTFS, rel), 'utf8');
 
 export function provisionerCloudInit(cfg: LabConfig): ProvisionerExtras {
   return {
+    ulaAddress: cfg.network.ula.replace('::/64', '::1/64'),
     natEnv: `PRIVATE_CIDR=${cfg.network.subnet}\nPRIVATE_IF=priv0\nUPLINK_IF=uplink0\n`,
     extraWriteFiles: [
       { path: '/usr/local/sbin/pvmlab-nat', content: read('usr/local/sbin/pvmlab-nat'), permissions: '0755' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { artifactName, parseLeases, renderIpxeScript, renderReservations, reservation } from './pxe.ts';
+import { artifactName, grubPathForMac, renderGrubConfig, parseLeases, renderIpxeScript, renderReservations, reservation } from './pxe.ts';
 
 describe('pxe planners', () => {
   it('renders reservations for dnsmasq', () => {
@@ -24,5 +24,13 @@ describe('pxe planners', () => {
   it('artifact names cannot escape', () => {
     for (const bad of ['../x', 'a/b', '.hidden', '', 'a..b', 'x'.repeat(200), 'a b', 'a\nb']) expect(artifactName.safeParse(bad).success, bad).toBe(false);
     for (const good of ['vmlinuz', 'initrd.img', 'debian-12_amd64.iso']) expect(artifactName.safeParse(good).success).toBe(true);
+  });
+});
+
+describe('arm64 GRUB configs', () => {
+  it('per-MAC file and kernel profile over TFTP', () => {
+    expect(grubPathForMac('52:54:00:AA:00:10')).toBe('grub/grub.cfg-01-52-54-00-aa-00-10');
+    expect(renderGrubConfig({ kind: 'kernel', kernel: 'vmlinuz', initrd: 'initrd.img', cmdline: 'console=ttyAMA0' }, 'arm1')).toBe(
+      'set timeout=0\necho "pvmlab: booting arm1"\nlinux /artifacts/vmlinuz console=ttyAMA0\ninitrd /artifacts/initrd.img\nboot\n');
   });
 });

@@ -70,3 +70,21 @@ export function renderIpxeScript(p: BootProfile, serverIp: string, hostname: str
 export function ipxePathForMac(m: string): string {
   return `ipxe/${m.toLowerCase()}`;
 }
+
+/** arm64 UEFI targets boot Debian's GRUB netboot image; it loads this per-MAC config over TFTP. */
+export function renderGrubConfig(p: BootProfile, hostname: string): string {
+  const head = ['set timeout=0', `echo "pvmlab: booting ${hostname}"`];
+  switch (p.kind) {
+    case 'kernel':
+      return [...head, `linux /artifacts/${p.kernel} ${p.cmdline}`.trimEnd(), ...(p.initrd ? [`initrd /artifacts/${p.initrd}`] : []), 'boot', ''].join('\n');
+    case 'script':
+      return [...head, 'echo "pvmlab: custom iPXE scripts need an iPXE client; this arm64 target boots through GRUB"', 'sleep 5', 'exit', ''].join('\n');
+    case 'exit':
+      return [...head, 'exit', ''].join('\n');
+  }
+}
+
+/** The GRUB config path for a MAC under the TFTP root: grub/grub.cfg-01-<mac with hyphens>. */
+export function grubPathForMac(m: string): string {
+  return `grub/grub.cfg-01-${m.toLowerCase().replace(/:/g, '-')}`;
+}

@@ -11,7 +11,7 @@ import { logTail } from '../vms.ts';
 import { listRecords } from '../store.ts';
 import { Remote } from './remote.ts';
 import { Stack } from './stack.ts';
-import { artifactName, bootProfile, ipxePathForMac, parseLeases, renderIpxeScript, renderReservations, reservation, type Lease, type Reservation } from './pxe.ts';
+import { artifactName, bootProfile, grubPathForMac, ipxePathForMac, renderGrubConfig, parseLeases, renderIpxeScript, renderReservations, reservation, type Lease, type Reservation } from './pxe.ts';
 
 const pxeState = z.object({ reservations: z.array(reservation).default([]) });
 type PxeState = z.infer<typeof pxeState>;
@@ -142,8 +142,14 @@ export class Provisioner {
     const stack = this.stack();
     const { reservations } = this.state();
     const server = this.lab.vms.config().network.provisionerIp;
-    for (const r of reservations) await stack.writePxeFile(`http/${ipxePathForMac(r.mac)}`, renderIpxeScript(r.profile, server, r.hostname));
-    if (removedMac) await stack.removePxeFile(`http/${ipxePathForMac(removedMac)}`);
+    for (const r of reservations) {
+      await stack.writePxeFile(`http/${ipxePathForMac(r.mac)}`, renderIpxeScript(r.profile, server, r.hostname));
+      await stack.writePxeFile(`tftp/${grubPathForMac(r.mac)}`, renderGrubConfig(r.profile, r.hostname));
+    }
+    if (removedMac) {
+      await stack.removePxeFile(`http/${ipxePathForMac(removedMac)}`);
+      await stack.removePxeFile(`tftp/${grubPathForMac(removedMac)}`);
+    }
     await stack.writePxeFile('dnsmasq/reservations', renderReservations(reservations));
     await stack.reload();
     this.lab.bus.emit('pxe', { kind: 'reservations', at: new Date().toISOString() });

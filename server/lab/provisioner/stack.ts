@@ -42,7 +42,7 @@ export function planDockerRun(cfg: LabConfig, image = IMAGE): string[] {
     '--cap-add', 'CHOWN', '--cap-add', 'SETUID', '--cap-add', 'SETGID', '--cap-add', 'DAC_OVERRIDE', '--cap-add', 'KILL',
     '--restart', 'unless-stopped', '-v', `${PXE_DIR}:/pxe`,
     '-e', `PXE_INTERFACE=${PRIVATE_IF}`, '-e', `PXE_SERVER_IP=${n.provisionerIp}`, '-e', `PXE_SUBNET=${n.subnet}`,
-    '-e', `PXE_RANGE_START=${n.dhcpStart}`, '-e', `PXE_RANGE_END=${n.dhcpEnd}`, '-e', 'PXE_ULA=fd70:766d:6c61::/64',
+    '-e', `PXE_RANGE_START=${n.dhcpStart}`, '-e', `PXE_RANGE_END=${n.dhcpEnd}`, '-e', `PXE_ULA=${n.ula}`,
     image];
 }
 
