@@ -6,8 +6,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from '@playwright/test';
 import {
-  CHROMIUM, CHROMIUM_ARGS, COOKIE_NAME, expect, rawRequest, sessionCookie, signIn, test, trpcQuery, trpcSubscribe, wsOutcome,
-  type PanelInfo, type RawResponse,
+  CHROMIUM, CHROMIUM_ARGS, COOKIE_NAME, expect, rawHttp, rawRequest, sessionCookie, signIn, test, trpcQuery, trpcSubscribe,
+  upgradeRequest, watchNetwork, wsOutcome, type NetWatch, type PanelInfo, type RawResponse,
 } from './harness.ts';
 
 interface DoctorLike { checkedAt: string }
@@ -63,7 +63,7 @@ window.attack = {
 /** A page on ANOTHER loopback port — same site as the panel (ports do not make sites), other origin. */
 async function startAttacker(panel: PanelInfo): Promise<{ url: string; close(): Promise<void> }> {
   const html = `<!doctype html><html><head><title>attacker</title><script>${ATTACK_JS}</script></head>
-<body><h1>free cat pictures</h1><img id="probe" src="${panel.baseURL}/api/trpc/host.doctor" alt=""></body></html>`;
+<body><h1>free cat pictures</h1></body></html>`;
   const server = http.createServer((req, res) => {
     if (req.url === '/' || req.url?.startsWith('/?')) {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -136,14 +136,27 @@ test.describe('a page on another loopback port, in a signed-in browser', () => {
   test.beforeAll(async ({ panel }) => { attacker = await startAttacker(panel); });
   test.afterAll(async () => { await attacker?.close(); });
 
-  async function openAttacker(page: Page, panel: PanelInfo) {
-    // The precondition of every attack below: the SameSite=Strict cookie IS sent from this page (other
-    // ports on 127.0.0.1 are the same site), as the probe image shows — only Origin checks stand between.
-    const probe = page.waitForResponse((r) => r.url() === `${panel.baseURL}/api/trpc/host.doctor`);
+  async function openAttacker(page: Page): Promise<NetWatch> {
+    const net = await watchNetwork(page);
     const res = await page.goto(attacker.url);
     expect(res?.status()).toBe(200);
-    expect((await probe).status(), 'the session cookie is sent from the attacker page').toBe(200);
     await expect(page.locator('h1')).toHaveText('free cat pictures');
+    return net;
+  }
+
+  /**
+   * What makes these attacks real: the request left the attacker's page WITH the session cookie (other
+   * ports on 127.0.0.1 are the same site, so SameSite=Strict does not stop it) and with the attacker's
+   * Origin — which is all the panel has to refuse it on.
+   */
+  function expectCookieAndForeignOrigin(sent: Record<string, string> | undefined, what: string) {
+    expect(sent, `${what}: request headers seen`).toBeDefined();
+    expect(sent!.cookie ?? '', `${what} carries the session cookie`).toContain(`${COOKIE_NAME}=`);
+    expectForeignOrigin(sent, what);
+  }
+  function expectForeignOrigin(sent: Record<string, string> | undefined, what: string) {
+    expect(sent, `${what}: request headers seen`).toBeDefined();
+    expect(sent!.origin, `${what} Origin`).toBe(new URL(attacker.url).origin);
   }
 
   test('cannot open the tRPC WebSocket', async ({ page, panel }) => {
@@ -154,16 +167,19 @@ test.describe('a page on another loopback port, in a signed-in browser', () => {
     expect(control.opened).toBe(true);
     expect(control.messages.join('\n')).toMatch(/"type":"started"/);
 
-    await openAttacker(page, panel);
-    const handshakes: number[] = [];
-    page.on('websocket', (ws) => ws.on('socketerror', () => handshakes.push(-1)));
+    const net = await openAttacker(page);
     const r = await page.evaluate(([u, s]) => window.attack.ws(u, s, 10_000), [wsUrl, SUBSCRIBE] as const);
     expect(r.opened, JSON.stringify(r)).toBe(false);
     expect(r.messages).toEqual([]);
     expect(r.timedOut).toBeUndefined();
-    expect(r.code).toBe(1006); // the handshake was refused (403): the browser never got a socket
+    expect(r.code).toBe(1006); // no socket: the handshake failed
+    const hs = await net.handshake(wsUrl);
+    expect(hs.status, hs.error).toBe(403);
+    // (DevTools does not report the Cookie header of WebSocket handshakes; the HTTP attacks below show the
+    // browser attaches it to same-site requests, and the Node replay here sends it explicitly.)
+    expectForeignOrigin(hs.sent, 'the handshake');
 
-    // The same handshake from Node, with the attacker's Origin and the victim's cookie: 403.
+    // The same handshake from Node, with the attacker's Origin and the victim's cookie: 403 too.
     const cookie = await sessionCookie(panel);
     const node = await wsOutcome(wsUrl, { Origin: new URL(attacker.url).origin, Cookie: cookie }, trpcSubscribe(1, 'host.events'));
     expect(node).toMatchObject({ kind: 'refused', status: 403 });
@@ -173,32 +189,31 @@ test.describe('a page on another loopback port, in a signed-in browser', () => {
     const cookie = await sessionCookie(panel);
     const url = `${panel.baseURL}/api/trpc/host.recheck`;
 
-    // Positive control: the identical requests from the panel's own page run the mutation.
+    // Positive control: the identical request from the panel's own page runs the mutation.
     await page.addScriptTag({ content: ATTACK_JS });
-    for (const kind of ['form'] as const) {
-      const before = await checkedAt(panel, cookie);
-      const answered = page.waitForResponse((r) => r.url() === url && r.request().method() === 'POST');
-      const r = await page.evaluate(([u, k]) => window.attack.postNoCors(u, k), [url, kind] as const);
-      expect(r.ok).toBe(true);
-      expect((await answered).status(), `control ${kind}`).toBe(200);
-      await expect.poll(() => checkedAt(panel, cookie), { message: `control ${kind} re-checked` }).not.toBe(before);
-    }
+    let before = await checkedAt(panel, cookie);
+    const control = await page.evaluate(([u, k]) => window.attack.postNoCors(u, k), [url, 'form'] as const);
+    expect(control, 'control').toMatchObject({ ok: true, status: 200 });
+    expect(await checkedAt(panel, cookie), 'the control re-checked').not.toBe(before);
 
-    await openAttacker(page, panel);
-    const before = await checkedAt(panel, cookie);
+    const net = await openAttacker(page);
+    before = await checkedAt(panel, cookie);
     for (const kind of ['form', 'text'] as const) {
-      const answered = page.waitForResponse((r) => r.url() === url && r.request().method() === 'POST');
+      net.clear();
       const r = await page.evaluate(([u, k]) => window.attack.postNoCors(u, k), [url, kind] as const);
-      expect(r, kind).toMatchObject({ ok: true, type: 'opaque', status: 0 });
-      const res = await answered;
-      expect(res.status(), kind).toBe(403);
-      expect(await res.request().headerValue('origin')).toBe(new URL(attacker.url).origin);
+      // The page learns nothing either way (opaque, or blocked by Cross-Origin-Resource-Policy).
+      expect(r.status ?? 0, kind).toBe(0);
+      const sent = await net.answered(url, 'POST');
+      expect(sent.status, kind).toBe(403);
+      expectCookieAndForeignOrigin(sent.sent, `no-cors POST (${kind})`);
     }
-    // A top-level form POST (a navigation, which carries the cookie too) is refused the same way.
+    // A top-level form POST (a navigation: it carries the cookie too) is refused the same way.
+    net.clear();
     const nav = page.waitForResponse((r) => r.url() === url && r.request().isNavigationRequest());
     await page.evaluate((u) => window.attack.submitForm(u), url);
     expect((await nav).status()).toBe(403);
     await expect(page.locator('body')).toContainText('Origin not allowed');
+    expectCookieAndForeignOrigin((await net.answered(url, 'POST')).sent, 'form POST');
 
     // Server side: the doctor was not re-run by any of it.
     expect(await checkedAt(panel, cookie)).toBe(before);
@@ -208,37 +223,38 @@ test.describe('a page on another loopback port, in a signed-in browser', () => {
     const url = `${panel.baseURL}/api/trpc/host.doctor`;
     await page.addScriptTag({ content: ATTACK_JS });
     const control = await page.evaluate((u) => window.attack.read(u), url);
-    expect(control.ok).toBe(true);
-    expect(control.status).toBe(200);
+    expect(control).toMatchObject({ ok: true, status: 200 });
     expect(control.text).toContain('checkedAt');
 
-    await openAttacker(page, panel);
-    const answered = page.waitForResponse((r) => r.url() === url);
+    const net = await openAttacker(page);
     const r = await page.evaluate((u) => window.attack.read(u), url);
     expect(r.ok, JSON.stringify(r)).toBe(false);
     expect(r.error).toMatch(/TypeError/);
-    const res = await answered;
-    expect(res.status()).toBe(403);
-    expect(await res.headerValue('access-control-allow-origin')).toBeNull();
+    const sent = await net.answered(url);
+    expect(sent.status).toBe(403);
+    expect(sent.received?.['access-control-allow-origin']).toBeUndefined();
+    expect(sent.received?.['access-control-allow-credentials']).toBeUndefined();
+    expectCookieAndForeignOrigin(sent.sent, 'the CORS fetch');
   });
 
   test('cannot frame the panel', async ({ page, panel }) => {
-    await openAttacker(page, panel);
-    const answered = page.waitForResponse((r) => r.url() === `${panel.baseURL}/setup`);
+    const net = await openAttacker(page);
+    const url = `${panel.baseURL}/setup`;
     await page.evaluate((u) => {
       const f = document.createElement('iframe');
       f.src = u;
       f.id = 'victim';
       document.body.append(f);
-    }, `${panel.baseURL}/setup`);
-    const res = await answered;
-    // The browser did fetch it with the cookie (200) — and refused to render it.
-    expect(res.status()).toBe(200);
-    expect(await res.headerValue('x-frame-options')).toBe('DENY');
-    await page.waitForTimeout(500);
-    const frame = page.frames().find((f) => f !== page.mainFrame());
-    expect(frame).toBeDefined();
-    expect(frame!.url()).not.toBe(`${panel.baseURL}/setup`);
+    }, url);
+    const sent = await net.answered(url);
+    // The browser fetched it with the cookie (200) — and refused to render it.
+    expect(sent.cookies).toContain(COOKIE_NAME);
+    expect(sent.status).toBe(200);
+    expect(sent.received?.['x-frame-options']).toBe('DENY');
+    expect(sent.received?.['content-security-policy']).toContain("frame-ancestors 'none'");
+    await expect.poll(() => page.frames().length).toBe(2);
+    const frame = page.frames().find((f) => f !== page.mainFrame())!;
+    await expect.poll(() => frame.url()).not.toBe(url);
     expect(await page.frameLocator('#victim').locator('[data-testid="tools"]').count()).toBe(0);
   });
 });
@@ -390,11 +406,17 @@ test.describe('Host header (DNS rebinding from any client)', () => {
   test('anything but exactly 127.0.0.1:PORT, localhost:PORT or [::1]:PORT is refused with 403', async ({ panel }) => {
     const cookie = await sessionCookie(panel);
     const p = panel.port;
+    const other = p === 65535 ? p - 1 : p + 1;
+    const get = (path: string, hostLine: string | null, version = '1.1') =>
+      rawHttp(p, [`GET ${path} HTTP/${version}`, ...(hostLine === null ? [] : [hostLine]), `Cookie: ${cookie}`, 'Connection: close', '', ''].join('\r\n'));
+    const upgrade = (hostLine: string | null) =>
+      rawHttp(p, upgradeRequest('/ws/trpc', [...(hostLine === null ? [] : [hostLine]), `Origin: ${panel.baseURL}`, `Cookie: ${cookie}`]));
+
     const bad = [
       `localhost.evil.com:${p}`,
       `127.0.0.1:${p}.evil.com`,
-      `127.0.0.1:${p === 65535 ? p - 1 : p + 1}`,
-      `localhost:${p === 65535 ? p - 1 : p + 1}`,
+      `127.0.0.1:${other}`,
+      `localhost:${other}`,
       '127.0.0.1',
       'localhost',
       `localhost.:${p}`,
@@ -407,50 +429,43 @@ test.describe('Host header (DNS rebinding from any client)', () => {
       `[::ffff:127.0.0.1]:${p}`,
       `2130706433:${p}`,
       `user@127.0.0.1:${p}`,
-      ` 127.0.0.1:${p}x`,
+      `127.0.0.1:0${p}`,
+      `127.0.0.1:${p}x`,
       '',
     ];
     for (const host of bad) {
-      for (const path of ['/', '/api/trpc/host.doctor', `/?token=${panel.token}`]) {
-        const r = await rawRequest({ port: p, path, headers: { host, cookie } });
+      for (const path of ['/', '/setup', '/api/trpc/host.doctor', `/?token=${panel.token}`]) {
+        const r = await get(path, `Host: ${host}`);
         expect(r.status, `Host ${JSON.stringify(host)} ${path}`).toBe(403);
+        expect(r.body).toContain('Host header not allowed');
         expect(r.headers['set-cookie'], `Host ${JSON.stringify(host)} ${path}`).toBeUndefined();
-        expectNoData(r);
+        expect(r.body).not.toContain('checkedAt');
       }
-      // Upgrades too.
-      expect(await wsOutcome(`ws://127.0.0.1:${p}/ws/trpc`, { Host: host, Origin: panel.baseURL, Cookie: cookie }), `upgrade Host ${host}`)
-        .toMatchObject({ kind: 'refused', status: 403 });
+      const u = await upgrade(`Host: ${host}`);
+      expect(u.status, `upgrade, Host ${JSON.stringify(host)}`).toBe(403);
     }
+    // A good Host after a bad one is not a way around it (a browser never sends two; Node keeps the first).
+    expect((await get('/api/trpc/host.doctor', `Host: evil.com:${p}\r\nHost: 127.0.0.1:${p}`)).status).toBe(403);
 
-    // No Host at all. HTTP/1.1 requires one: Node refuses before the guard (400); HTTP/1.0 reaches the guard (403).
-    const none = await rawRequest({ port: p, path: '/api/trpc/host.doctor', headers: { host: null, cookie } });
-    expect([400, 403], `missing Host: ${none.status}`).toContain(none.status);
-    expectNoData(none);
-    const http10 = await rawHttp10(p, `GET /api/trpc/host.doctor HTTP/1.0\r\nCookie: ${cookie}\r\n\r\n`);
-    expect(http10.split('\r\n')[0]).toMatch(/^HTTP\/1\.[01] 403 /);
-    expect(http10).not.toContain('checkedAt');
+    // No Host at all. HTTP/1.1 requires one: Node's parser refuses it (400) before the guard runs;
+    // HTTP/1.0 allows it, so the guard sees no Host: 403. Upgrades without Host reach the guard: 403.
+    const none11 = await get('/api/trpc/host.doctor', null);
+    expect(none11.status).toBe(400);
+    expect(none11.body).not.toContain('checkedAt');
+    const none10 = await get('/api/trpc/host.doctor', null, '1.0');
+    expect(none10.status).toBe(403);
+    expect(none10.body).toContain('Host header not allowed');
+    expect((await upgrade(null)).status).toBe(403);
 
-    // Positive controls: the three allowed forms, same cookie, same paths.
+    // Positive controls: the three allowed forms, same cookie, same requests.
     for (const host of [`127.0.0.1:${p}`, `localhost:${p}`, `[::1]:${p}`]) {
-      const api = await rawRequest({ port: p, path: '/api/trpc/host.doctor', headers: { host, cookie } });
+      const api = await get('/api/trpc/host.doctor', `Host: ${host}`);
       expect(api.status, host).toBe(200);
       expect(api.body).toContain('checkedAt');
-      expect((await rawRequest({ port: p, path: '/', headers: { host, cookie } })).status, host).toBe(200);
+      expect((await get('/setup', `Host: ${host}`)).status, host).toBe(200);
+      expect((await get('/api/trpc/host.doctor', `Host: ${host}`, '1.0')).status, `${host} HTTP/1.0`).toBe(200);
+      const u = await upgrade(`Host: ${host}`);
+      expect(u.status, `upgrade, Host ${host}`).toBe(101);
     }
-    const ok10 = await rawHttp10(p, `GET /api/trpc/host.doctor HTTP/1.0\r\nHost: 127.0.0.1:${p}\r\nCookie: ${cookie}\r\n\r\n`);
-    expect(ok10.split('\r\n')[0]).toMatch(/^HTTP\/1\.[01] 200 /);
   });
 });
-
-/** Send raw bytes and read until the server closes (HTTP/1.0 without keep-alive). */
-async function rawHttp10(port: number, request: string): Promise<string> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const s = net.connect(port, '127.0.0.1', () => s.end(request));
-    s.setTimeout(10_000, () => s.destroy(new Error('no answer')));
-    s.on('data', (c) => chunks.push(c));
-    s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    s.on('error', reject);
-  });
-}

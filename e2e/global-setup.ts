@@ -9,8 +9,11 @@ import type { FullConfig } from '@playwright/test';
 import { STATE_ENV, freePort, type PanelInfo } from './harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** First start builds the Next app (`next build`): allow for it. */
-const START_TIMEOUT_MS = 180_000;
+/** From spawn to the launch URL when no build is needed. */
+const START_TIMEOUT_MS = 120_000;
+/** When `pvmlab serve` says it is building the Next app first: a few minutes on a small, busy machine. */
+const BUILD_TIMEOUT_MS = Number(process.env.PVMLAB_E2E_BUILD_TIMEOUT_MS) || 600_000;
+const BUILDING = /building the panel|Creating an optimized production build/;
 const STOP_GRACE_MS = 10_000;
 const OPEN_LINE = /^open: (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+))$/m;
 
@@ -74,9 +77,17 @@ async function startPanel(dir: string, home: string, log: string): Promise<{ chi
   fs.closeSync(fd);
   const status: { exited: number | string | null } = { exited: null };
   child.once('exit', (code, signal) => { status.exited = code ?? signal ?? 'exit'; });
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const t0 = Date.now();
+  let announced = false;
   for (;;) {
-    const m = OPEN_LINE.exec(fs.readFileSync(log, 'utf8').split('[e2e] starting').at(-1) ?? '');
+    const text = fs.readFileSync(log, 'utf8').split('[e2e] starting').at(-1) ?? '';
+    const building = BUILDING.test(text);
+    if (building && !announced) {
+      announced = true;
+      console.log(`[e2e] pvmlab serve is building the panel first (next build; up to ${BUILD_TIMEOUT_MS / 60_000} min)…`);
+    }
+    const limit = building ? BUILD_TIMEOUT_MS : START_TIMEOUT_MS;
+    const m = OPEN_LINE.exec(text);
     if (m) {
       const info: PanelInfo = {
         baseURL: `http://127.0.0.1:${m[2]}`,
@@ -92,9 +103,9 @@ async function startPanel(dir: string, home: string, log: string): Promise<{ chi
       return { child, info };
     }
     if (status.exited !== null) throw new Error(`pvmlab serve exited (${status.exited}) before printing its launch URL:\n${tail(log)}`);
-    if (Date.now() > deadline) {
+    if (Date.now() - t0 > limit) {
       await stopGroup(child);
-      throw new Error(`pvmlab serve printed no launch URL within ${START_TIMEOUT_MS / 1000} s:\n${tail(log)}`);
+      throw new Error(`pvmlab serve printed no launch URL within ${limit / 1000} s${building ? ' (building)' : ''}:\n${tail(log)}`);
     }
     await sleep(100);
   }

@@ -4,7 +4,8 @@
  * What a run looks like (playwright.config.ts, e2e/global-setup.ts):
  *   - global setup makes a fresh lab home under /tmp (`/tmp/pve-XXXXXX/home`, short on purpose: QMP and
  *     serial unix sockets live under it and must stay under ~100 bytes), starts ONE real panel with
- *     `pvmlab serve --port <free port>` (which runs `next build` first if the pages changed: up to 3 min),
+ *     `pvmlab serve --port <free port>` (which runs `next build` first if the pages changed; allowed up to
+ *     10 min on a busy machine, PVMLAB_E2E_BUILD_TIMEOUT_MS; otherwise the URL must come within 2 min),
  *     waits for its `open: http://127.0.0.1:PORT/?token=…` line and writes a PanelInfo JSON file
  *     (`/tmp/pve-XXXXXX/panel.json`, path in env PVMLAB_E2E_STATE) for the workers;
  *   - tests run one at a time (workers: 1) against that panel: state such as VMs and the doctor's last
@@ -20,8 +21,13 @@
  *     pvmlab_session cookie); it starts on the lab page. For an anonymous page use
  *     `browser.newContext()` or the `context` fixture's `newPage()`.
  *
- * Helpers (plain Node, for exact control over headers): `sessionCookie`, `rawRequest`, `trpcQuery`,
- * `wsOutcome`, `freePort`, and CHROMIUM / CHROMIUM_ARGS for launching an extra browser.
+ * Helpers (plain Node, for exact control over headers): `sessionCookie`, `rawRequest` (http.request with
+ * exactly the headers given), `rawHttp` (exact bytes on a socket: malformed or missing Host, upgrades),
+ * `trpcQuery`, `wsOutcome` (a WebSocket from the `ws` package: refused / closed / first message),
+ * `freePort`, and CHROMIUM / CHROMIUM_ARGS for launching an extra browser.
+ * In the browser: `watchNetwork(page)` records, through the DevTools protocol, what really went over the
+ * wire — request headers and cookies sent, status codes — including for responses the page itself may
+ * not see (CORS / CORP-blocked fetches, refused WebSocket handshakes).
  *
  * The browser is Debian's Chromium (/usr/bin/chromium, or PVMLAB_CHROMIUM); nothing is downloaded, and
  * only loopback addresses are used. Timeouts are generous because VM specs boot guests under TCG.
@@ -171,6 +177,139 @@ export function wsOutcome(url: string, headers: Record<string, string>, send?: u
     ws.on('error', (e) => { if (!settled) setTimeout(() => done({ kind: 'error', message: e.message }), 50); });
   });
 }
+
+export interface RawHttpResponse { status: number; statusLine: string; headers: Record<string, string>; body: string; raw: string }
+
+/**
+ * Write `request` byte for byte to the panel's socket and parse the answer's head. Ends when the server
+ * closes (send `Connection: close` on plain requests) or as soon as a 101 head arrives (upgrades).
+ */
+export function rawHttp(port: number, request: string, timeoutMs = 10_000): Promise<RawHttpResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = net.connect(port, '127.0.0.1', () => s.write(request));
+    const finish = () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const end = raw.indexOf('\r\n\r\n');
+      const head = end < 0 ? raw : raw.slice(0, end);
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const l of lines) {
+        const i = l.indexOf(':');
+        if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+      }
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0);
+      resolve({ status, statusLine, headers, body: end < 0 ? '' : raw.slice(end + 4), raw });
+    };
+    s.setTimeout(timeoutMs, () => s.destroy(new Error(`no complete answer within ${timeoutMs} ms to: ${request.split('\r\n')[0]}`)));
+    s.on('data', (c: Buffer) => {
+      chunks.push(c);
+      const sofar = Buffer.concat(chunks).toString('utf8');
+      if (/^HTTP\/1\.1 101 /.test(sofar) && sofar.includes('\r\n\r\n')) { s.destroy(); finish(); }
+    });
+    s.on('end', finish);
+    s.on('error', reject);
+  });
+}
+
+/** A WebSocket upgrade request for `path`, with exactly the given header lines (e.g. `Host: …`). */
+export function upgradeRequest(path: string, headerLines: string[]): string {
+  return [`GET ${path} HTTP/1.1`, ...headerLines, 'Connection: Upgrade', 'Upgrade: websocket',
+    'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', '', ''].join('\r\n');
+}
+
+export interface NetRequest {
+  id: string;
+  url: string;
+  method: string;
+  /** Headers as sent on the wire (lower-case names), when the browser reported them. */
+  sent?: Record<string, string>;
+  /** Names of the cookies the browser attached. */
+  cookies: string[];
+  status?: number;
+  received?: Record<string, string>;
+  /** The browser's error, e.g. net::ERR_BLOCKED_BY_RESPONSE.NotSameOrigin, net::ERR_FAILED (CORS). */
+  failed?: string;
+}
+
+export interface NetSocket {
+  id: string;
+  url: string;
+  sent?: Record<string, string>;
+  /** Handshake answer: 101 when accepted, the refusal's status otherwise. */
+  status?: number;
+  error?: string;
+  closed: boolean;
+}
+
+function lower(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** Record this page's traffic as Chromium saw it on the wire (DevTools protocol). */
+export async function watchNetwork(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const reqs = new Map<string, NetRequest>();
+  const socks = new Map<string, NetSocket>();
+  const req = (id: string) => {
+    let r = reqs.get(id);
+    if (!r) reqs.set(id, r = { id, url: '', method: '', cookies: [] });
+    return r;
+  };
+  const sock = (id: string) => {
+    let w = socks.get(id);
+    if (!w) socks.set(id, w = { id, url: '', closed: false });
+    return w;
+  };
+  cdp.on('Network.requestWillBeSent', (e) => { const r = req(e.requestId); r.url = e.request.url; r.method = e.request.method; });
+  cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
+    const r = req(e.requestId);
+    r.sent = lower(e.headers as Record<string, string>);
+    r.cookies = e.associatedCookies.filter((c) => c.blockedReasons.length === 0).map((c) => c.cookie.name);
+  });
+  cdp.on('Network.responseReceivedExtraInfo', (e) => {
+    const r = req(e.requestId);
+    r.status = e.statusCode;
+    r.received = lower(e.headers as Record<string, string>);
+  });
+  cdp.on('Network.loadingFailed', (e) => { req(e.requestId).failed = e.errorText; });
+  cdp.on('Network.webSocketCreated', (e) => { sock(e.requestId).url = e.url; });
+  cdp.on('Network.webSocketWillSendHandshakeRequest', (e) => { sock(e.requestId).sent = lower(e.request.headers as Record<string, string>); });
+  cdp.on('Network.webSocketHandshakeResponseReceived', (e) => { sock(e.requestId).status = e.response.status; });
+  cdp.on('Network.webSocketFrameError', (e) => {
+    const w = sock(e.requestId);
+    w.error = e.errorMessage;
+    const code = /Unexpected response code: (\d{3})/.exec(e.errorMessage);
+    if (code) w.status = Number(code[1]);
+  });
+  cdp.on('Network.webSocketClosed', (e) => { sock(e.requestId).closed = true; });
+  return {
+    requests: (): NetRequest[] => [...reqs.values()],
+    sockets: (): NetSocket[] => [...socks.values()],
+    /** The first request to `url` (and method) once its answer (or failure) has been seen. */
+    async answered(url: string, method = 'GET'): Promise<NetRequest> {
+      let found: NetRequest | undefined;
+      await expect.poll(() => {
+        found = [...reqs.values()].find((r) => r.url === url && r.method === method && (r.status !== undefined || r.failed !== undefined) && r.sent);
+        return !!found;
+      }, { message: `${method} ${url} answered` }).toBe(true);
+      return found!;
+    },
+    /** The first socket to `url` once its handshake was answered. */
+    async handshake(url: string): Promise<NetSocket> {
+      let found: NetSocket | undefined;
+      await expect.poll(() => {
+        found = [...socks.values()].find((w) => w.url === url && w.status !== undefined);
+        return !!found;
+      }, { message: `WebSocket ${url} handshake answered` }).toBe(true);
+      return found!;
+    },
+    clear() { reqs.clear(); socks.clear(); },
+    detach: () => cdp.detach(),
+  };
+}
+export type NetWatch = Awaited<ReturnType<typeof watchNetwork>>;
 
 /** The message a tRPC client sends to subscribe to a procedure over /ws/trpc. */
 export function trpcSubscribe(id: number, path: string) {

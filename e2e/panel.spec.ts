@@ -92,6 +92,8 @@ test('the Setup page shows the tools with versions, the accelerator and the lab 
 });
 
 test('Re-check updates the "checked" time through the subscription socket', async ({ page, panel }) => {
+  // Leave the lab page first, so no socket of the previous document can be mistaken for this one.
+  await page.goto('about:blank');
   // Collect every frame of every socket the Setup page opens, from the first byte on.
   const sockets: { ws: PwWebSocket; received: string[] }[] = [];
   page.on('websocket', (ws) => {
@@ -102,17 +104,19 @@ test('Re-check updates the "checked" time through the subscription socket', asyn
   expect((await page.goto('/setup'))?.status()).toBe(200);
 
   // The tab's one tRPC socket is open and the host.events subscription has started on it.
-  await expect.poll(() => sockets.length, { message: 'the page opens a WebSocket' }).toBeGreaterThan(0);
-  const trpc = sockets.find((s) => s.ws.url() === `ws://127.0.0.1:${panel.port}/ws/trpc`);
-  expect(trpc, `sockets: ${sockets.map((s) => s.ws.url()).join(', ')}`).toBeDefined();
-  await expect.poll(() => trpc!.received.some((m) => /"type":"started"/.test(m)), { message: 'subscription started' }).toBe(true);
-  expect(trpc!.ws.isClosed()).toBe(false);
+  const url = `ws://127.0.0.1:${panel.port}/ws/trpc`;
+  const live = () => sockets.find((s) => s.ws.url() === url && !s.ws.isClosed() && s.received.some((m) => /"type":"started"/.test(m)));
+  // (Polls a description, so a failure shows what the sockets did.)
+  await expect.poll(() => live() ? 'live' : JSON.stringify(sockets.map((s) => ({ url: s.ws.url(), closed: s.ws.isClosed(), received: s.received }))),
+    { message: `an open ${url} with a started subscription` }).toBe('live');
+  const trpc = live()!;
+  expect(sockets.filter((s) => s.ws.url() === url && !s.ws.isClosed()), 'one tRPC socket per tab').toHaveLength(1);
 
   const checked = page.getByTestId('checked-at');
   await expect(checked).toHaveText(/\dZ$/);
   const before = await checked.textContent();
 
-  const pushed = trpc!.ws.waitForEvent('framereceived', {
+  const pushed = trpc.ws.waitForEvent('framereceived', {
     predicate: (f) => /"kind":"doctor"/.test(String(f.payload)),
     timeout: 30_000,
   });
@@ -125,5 +129,5 @@ test('Re-check updates the "checked" time through the subscription socket', asyn
   // The page shows the time the socket pushed.
   await expect(checked).toHaveText(after);
   await expect(page.getByRole('button', { name: 'Re-check' })).toBeEnabled();
-  expect(trpc!.ws.isClosed()).toBe(false);
+  expect(trpc.ws.isClosed()).toBe(false);
 });

@@ -5,6 +5,7 @@
 #   SIGTERM -> orderly stop of everything (docker stop)
 # Contract: see README.md next to this file.
 set -euo pipefail
+SHARE=/usr/local/share/pvmlab
 
 say() { printf 'pvmlab-pxeboot: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 2; }
@@ -59,11 +60,11 @@ put /usr/lib/ipxe/undionly.kpxe /pxe/tftp/undionly.kpxe
 put "$(readlink -f /usr/lib/ipxe/ipxe.efi)" /pxe/tftp/ipxe.efi
 put /usr/lib/ipxe/snponly.efi /pxe/tftp/snponly.efi
 put /usr/lib/grub/arm64-efi-signed/grubnetaa64.efi.signed /pxe/tftp/grubnetaa64.efi
-put /usr/local/share/pvmlab/grub.cfg /pxe/tftp/grub/grub.cfg
+put $SHARE/grub.cfg /pxe/tftp/grub/grub.cfg
 
-sed "s/@PXE_SERVER_IP@/$PXE_SERVER_IP/g" /usr/local/share/pvmlab/boot.ipxe >/run/pvmlab/boot.ipxe
+sed "s/@PXE_SERVER_IP@/$PXE_SERVER_IP/g" $SHARE/boot.ipxe >/run/pvmlab/boot.ipxe
 put /run/pvmlab/boot.ipxe /pxe/http/boot.ipxe
-[ -e /pxe/http/ipxe/default ] || install -m 0644 /usr/local/share/pvmlab/default.ipxe /pxe/http/ipxe/default
+[ -e /pxe/http/ipxe/default ] || install -m 0644 $SHARE/default.ipxe /pxe/http/ipxe/default
 
 # ---------------------------------------------------------------- dnsmasq configuration
 {
@@ -113,13 +114,13 @@ put /run/pvmlab/boot.ipxe /pxe/http/boot.ipxe
 } >/run/pvmlab/dnsmasq.conf
 dnsmasq --test --conf-file=/run/pvmlab/dnsmasq.conf >/dev/null 2>&1 \
   || { dnsmasq --test --conf-file=/run/pvmlab/dnsmasq.conf || true; die "invalid dnsmasq configuration (see above)"; }
-nginx -t -q || die "invalid nginx configuration"
+nginx -t -q -c "$SHARE/nginx.conf" || die "invalid nginx configuration"
 rm -f /run/pvmlab/health/ok
 
 say "interface=$PXE_INTERFACE server=$PXE_SERVER_IP range=$PXE_RANGE_START-$PXE_RANGE_END/$netmask ula=${PXE_ULA:-none} dns=$PXE_DNS"
 
 # ---------------------------------------------------------------- run
-CONF=/etc/supervisor/pvmlab.conf
+CONF=$SHARE/supervisord.conf
 /usr/bin/supervisord -c "$CONF" &
 sup=$!
 reload() {

@@ -65,6 +65,10 @@ QEMU_PID=""
 cleanup() {
   local rc=$?
   [ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null || true
+  if [ $rc -ne 0 ] && [ -s "$TMP/first-boot-serial.log" ]; then
+    echo "--- last lines of the first boot's serial console:" >&2
+    tail -n 25 "$TMP/first-boot-serial.log" | tr -d '\r' >&2 || true
+  fi
   if [ "${PVMLAB_BUILD_KEEP_TMP:-0}" = 1 ] && [ $rc -ne 0 ]; then
     log 0 failed "kept $TMP"
   else
@@ -94,24 +98,29 @@ in_root() { # in_root ROOT [--net] CMD...
   ' sh "$root" "$@"
 }
 
+# progress FROM TO: read debootstrap's output, print every 40th line with a percentage that moves
+# from FROM towards TO (never reaching it: the number of lines is only known afterwards)
+progress() {
+  local from=$1 to=$2 stage=$3 n=0 line
+  while IFS= read -r line; do
+    n=$((n + 1))
+    case "$line" in
+      E:*|W:*) echo "$line" >&2 ;;
+      *) [ $((n % 40)) = 0 ] && log $((from + (to - from) * n / (n + 300))) "$stage" "${line:0:100}" ;;
+    esac
+  done
+  return 0
+}
+
 bootstrap() { # bootstrap TARGET INCLUDES PCT_FROM PCT_TO STAGE
-  local target=$1 include=$2 from=$3 to=$4 stage=$5 n=0 total
-  total=$(( $(tr ',' '\n' <<<"$include" | wc -l) * 2 + 200 ))
+  local target=$1 include=$2 from=$3 to=$4 stage=$5 mid=$(( ($3 + $4) / 2 ))
   log "$from" "$stage" "debootstrap $SUITE (download/unpack)"
   debootstrap --foreign --variant=minbase --arch="$DEB_ARCH" --include="$include" \
-    --cache-dir="$CACHE/debs-provisioner" "$SUITE" "$target" "$MIRROR" 2>&1 |
-    while IFS= read -r line; do
-      n=$((n + 1)); [ $((n % 40)) = 0 ] && log $((from + (to - from) * n / total / 2)) "$stage" "${line:0:100}"
-      case "$line" in E:*|W:*) echo "$line" >&2 ;; esac
-    done
+    --cache-dir="$CACHE/debs-provisioner" "$SUITE" "$target" "$MIRROR" 2>&1 | progress "$from" "$mid" "$stage"
   [ -x "$target/debootstrap/debootstrap" ] || die "$stage: debootstrap first stage failed"
-  log $(((from + to) / 2)) "$stage" "debootstrap second stage (configure packages, offline)"
+  log "$mid" "$stage" "debootstrap second stage (configure packages, offline)"
   unshare --mount --pid --fork --net --propagation private -- \
-    chroot "$target" /debootstrap/debootstrap --second-stage 2>&1 |
-    while IFS= read -r line; do
-      n=$((n + 1)); [ $((n % 40)) = 0 ] && log $(((from + to) / 2 + (to - from) * n / total / 2)) "$stage" "${line:0:100}"
-      case "$line" in E:*|W:*) echo "$line" >&2 ;; esac
-    done
+    chroot "$target" /debootstrap/debootstrap --second-stage 2>&1 | progress "$mid" "$to" "$stage"
   [ ! -e "$target/debootstrap" ] || { tail -n 30 "$target/debootstrap/debootstrap.log" >&2 || true; die "$stage: debootstrap second stage failed"; }
 }
 
@@ -138,6 +147,7 @@ install -D -m 0644 "$TMP/grub/usr/lib/grub/arm64-efi-signed/grubnetaa64.efi.sign
 rm -rf "$BASE"/var/lib/apt/lists/* "$BASE"/var/cache/apt/*.bin "$BASE"/var/cache/apt/archives/*.deb \
   "$BASE"/usr/share/doc/* "$BASE"/usr/share/man/* "$BASE"/usr/share/info/* "$BASE"/var/log/*.log \
   "$BASE"/var/log/apt/* "$BASE"/dev/* "$BASE"/tmp/* "$BASE"/run/*
+find "$BASE/usr/share/locale" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 : >"$BASE/etc/resolv.conf"; echo pxeboot >"$BASE/etc/hostname"
 tar -C "$BASE" --numeric-owner --xattrs -cf "$TMP/pxeboot-base.tar" .
 rm -rf --one-file-system "$BASE"
@@ -167,7 +177,7 @@ in_root "$ROOT" /bin/sh -ec '
     pvmlab-nat.service pvmlab-pxeboot-base.service >/dev/null 2>&1
   systemctl disable apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer >/dev/null 2>&1 || true
   ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf
-  sed -i "s/^MODULES=.*/MODULES=most/" /etc/initramfs-tools/initramfs.conf
+  sed -i -e "s/^MODULES=.*/MODULES=most/" -e "s/^COMPRESS=.*/COMPRESS=gzip/" /etc/initramfs-tools/initramfs.conf
   update-initramfs -u -k all >/dev/null
   for m in virtio_blk virtio_pci virtio_net ext4; do
     grep -q "/$m.ko" /lib/modules/*/modules.builtin || lsinitramfs /boot/initrd.img-* | grep -q "/$m.ko" \
@@ -216,8 +226,18 @@ EOF
     -netdev "user,id=up,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:22" -device virtio-net-pci,netdev=up \
     -serial "file:$TMP/first-boot-serial.log" -monitor none &
   QEMU_PID=$!
-  SSH=(ssh -q -i "$TMP/build_key" -p "$PORT" -o BatchMode=yes -o ConnectTimeout=5
+  SSH=(ssh -q -i "$TMP/build_key" -p "$PORT" -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15
        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@127.0.0.1)
+  # ssh exits 255 when it cannot connect (a loaded TCG guest may not accept in time): retry those
+  guest() {
+    local i rc
+    for i in 1 2 3 4 5 6; do
+      "${SSH[@]}" "$@" && return 0
+      rc=$?; [ $rc = 255 ] || return $rc
+      sleep 5
+    done
+    return 255
+  }
   since() { awk -v a="$BOOT_T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
   deadline=$(( $(date +%s) + 900 ))
   until "${SSH[@]}" true 2>/dev/null; do
@@ -226,20 +246,33 @@ EOF
     sleep 3
   done
   T_SSH=$(since); log 70 first-boot "SSH answered after ${T_SSH}s"
-  "${SSH[@]}" 'until systemctl is-active -q docker; do case $(systemctl is-active docker) in failed) exit 1;; esac; sleep 1; done' \
-    || die "first-boot: docker.service failed: $("${SSH[@]}" 'journalctl -b -u docker --no-pager | tail -n 20' || true)"
+  restarts=0
+  while :; do
+    state=$(guest 'systemctl is-active docker.service' 2>/dev/null || true)
+    [ "$state" = active ] && break
+    if [ "$state" = failed ]; then
+      # docker.service gives up after 3 quick failures (e.g. containerd slow to answer on a loaded host)
+      restarts=$((restarts + 1))
+      [ $restarts -le 3 ] || die "first-boot: docker.service keeps failing: $(guest 'journalctl -b -u containerd -u docker --no-pager | tail -n 25' || true)"
+      log 72 first-boot "docker.service failed, starting it again ($restarts/3)"
+      guest 'systemctl reset-failed docker.service docker.socket containerd.service; systemctl start --no-block docker.service' || true
+    fi
+    kill -0 "$QEMU_PID" 2>/dev/null || die "first-boot: QEMU exited while waiting for docker"
+    [ "$(date +%s)" -lt "$deadline" ] || die "first-boot: docker.service not active within 15 min ($state)"
+    sleep 3
+  done
   T_DOCKER=$(since); log 75 first-boot "docker active after ${T_DOCKER}s"
-  "${SSH[@]}" "systemctl start pvmlab-pxeboot-base.service && docker image inspect -f '{{.Id}} {{.Size}}' $BASE_IMAGE_NAME" >&2 \
-    || die "first-boot: docker import failed: $("${SSH[@]}" 'journalctl -b -u pvmlab-pxeboot-base --no-pager | tail -n 20' || true)"
+  guest "systemctl start pvmlab-pxeboot-base.service && docker image inspect -f '{{.Id}} {{.Size}}' $BASE_IMAGE_NAME" >&2 \
+    || die "first-boot: docker import failed: $(guest 'journalctl -b -u pvmlab-pxeboot-base --no-pager | tail -n 20' || true)"
   # the unit started by itself at boot: take the import's duration from its own timestamps
-  T_IMPORT=$("${SSH[@]}" 'systemctl show pvmlab-pxeboot-base.service -p ExecMainStartTimestampMonotonic -p ExecMainExitTimestampMonotonic --value' |
+  T_IMPORT=$(guest 'systemctl show pvmlab-pxeboot-base.service -p ExecMainStartTimestampMonotonic -p ExecMainExitTimestampMonotonic --value' |
     paste -sd' ' | awk '{printf "%.1f", ($2-$1)/1e6}')
   T_IMPORTED=$(since); log 88 first-boot "imported $BASE_IMAGE_NAME in ${T_IMPORT}s"
-  CI_STATUS=$("${SSH[@]}" 'cloud-init status --wait >/dev/null 2>&1; cloud-init status 2>/dev/null | sed -n "s/^status: //p"' || true)
+  CI_STATUS=$(guest 'cloud-init status --wait >/dev/null 2>&1; cloud-init status 2>/dev/null | sed -n "s/^status: //p"' || true)
   T_CLOUDINIT=$(since)
   [ "$CI_STATUS" = done ] || log 88 first-boot "warning: cloud-init status '$CI_STATUS' (expected done)"
   log 89 first-boot "cloud-init $CI_STATUS after ${T_CLOUDINIT}s; cleaning instance state"
-  "${SSH[@]}" '
+  guest '
     set -e
     cloud-init clean --logs --machine-id 2>/dev/null || { cloud-init clean --logs; : >/etc/machine-id; }
     rm -f /etc/ssh/ssh_host_* /root/.ssh/authorized_keys /etc/sudoers.d/90-cloud-init-users
@@ -288,6 +321,7 @@ EOF
 sync
 # a directory without manifest.json is a leftover, never a finished build
 if [ -e "$OUT" ]; then rm -rf "$OUT"; fi
+chmod 0755 "$TMP"
 mv "$TMP" "$OUT"
 trap - EXIT
 log 100 done "$(du -m "$OUT/disk.qcow2" | cut -f1) MB disk.qcow2 in ${BUILD_SECONDS}s"

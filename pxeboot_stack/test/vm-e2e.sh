@@ -9,7 +9,8 @@
 # /health, reservations + SIGHUP, TFTP, then PXE-boots an x86_64 target on the segment and waits for
 # its iPXE script to call home through the NAT-free private net, and checks NAT with a host web server
 # reached through the provisioner. Prints one "figure: …" line per measurement.
-# Needs: qemu-system-x86 ipxe-qemu xorriso openssh-client socat python3 curl.
+# Needs: qemu-system-x86 ipxe-qemu xorriso openssh-client socat python3 curl (+ qemu-system-arm
+# qemu-efi-aarch64 for the arm64 UEFI target; ARM64=0 skips it).
 set -euo pipefail
 IMG=${1:?usage: vm-e2e.sh IMAGE_DIR}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,7 +25,7 @@ freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0
 T0=$(date +%s.%N)
 
 SSH_PORT=$(freeport); WEB_PORT=$(freeport); MCAST_PORT=$(( 20000 + RANDOM % 20000 ))
-PROV_MAC=52:54:00:aa:00:01; PRIV_MAC=52:54:00:aa:00:02; TGT_MAC=52:54:00:bb:00:10
+PROV_MAC=52:54:00:aa:00:01; ARM_MAC=52:54:00:bb:00:20; PRIV_MAC=52:54:00:aa:00:02; TGT_MAC=52:54:00:bb:00:10
 ssh-keygen -q -t ed25519 -N '' -C pvmlab-e2e -f "$W/key"
 
 # a web server on the host's loopback = "the outside" the targets reach through the provisioner's NAT
@@ -63,8 +64,6 @@ write_files:
       PRIVATE_CIDR=192.168.100.0/24
       PRIVATE_IF=eth1
       UPLINK_IF=eth0
-runcmd:
-  - [ systemctl, restart, --no-block, pvmlab-nat.service ]
 EOF
 xorriso -as mkisofs -quiet -V cidata -J -r -o "$W/seed.iso" "$W/seed" 2>/dev/null
 qemu-img create -q -f qcow2 -F qcow2 -b "$IMG/disk.qcow2" "$W/prov.qcow2"
@@ -79,10 +78,11 @@ qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 -m 2048 -display none \
   -device "virtio-net-pci,netdev=up,mac=$PROV_MAC" \
   -netdev "socket,id=lab,mcast=230.0.0.1:$MCAST_PORT,localaddr=127.0.0.1" -device "virtio-net-pci,netdev=lab,mac=$PRIV_MAC" \
   -serial "file:$W/prov-serial.log" -monitor none & PIDS+=($!)
-SSH=(ssh -q -i "$W/key" -p "$SSH_PORT" -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=accept-new
+SSH=(ssh -q -i "$W/key" -p "$SSH_PORT" -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15 -o StrictHostKeyChecking=accept-new
      -o UserKnownHostsFile="$W/known_hosts" pvmlab@127.0.0.1)
-for _ in $(seq 1 300); do "${SSH[@]}" true 2>/dev/null && break; sleep 2; done
-"${SSH[@]}" true || { tail -n 30 "$W/prov-serial.log" >&2; exit 1; }
+up=0
+for _ in $(seq 1 300); do "${SSH[@]}" true 2>/dev/null && { up=1; break; }; sleep 2; done
+[ $up = 1 ] || { tail -n 30 "$W/prov-serial.log" >&2; exit 1; }
 fig "provisioner boot->ssh $(since "$TB") s"; say "ssh up"
 "${SSH[@]}" 'until systemctl is-active -q docker; do sleep 1; done'
 fig "provisioner boot->docker active $(since "$TB") s"
@@ -96,10 +96,17 @@ tar -C "$HERE" --exclude=./test -cf - . | "${SSH[@]}" 'rm -rf /tmp/pxeboot_stack
 TBUILD=$(date +%s.%N)
 "${SSH[@]}" 'DOCKER_BUILDKIT=0 docker build -q --network none --build-arg BASE_IMAGE=pvmlab/pxeboot-base:bookworm -t pvmlab/pxeboot:latest /tmp/pxeboot_stack' >&2
 fig "docker build (offline, cold cache) $(since "$TBUILD") s"
-"${SSH[@]}" 'echo "# touched" >>/tmp/pxeboot_stack/files/default.ipxe'
+"${SSH[@]}" 'echo "# touched" >>/tmp/pxeboot_stack/default.ipxe'
 TBUILD=$(date +%s.%N)
 "${SSH[@]}" 'DOCKER_BUILDKIT=0 docker build -q --network none --build-arg BASE_IMAGE=pvmlab/pxeboot-base:bookworm -t pvmlab/pxeboot:latest /tmp/pxeboot_stack' >&2
 fig "docker build (offline, one config file changed) $(since "$TBUILD") s"
+TBUILD=$(date +%s.%N)
+"${SSH[@]}" 'DOCKER_BUILDKIT=1 docker build -q --network none --build-arg BASE_IMAGE=pvmlab/pxeboot-base:bookworm -t pvmlab/pxeboot:buildkit /tmp/pxeboot_stack' >&2 \
+  && fig "docker build BuildKit (offline, cold cache) $(since "$TBUILD") s" || say "BuildKit build failed"
+"${SSH[@]}" 'echo "# touched" >>/tmp/pxeboot_stack/default.ipxe'
+TBUILD=$(date +%s.%N)
+"${SSH[@]}" 'DOCKER_BUILDKIT=1 docker build -q --network none --build-arg BASE_IMAGE=pvmlab/pxeboot-base:bookworm -t pvmlab/pxeboot:buildkit /tmp/pxeboot_stack' >&2 \
+  && fig "docker build BuildKit (offline, one config file changed) $(since "$TBUILD") s" || say "BuildKit build failed"
 
 say "docker run"
 TRUN=$(date +%s.%N)
@@ -110,13 +117,13 @@ TRUN=$(date +%s.%N)
   pvmlab/pxeboot:latest' >&2
 "${SSH[@]}" 'for i in $(seq 1 120); do curl -fsS --max-time 2 http://127.0.0.1/health 2>/dev/null && exit 0; sleep 0.5; done; docker logs pxeboot; exit 1'
 fig "container start->/health 200 $(since "$TRUN") s"
-"${SSH[@]}" 'for i in $(seq 1 120); do [ "$(docker inspect -f "{{.State.Health.Status}}" pxeboot)" = healthy ] && exit 0; sleep 1; done; exit 1'
+"${SSH[@]}" 'for i in $(seq 1 300); do [ "$(docker inspect -f "{{.State.Health.Status}}" pxeboot)" = healthy ] && exit 0; sleep 1; done; docker inspect -f "{{json .State.Health}}" pxeboot; exit 1'
 fig "container start->docker healthy $(since "$TRUN") s"
 
 say "health follows dnsmasq"
-"${SSH[@]}" 'docker exec pxeboot supervisorctl -c /etc/supervisor/pvmlab.conf stop dnsmasq >/dev/null; sleep 1
+"${SSH[@]}" 'docker exec pxeboot supervisorctl -c /usr/local/share/pvmlab/supervisord.conf stop dnsmasq >/dev/null; sleep 1
   code=$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1/health); echo "health with dnsmasq stopped: $code"; [ "$code" = 503 ]
-  docker exec pxeboot supervisorctl -c /etc/supervisor/pvmlab.conf start dnsmasq >/dev/null
+  docker exec pxeboot supervisorctl -c /usr/local/share/pvmlab/supervisord.conf start dnsmasq >/dev/null
   for i in $(seq 1 40); do curl -fsS http://127.0.0.1/health >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1' >&2
 
 say "reservation + SIGHUP, per-MAC iPXE script"
@@ -152,5 +159,30 @@ kill "$TPID" 2>/dev/null || true
 [ $ok = 1 ] || { echo "target never called home" >&2; exit 1; }
 "${SSH[@]}" "grep -q '192.168.100.10 target1' /var/lib/pvmlab/pxe/dnsmasq/leases" || { echo "reservation not used" >&2; exit 1; }
 "${SSH[@]}" "grep '\"host\":\"target1\"' /var/lib/pvmlab/pxe/http-callhome.log | grep -q 'nat-yes'" || { echo "NAT check failed" >&2; exit 1; }
+if [ "${ARM64:-1}" = 1 ] && command -v qemu-system-aarch64 >/dev/null && [ -f /usr/share/AAVMF/AAVMF_CODE.fd ]; then
+  say "PXE-booting arm64 UEFI target $ARM_MAC (firmware PXE -> grubnetaa64.efi -> per-MAC grub.cfg over TFTP)"
+  "${SSH[@]}" "set -e
+    echo '$ARM_MAC,192.168.100.20,target2' | sudo tee -a /var/lib/pvmlab/pxe/dnsmasq/reservations >/dev/null
+    docker kill -s HUP pxeboot >/dev/null
+    echo arm64-artifact | sudo tee /var/lib/pvmlab/pxe/http/artifacts/arm64.txt >/dev/null
+    printf 'echo pvmlab-e2e: per-MAC config\\ncat /artifacts/arm64.txt\\nsleep 1\\nhalt\\n' |
+      sudo tee /var/lib/pvmlab/pxe/tftp/grub/grub.cfg-01-${ARM_MAC//:/-} >/dev/null"
+  cp /usr/share/AAVMF/AAVMF_VARS.fd "$W/vars.fd"
+  TA=$(date +%s.%N)
+  qemu-system-aarch64 -M virt -accel tcg -cpu cortex-a57 -smp 1 -m 512 -display none -no-reboot \
+    -drive if=pflash,format=raw,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd -drive "if=pflash,format=raw,file=$W/vars.fd" \
+    -netdev "socket,id=lab,mcast=230.0.0.1:$MCAST_PORT,localaddr=127.0.0.1" -device "virtio-net-pci,netdev=lab,mac=$ARM_MAC,romfile=" \
+    -serial "file:$W/arm64-serial.log" -monitor none & APID=$!; PIDS+=($APID)
+  ok=0
+  for _ in $(seq 1 300); do
+    if "${SSH[@]}" "docker logs pxeboot 2>&1 | grep -q 'sent /pxe/tftp/artifacts/arm64.txt'" 2>/dev/null; then ok=1; break; fi
+    sleep 2
+  done
+  fig "arm64 target launch->per-MAC GRUB config ran $(since "$TA") s"
+  kill "$APID" 2>/dev/null || true
+  "${SSH[@]}" "docker logs pxeboot 2>&1 | grep -E 'TFTP|tftp|sent ' | tail -n 8" >&2 || true
+  tr -d '\r' <"$W/arm64-serial.log" | grep -a -E 'pvmlab|arm64-artifact|error' | tail -n 8 >&2 || true
+  [ $ok = 1 ] || { echo "arm64 target did not run its per-MAC GRUB config" >&2; exit 1; }
+fi
 say "all checks passed"
 echo "e2e: 1 passed, 0 failed"

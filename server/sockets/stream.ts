@@ -5,7 +5,7 @@
 // Text frames carry JSON control messages:
 //   client → server:
 //     {"t":"ack","n":<bytes>}             the client has consumed (rendered) n more bytes
-//     {"t":"resize","cols":n,"rows":n}    the terminal's size (clamped to 2..1000 × 2..500)
+//     {"t":"resize","cols":n,"rows":n}    the terminal's size (ssh; clamped to 2..1000 × 2..500)
 //     {"t":"input","d":"<text>"}          input as text (same as a binary frame of its UTF-8)
 //   server → client:
 //     {"t":"info","text":...}             a note for the user (e.g. "reattached")
@@ -15,10 +15,12 @@
 //                                         (reconnect with ?offset=n to resume without gaps or repeats)
 //     {"t":"reset"}                       logs: the file shrank or was recreated; it restarts at 0
 // Close codes: 1000 after "exit"; 1013 the producer is not ready yet (retry soon); 44xx are final
-// until something changes — 4400 bad request, 4401 no session cookie, 4404 no such VM, 4409 the VM is
-// not running (reason says its state), 4429 too many sessions. The reason is a sentence for people.
+// until something changes — 4400 bad request, 4401 no session cookie, 4404 no such VM, 4409 not now
+// (the VM is not running, or cannot be reached yet), 4429 too many sessions. The reason is a sentence
+// for people; clients show it and wait for a change (e.g. the VM's status event) before trying again.
 // Flow control: the producer pauses while any attached client has more than HIGH unacknowledged bytes,
-// and resumes below LOW. Nothing is dropped; a client that never acks stalls its own producer only.
+// and resumes below LOW. Nothing is dropped; a client that never acks stalls only the stream it is
+// attached to (and so the other tabs on that same stream), never the panel.
 // Attaching (and re-attaching) replays a bounded tail of recent output (serial, ssh; not logs).
 import type { WebSocket } from 'ws';
 

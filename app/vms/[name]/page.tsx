@@ -1,0 +1,5 @@
+import { VmOverview } from '@/components/vm/overview';
+
+export default function VmPage() {
+  return <VmOverview />;
+}
