@@ -161,10 +161,15 @@ async function rawEcho(page: Page, wsPath: string): Promise<number[]> {
       text += chunk;
       wake?.();
     };
-    await new Promise<void>((res, rej) => { ws.onopen = () => res(); ws.onclose = (e) => rej(new Error(`closed ${e.code} ${e.reason}`)); });
+    await new Promise<void>((res, rej) => { ws.onopen = () => res(); ws.onclose = (e) => rej(new Error(`RETRY: closed ${e.code} ${e.reason}`)); });
+    let closed = '';
+    let prompted = false;
+    ws.onclose = (e) => { closed = `${e.code} ${e.reason}`; wake?.(); };
     const until = async (pred: () => boolean, ms: number, what: string) => {
       const end = performance.now() + ms;
       while (!pred()) {
+        // ssh gives up (exit 255) when the guest is slow to answer: the caller starts a new session.
+        if (closed) throw new Error(`${prompted ? '' : 'RETRY: '}closed (${closed}) waiting for ${what}; last: ${JSON.stringify(text.slice(-200))}`);
         if (performance.now() > end) throw new Error(`timeout waiting for ${what}; last: ${JSON.stringify(text.slice(-200))}`);
         await new Promise<void>((r) => { wake = r; setTimeout(r, 50); });
         wake = null;
@@ -175,6 +180,7 @@ async function rawEcho(page: Page, wsPath: string): Promise<number[]> {
     text = '';
     ws.send(enc.encode('\r'));
     await until(() => text.includes(`${vm}:`) && /# (\x1b\[6n)?$/.test(text), 60_000, 'a prompt');
+    prompted = true;
     ws.send(enc.encode('cat >/dev/null\r'));
     await sleepP(1500);
     const letters = 'abcdefghijklmnopqrstuvwxyz';
@@ -251,8 +257,9 @@ async function rawFlood(page: Page, wsPath: string, mib: number): Promise<FloodR
     let t0 = 0;
     let t1 = 0;
     let prompt = false;
+    let closed = '';
     const done = new Promise<void>((resolve, reject) => {
-      ws.onclose = (e) => reject(new Error(`closed ${e.code} ${e.reason}`));
+      ws.onclose = (e) => { closed = `${e.code} ${e.reason}`; reject(new Error(`closed ${closed}`)); };
       ws.onmessage = (ev) => {
         if (typeof ev.data === 'string') return;
         const buf = ev.data as ArrayBuffer;
@@ -265,11 +272,13 @@ async function rawFlood(page: Page, wsPath: string, mib: number): Promise<FloodR
         if (t0 && /(^|\n)FLOOD-2\r?\n/.test(tail)) { t1 = performance.now(); resolve(); }
       };
     });
+    done.catch(() => { /* reported below */ });
     await new Promise<void>((res) => { ws.onopen = () => res(); });
     const end = performance.now() + 120_000;
     ws.send(enc.encode('\r'));
     while (!prompt) {
-      if (performance.now() > end) throw new Error('no prompt on the raw SSH session');
+      if (closed) throw new Error(`RETRY: closed (${closed}) before the prompt; last: ${JSON.stringify(tail)}`);
+      if (performance.now() > end) throw new Error(`no prompt on the raw SSH session; last: ${JSON.stringify(tail)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     t0 = performance.now();
@@ -291,11 +300,25 @@ async function directSshFlood(panel: PanelInfo, mib: number): Promise<FloodResul
     child.stdout.on('data', (d: Buffer) => { if (!t0) t0 = performance.now(); bytes += d.length; });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) { reject(new Error(`ssh exited ${code}`)); return; }
+      if (code !== 0) { reject(new Error(`${code === 255 && !bytes ? 'RETRY: ' : ''}ssh exited ${code}`)); return; }
       const seconds = (performance.now() - t0) / 1000;
       resolve({ bytes, seconds: Math.round(seconds * 100) / 100, mibPerSec: Math.round((bytes / (1 << 20) / seconds) * 100) / 100 });
     });
   });
+}
+
+/** A raw run, again on a fresh session if ssh gave up before the shell prompt (slow guest). */
+async function retrying<T>(what: string, run: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run(attempt);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (!msg.includes('RETRY:') || attempt >= 5) throw e;
+      console.error(`[bench] ${what}: ${msg.slice(msg.indexOf('RETRY:'), msg.indexOf('RETRY:') + 160)} — again`);
+      await sleep(2000);
+    }
+  }
 }
 
 function row(what: string, s: Stats): string {
@@ -336,7 +359,7 @@ async function main(): Promise<void> {
     const serialXterm = await xtermEcho(page, 'serial');
     await page.goto(`${panel.baseURL}/setup`);
     console.error('[bench] P3 serial, raw websocket');
-    const serialRaw = await rawEcho(page, `/ws/serial/${VM}`);
+    const serialRaw = await retrying('serial raw', () => rawEcho(page, `/ws/serial/${VM}`));
 
     // SSH console.
     await page.goto(`${panel.baseURL}/vms/${VM}/console`);
@@ -353,12 +376,12 @@ async function main(): Promise<void> {
     }
     await page.goto(`${panel.baseURL}/setup`);
     console.error('[bench] P3 ssh, raw websocket');
-    const sshRaw = await rawEcho(page, `/ws/ssh/${VM}?session=benchraw${Date.now()}&cols=120&rows=40`);
+    const sshRaw = await retrying('ssh raw', () => rawEcho(page, `/ws/ssh/${VM}?session=benchraw${Date.now()}&cols=120&rows=40`));
     if (!opts['skip-flood']) {
       console.error(`[bench] P4 ssh flood ${FLOOD_MIB} MiB, raw websocket`);
-      floodRaw = await rawFlood(page, `/ws/ssh/${VM}?session=benchflood${Date.now()}&cols=120&rows=40`, FLOOD_MIB);
+      floodRaw = await retrying('ssh raw flood', () => rawFlood(page, `/ws/ssh/${VM}?session=benchflood${Date.now()}&cols=120&rows=40`, FLOOD_MIB));
       console.error(`[bench] P4 ssh flood ${FLOOD_MIB} MiB, system ssh -tt without the panel`);
-      floodDirect = await directSshFlood(panel, FLOOD_MIB);
+      floodDirect = await retrying('system ssh flood', () => directSshFlood(panel, FLOOD_MIB));
     }
 
     const result = {

@@ -123,6 +123,7 @@ test.describe('DNS rebinding', () => {
       const ok = await page.goto(panel.launchUrl);
       expect(ok?.status()).toBe(200);
       expect(page.url()).toBe(`${panel.baseURL}/`);
+      expect((await page.goto(`${panel.baseURL}/api/trpc/host.doctor`))?.status()).toBe(200);
       // … and the cookie it got is not sent to (or honoured for) the rebinding name either.
       expect((await page.goto(`${evil}/api/trpc/host.doctor`))?.status()).toBe(403);
     } finally {

@@ -102,7 +102,10 @@ async function startPanel(dir: string, home: string, log: string): Promise<{ chi
       if (info.port !== port) throw new Error(`panel printed port ${info.port}, asked for ${port}`);
       return { child, info };
     }
-    if (status.exited !== null) throw new Error(`pvmlab serve exited (${status.exited}) before printing its launch URL:\n${tail(log)}`);
+    if (status.exited !== null) {
+      await stopGroup(child); // anything it left behind in its group (a half-done next build)
+      throw new Error(`pvmlab serve exited (${status.exited}) before printing its launch URL:\n${tail(log)}`);
+    }
     if (Date.now() - t0 > limit) {
       await stopGroup(child);
       throw new Error(`pvmlab serve printed no launch URL within ${limit / 1000} s${building ? ' (building)' : ''}:\n${tail(log)}`);

@@ -287,13 +287,19 @@ export async function watchNetwork(page: Page) {
   return {
     requests: (): NetRequest[] => [...reqs.values()],
     sockets: (): NetSocket[] => [...socks.values()],
-    /** The first request to `url` (and method) once its answer (or failure) has been seen. */
+    /**
+     * The first request to `url` (and method) once the server's answer reached the browser: status and
+     * headers are known (even if the browser then blocked the response). DevTools reports the headers in
+     * separate events that may come after the load finished or failed, hence the wait for both.
+     */
     async answered(url: string, method = 'GET'): Promise<NetRequest> {
       let found: NetRequest | undefined;
       await expect.poll(() => {
-        found = [...reqs.values()].find((r) => r.url === url && r.method === method && (r.status !== undefined || r.failed !== undefined) && r.sent);
-        return !!found;
-      }, { message: `${method} ${url} answered` }).toBe(true);
+        found = [...reqs.values()].find((r) => r.url === url && r.method === method && r.status !== undefined && r.sent !== undefined);
+        if (found) return 'answered';
+        const seen = [...reqs.values()].filter((r) => r.url === url);
+        return seen.length ? JSON.stringify(seen) : 'not requested';
+      }, { message: `${method} ${url} answered` }).toBe('answered');
       return found!;
     },
     /** The first socket to `url` once its handshake was answered. */

@@ -8,7 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from '@playwright/test';
-import { expect, rawRequest, sessionCookie, test, trpcQuery, type PanelInfo } from './harness.ts';
+import { expect as baseExpect, rawRequest, sessionCookie, test, trpcQuery, type PanelInfo } from './harness.ts';
+
+// Pages here share two cores with TCG guests and the panel: give waits for a page to become ready room.
+// Assertions about how fast something is pushed keep their own explicit, short timeouts.
+const expect = baseExpect.configure({ timeout: 30_000 });
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const READY = (name: string) => `PVMLAB-GUEST-READY hostname=${name} arch=x86_64`;
@@ -53,7 +57,7 @@ function headerStatus(page: Page): Locator {
 }
 
 /** Both the table row and the topology node of `name` on the lab page show `status`. */
-async function expectLabStatus(page: Page, name: string, status: string, timeout = 10_000): Promise<void> {
+async function expectLabStatus(page: Page, name: string, status: string, timeout = 30_000): Promise<void> {
   await expect(rowStatus(page, name), `${name} row on ${page.url()}`).toHaveAttribute('data-status', status, { timeout });
   await expect(topoNode(page, name), `${name} topology node on ${page.url()}`).toHaveAttribute('data-status', status, { timeout });
 }

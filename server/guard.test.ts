@@ -41,6 +41,10 @@ describe('session', () => {
     expect(v).toMatchObject({ kind: 'login', location: '/vms/a?x=1' });
     if (v.kind === 'login') expect(v.cookie).toBe(`${COOKIE_NAME}=${secret}; HttpOnly; SameSite=Strict; Path=/`);
   });
+  it('the clean URL never leaves the panel (no protocol-relative redirect)', () => {
+    expect(judge({ ...ok, cookie: undefined, url: `/.//evil.com/?token=${secret}` }, cfg)).toMatchObject({ kind: 'login', location: '/evil.com/' });
+    expect(judge({ ...ok, cookie: undefined, url: `//evil.com/x?token=${secret}` }, cfg)).toMatchObject({ kind: 'login', location: '/x' });
+  });
   it('refuses a bad token, a missing cookie and a wrong cookie', () => {
     expect(judge({ ...ok, cookie: undefined, url: '/?token=nope' }, cfg)).toMatchObject({ kind: 'deny', status: 401 });
     expect(judge({ ...ok, cookie: undefined }, cfg)).toMatchObject({ kind: 'deny', status: 401 });

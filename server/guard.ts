@@ -83,7 +83,8 @@ export function judge(req: RequestFacts, cfg: GuardConfig): Verdict {
   if (token !== null && !req.upgrade && safeMethod) {
     if (!safeEqual(token, cfg.secret)) return { kind: 'deny', status: 401, reason: 'launch token is not valid (it changes every launch)' };
     url.searchParams.delete(TOKEN_PARAM);
-    const location = url.pathname + (url.searchParams.size ? `?${url.searchParams.toString()}` : '');
+    // One leading slash only: `//evil.com/` would be a protocol-relative redirect off the panel.
+    const location = '/' + url.pathname.replace(/^\/+/, '') + (url.searchParams.size ? `?${url.searchParams.toString()}` : '');
     return { kind: 'login', location, cookie: sessionCookie(cfg.secret) };
   }
   if (!hasSession(req.cookie, cfg.secret)) {

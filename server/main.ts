@@ -42,6 +42,12 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
 }
 
+function hostHeaderCount(req: http.IncomingMessage): number {
+  let n = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === 'host') n++;
+  return n;
+}
+
 export async function startPanel(opts: PanelOptions): Promise<Panel> {
   const host = opts.host ?? '127.0.0.1';
   assertLoopbackBind(host);
@@ -66,6 +72,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
 
   const server = http.createServer((req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    if (hostHeaderCount(req) !== 1) { res.writeHead(400, { 'Content-Type': 'text/plain' }); res.end('400 exactly one Host header\n'); return; }
     const verdict = judge({ method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host,
       origin: req.headers.origin, cookie: req.headers.cookie, upgrade: false }, cfg);
     if (verdict.kind === 'deny') {
@@ -106,6 +113,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
 
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
+    if (hostHeaderCount(req) !== 1) { refuseUpgrade(socket, 403, 'exactly one Host header'); return; }
     const verdict = judge({ method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host,
       origin: req.headers.origin, cookie: req.headers.cookie, upgrade: true }, cfg);
     if (verdict.kind === 'deny' && verdict.status === 403) {

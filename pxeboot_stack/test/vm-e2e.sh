@@ -163,7 +163,10 @@ if [ "${ARM64:-1}" = 1 ] && command -v qemu-system-aarch64 >/dev/null && [ -f /u
   say "PXE-booting arm64 UEFI target $ARM_MAC (firmware PXE -> grubnetaa64.efi -> per-MAC grub.cfg over TFTP)"
   "${SSH[@]}" "set -e
     echo '$ARM_MAC,192.168.100.20,target2' | sudo tee -a /var/lib/pvmlab/pxe/dnsmasq/reservations >/dev/null
+    n=\$(docker logs pxeboot 2>&1 | grep -c 'read /pxe/dnsmasq/reservations')
     docker kill -s HUP pxeboot >/dev/null
+    for i in \$(seq 1 20); do [ \$(docker logs pxeboot 2>&1 | grep -c 'read /pxe/dnsmasq/reservations') -gt \$n ] && break; sleep 0.5; done
+    docker logs pxeboot 2>&1 | grep -E 'SIGHUP|read /pxe/dnsmasq/reservations' | tail -n 2
     echo arm64-artifact | sudo tee /var/lib/pvmlab/pxe/http/artifacts/arm64.txt >/dev/null
     printf 'echo pvmlab-e2e: per-MAC config\\ncat /artifacts/arm64.txt\\nsleep 1\\nhalt\\n' |
       sudo tee /var/lib/pvmlab/pxe/tftp/grub/grub.cfg-01-${ARM_MAC//:/-} >/dev/null"
@@ -183,6 +186,7 @@ if [ "${ARM64:-1}" = 1 ] && command -v qemu-system-aarch64 >/dev/null && [ -f /u
   "${SSH[@]}" "docker logs pxeboot 2>&1 | grep -E 'TFTP|tftp|sent ' | tail -n 8" >&2 || true
   tr -d '\r' <"$W/arm64-serial.log" | grep -a -E 'pvmlab|arm64-artifact|error' | tail -n 8 >&2 || true
   [ $ok = 1 ] || { echo "arm64 target did not run its per-MAC GRUB config" >&2; exit 1; }
+  "${SSH[@]}" "grep -q '192.168.100.20 target2' /var/lib/pvmlab/pxe/dnsmasq/leases" || { echo "arm64 reservation not used" >&2; exit 1; }
 fi
 say "all checks passed"
 echo "e2e: 1 passed, 0 failed"
