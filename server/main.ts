@@ -72,7 +72,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
 
   const server = http.createServer((req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-    if (hostHeaderCount(req) !== 1) { res.writeHead(400, { 'Content-Type': 'text/plain' }); res.end('400 exactly one Host header\n'); return; }
+    if (hostHeaderCount(req) > 1) { res.writeHead(400, { 'Content-Type': 'text/plain' }); res.end('400 exactly one Host header\n'); return; }
     const verdict = judge({ method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host,
       origin: req.headers.origin, cookie: req.headers.cookie, upgrade: false }, cfg);
     if (verdict.kind === 'deny') {
@@ -113,7 +113,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
 
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
-    if (hostHeaderCount(req) !== 1) { refuseUpgrade(socket, 403, 'exactly one Host header'); return; }
+    if (hostHeaderCount(req) > 1) { refuseUpgrade(socket, 403, 'exactly one Host header'); return; }
     const verdict = judge({ method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host,
       origin: req.headers.origin, cookie: req.headers.cookie, upgrade: true }, cfg);
     if (verdict.kind === 'deny' && verdict.status === 403) {
