@@ -2,7 +2,7 @@
 // The one tRPC client of a tab: HTTP for queries and mutations, one WebSocket for subscriptions.
 import { useState, type ReactNode } from 'react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpBatchLink, httpBatchStreamLink, splitLink, wsLink } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import type { AppRouter } from '@/server/api/root';
 
@@ -17,7 +17,8 @@ function makeClient() {
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: wsLink({ client: createWSClient({ url: wsUrl, lazy: { enabled: false, closeMs: 0 } }) }),
-        false: httpBatchLink({ url: '/api/trpc' }),
+        // Streamed batches: a slow procedure does not hold back the fast ones batched with it.
+        false: httpBatchStreamLink({ url: '/api/trpc' }),
       }),
     ],
   });

@@ -162,8 +162,15 @@ export class Provisioner {
   }
 
   /** MAC → IP for running provisioners (empty otherwise): used for targets' private IPs. */
-  async leaseMap(): Promise<Map<string, string>> {
-    try { return new Map(parseLeases(await this.stack().readPxeFile('dnsmasq/leases')).map((l) => [l.mac, l.ip])); } catch { return new Map(); }
+  private leaseCache: { at: number; map: Promise<Map<string, string>> } | null = null;
+
+  /** MAC → IP from the leases, read at most every 3 s and never waiting more than 2 s for the provisioner. */
+  leaseMap(): Promise<Map<string, string>> {
+    if (this.leaseCache && Date.now() - this.leaseCache.at < 3000) return this.leaseCache.map;
+    const map = this.stack().readPxeFile('dnsmasq/leases', 2000)
+      .then((t) => new Map(parseLeases(t).map((l) => [l.mac, l.ip] as [string, string])), () => new Map<string, string>());
+    this.leaseCache = { at: Date.now(), map };
+    return map;
   }
 
   // ---------------------------------------------------------------- artifacts

@@ -151,8 +151,8 @@ export class Stack {
     await this.remote.run(['rm', '-f', `${PXE_DIR}/${rel}`], { sudo: true });
   }
 
-  async readPxeFile(rel: string): Promise<string> {
-    const r = await this.remote.code(['cat', `${PXE_DIR}/${rel}`], { sudo: true });
+  async readPxeFile(rel: string, timeoutMs = 60_000): Promise<string> {
+    const r = await this.remote.code(['cat', `${PXE_DIR}/${rel}`], { sudo: true, timeoutMs });
     return r.code === 0 ? r.stdout : '';
   }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { LabHome } from '../home.ts';
 import { writeFileAtomic } from '../home.ts';
 import type { VmRecord } from '../spec.ts';
+import { ConflictError } from '../errors.ts';
 
 function q(p: string): string {
   return /[\s"]/.test(p) ? `"${p.replace(/"/g, '')}"` : p;
@@ -42,7 +43,8 @@ export function renderSshConfig(paths: { privateKey: string; knownHosts: string;
   return out.join('\n');
 }
 
-export class SshUnavailable extends Error {}
+/** No way to reach the VM by SSH right now (a state, not a bug): → CONFLICT. */
+export class SshUnavailable extends ConflictError {}
 
 /** Write the config for the current lab and return the ssh argv for a VM (and an optional remote command). */
 export function sshArgv(home: LabHome, vms: SshTarget[], name: string, command?: string[], opts: { tty?: boolean } = {}): string[] {
