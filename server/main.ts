@@ -72,7 +72,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
 
   const server = http.createServer((req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-    if (hostHeaderCount(req) > 1) { res.writeHead(400, { 'Content-Type': 'text/plain' }); res.end('400 exactly one Host header\n'); return; }
+    if (hostHeaderCount(req) > 1) { res.writeHead(403, { 'Content-Type': 'text/plain' }); res.end('403 exactly one Host header\n'); return; }
     const verdict = judge({ method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host,
       origin: req.headers.origin, cookie: req.headers.cookie, upgrade: false }, cfg);
     if (verdict.kind === 'deny') {

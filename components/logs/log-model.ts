@@ -12,7 +12,10 @@ const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
 export const MAX_LINE = 16_384;
 
 /** What a terminal would leave visible of one raw line: escapes gone, carriage returns overwrite. */
+const NEEDS_CLEANING = /[\x00-\x08\x0b-\x1f\x7f]/;
+
 export function cleanLine(raw: string): string {
+  if (!NEEDS_CLEANING.test(raw)) return raw; // most console lines: nothing to do
   let s = raw.replace(ANSI, '');
   if (s.endsWith('\r')) s = s.replace(/\r+$/, '');
   const cr = s.lastIndexOf('\r');

@@ -28,7 +28,10 @@ export function LogView({ name }: { name: string }) {
   const [follow, setFollow] = useState(true);
   const [query, setQuery] = useState('');
   const [debounced, setDebounced] = useState('');
-  const [cursor, setCursor] = useState(-1);
+  /** The current search match, as an absolute line number (stays put as lines arrive or drop). */
+  const [current, setCurrent] = useState<number | null>(null);
+  const currentRef = useRef<number | null>(null);
+  currentRef.current = current;
   const [jump, setJump] = useState<{ line: number; nonce: number } | null>(null);
   const [download, setDownload] = useState<{ done: number; total: number } | null>(null);
   const [downloadError, setDownloadError] = useState<string | null>(null);
@@ -41,30 +44,23 @@ export function LogView({ name }: { name: string }) {
     const t = setTimeout(() => setDebounced(query), 120);
     return () => clearTimeout(t);
   }, [query]);
-  // The model keeps the matches current as lines arrive; recomputed on a new query only.
-  const matches = useMemo(() => { model.search(debounced); return model.matches(); }, [debounced, version, model]);
-  useEffect(() => { setCursor(-1); }, [debounced]);
-  const current = cursor >= 0 && cursor < matches.length ? matches[cursor] : null;
+  // The model keeps its match list current as lines arrive (a copy per change, for React).
+  const matches = useMemo(() => { model.search(debounced); return [...model.matches()]; }, [debounced, version, model]);
 
+  /** Next/previous match. Reads the box itself (not a possibly older render's state). */
   const go = useCallback((dir: 1 | -1) => {
-    if (!matches.length) return;
-    let i: number;
-    if (current === null) i = dir === 1 ? 0 : matches.length - 1;
-    else {
-      // Next/previous from the current match, even if lines were dropped or added since.
-      const at = matches.indexOf(current);
-      i = at < 0 ? 0 : (at + dir + matches.length) % matches.length;
-    }
-    setCursor(i);
+    const q = search.current?.value ?? '';
+    setDebounced(q);
+    model.search(q);
+    const list = model.matches();
+    if (!list.length) { setCurrent(null); return; }
+    const at = currentRef.current === null ? -1 : list.indexOf(currentRef.current);
+    const i = at < 0 ? (dir === 1 ? 0 : list.length - 1) : (at + dir + list.length) % list.length;
+    currentRef.current = list[i];
+    setCurrent(list[i]);
     setFollow(false);
-    setJump({ line: matches[i], nonce: Date.now() + Math.random() });
-  }, [matches, current]);
-
-  // Enter before the debounce fired: search first, then move.
-  const [pendingGo, setPendingGo] = useState<1 | -1 | 0>(0);
-  useEffect(() => {
-    if (pendingGo && debounced === query) { setPendingGo(0); go(pendingGo); }
-  }, [pendingGo, debounced, query, go]);
+    setJump({ line: list[i], nonce: Date.now() + Math.random() });
+  }, [model]);
 
   const toEnd = () => { setFollow(true); setJump(null); };
 
@@ -116,10 +112,10 @@ export function LogView({ name }: { name: string }) {
             <input ref={search} type="search" value={query} placeholder="Search (Ctrl+F)" aria-label="search the log"
               data-testid="log-search" spellCheck={false}
               className="w-56 rounded-md border border-zinc-300 bg-white px-2 py-1 text-xs dark:border-zinc-700 dark:bg-zinc-900"
-              onChange={(e) => setQuery(e.target.value)}
+              onChange={(e) => { setQuery(e.target.value); setCurrent(null); currentRef.current = null; }}
               onKeyDown={(e) => {
-                if (e.key === 'Enter') { e.preventDefault(); if (debounced !== query) { setDebounced(query); setPendingGo(e.shiftKey ? -1 : 1); } else go(e.shiftKey ? -1 : 1); }
-                if (e.key === 'Escape') setQuery('');
+                if (e.key === 'Enter') { e.preventDefault(); go(e.shiftKey ? -1 : 1); }
+                if (e.key === 'Escape') { setQuery(''); setDebounced(''); setCurrent(null); }
               }} />
             <span className="min-w-16 text-center text-xs tabular-nums text-zinc-500" data-testid="log-search-count">
               {debounced ? `${current === null ? 0 : matches.indexOf(current) + 1} / ${matches.length}` : ''}

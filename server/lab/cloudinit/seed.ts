@@ -65,7 +65,12 @@ export async function buildSeedIso(dest: string, docs: CloudInitDocs, opts: Seed
     for (const [file, key] of SEED_FILES) fs.writeFileSync(path.join(tmp, file), docs[key], { mode: 0o600 });
     const iso = path.join(tmp, 'seed.iso');
     const args = seedIsoArgs(tool.name, iso, SEED_FILES.map(([f]) => f));
-    const r = await execa(tool.path, args, { cwd: tmp, reject: false, stdin: 'ignore', all: true, env: { LC_ALL: 'C' } });
+    // xorriso 1.5.4 sometimes crashes (SIGSEGV) while shutting down after writing the image: try again, from scratch.
+    let r = await execa(tool.path, args, { cwd: tmp, reject: false, stdin: 'ignore', all: true, env: { LC_ALL: 'C' } });
+    for (let attempt = 1; attempt < 3 && (r.exitCode !== 0 || r.failed) && /SIGSEGV|SIGBUS|ABORT/.test(r.all ?? ''); attempt++) {
+      fs.rmSync(iso, { force: true });
+      r = await execa(tool.path, args, { cwd: tmp, reject: false, stdin: 'ignore', all: true, env: { LC_ALL: 'C' } });
+    }
     if (r.exitCode !== 0 || r.failed) {
       const out = (r.all ?? '').trim().split('\n').slice(-8).join('\n');
       throw new SeedIsoError(`building the seed ISO with ${tool.name} failed (${r.exitCode !== undefined ? `exit code ${r.exitCode}` : r.shortMessage}):\n${out}`);
