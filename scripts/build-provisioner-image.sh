@@ -33,7 +33,7 @@ case "$ARCH" in
   *) die "unknown arch '$ARCH' (expected x86_64)" ;;
 esac
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap and chroot need it)"
-for tool in debootstrap mke2fs qemu-img qemu-system-x86_64 xorriso ssh ssh-keygen unshare chroot sha256sum; do
+for tool in debootstrap mke2fs qemu-img qemu-system-x86_64 xorriso ssh ssh-keygen unshare chroot flock sha256sum; do
   command -v "$tool" >/dev/null || die "missing '$tool': apt-get install debootstrap e2fsprogs qemu-utils qemu-system-x86 xorriso openssh-client util-linux"
 done
 
@@ -60,6 +60,18 @@ if [ -f "$OUT/manifest.json" ] && [ -f "$OUT/disk.qcow2" ]; then
 fi
 
 mkdir -p "$CACHE/images" "$CACHE/debs-provisioner"
+# One build at a time per cache (they share the .deb cache and a 2-core machine); a build that waited
+# for another one of the same hash just reuses its result.
+exec 9>"$CACHE/images/.provisioner-build.lock"
+if ! flock -n 9; then
+  log 0 waiting "another provisioner image build is running; waiting for it"
+  flock 9
+fi
+if [ -f "$OUT/manifest.json" ] && [ -f "$OUT/disk.qcow2" ]; then
+  log 100 cached "$OUT"
+  echo "$OUT"
+  exit 0
+fi
 TMP=$(mktemp -d "$CACHE/images/.$NAME.tmp.XXXXXX")
 QEMU_PID=""
 cleanup() {

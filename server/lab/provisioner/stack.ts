@@ -38,8 +38,8 @@ export function stackHash(dir = STACK_SRC): string {
 export function planDockerRun(cfg: LabConfig, image = IMAGE): string[] {
   const n = cfg.network;
   return ['docker', 'run', '-d', '--name', CONTAINER, '--network', 'host',
-    '--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_BIND_SERVICE', '--cap-add', 'NET_RAW',
-    '--cap-add', 'CHOWN', '--cap-add', 'SETUID', '--cap-add', 'SETGID', '--cap-add', 'DAC_OVERRIDE', '--cap-add', 'KILL',
+    // Docker's default set plus what DHCP/TFTP/RA need — the combination verified in a real provisioner.
+    '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_BIND_SERVICE', '--cap-add', 'NET_RAW',
     '--restart', 'unless-stopped', '-v', `${PXE_DIR}:/pxe`,
     '-e', `PXE_INTERFACE=${PRIVATE_IF}`, '-e', `PXE_SERVER_IP=${n.provisionerIp}`, '-e', `PXE_SUBNET=${n.subnet}`,
     '-e', `PXE_RANGE_START=${n.dhcpStart}`, '-e', `PXE_RANGE_END=${n.dhcpEnd}`, '-e', `PXE_ULA=${n.ula}`,
@@ -48,7 +48,7 @@ export function planDockerRun(cfg: LabConfig, image = IMAGE): string[] {
 
 /** `docker build` inside the provisioner, labelled with the source hash so an unchanged stack is not rebuilt. Pure. */
 export function planDockerBuild(base: string, hash: string): string[] {
-  return ['docker', 'build', '--build-arg', `BASE_IMAGE=${base}`, '--label', `pvmlab.stack-hash=${hash}`, '-t', IMAGE, STACK_DIR];
+  return ['env', 'DOCKER_BUILDKIT=1', 'docker', 'build', ...(base === OFFLINE_BASE ? ['--network', 'none'] : []), '--build-arg', `BASE_IMAGE=${base}`, '--label', `pvmlab.stack-hash=${hash}`, '-t', IMAGE, STACK_DIR];
 }
 
 export interface ContainerState { exists: boolean; running: boolean; status: string; health: string | null; image: string | null; startedAt: string | null }
