@@ -10,4 +10,4 @@ mapfile -t pkgs < <(grep -v '^\s*#' "$here/host-packages.txt" | grep -v '^\s*$')
 # The aarch64 test guests are built from Debian's arm64 packages.
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then $SUDO dpkg --add-architecture arm64; fi
 $SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${pkgs[@]}"
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${pkgs[@]}"
