@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['server/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: ['server/**/*.test.ts', 'scripts/**/*.test.ts', 'components/**/*.test.ts'],
     // The PXE end-to-end (provisioner image build + Docker in the VM + a PXE target) runs on its own
     // (`npm run test:pxe`) until it has been seen green on this machine kind; then it joins `npm test`.
     exclude: ['**/node_modules/**', ...(process.env.PVMLAB_PXE_E2E ? [] : ['server/lab/provisioner/pxe.int.test.ts'])],

@@ -12,6 +12,8 @@
 //    keys), spaced ~30 ms apart:
 //    - xterm: a real key press (Playwright) in the page's terminal; timed inside the page from the keydown
 //      (window capture listener) to xterm's onRender that shows the cursor moved (the echo is in the DOM).
+//      Also reported: keydown → the echo's bytes handed to term.write, and → xterm done parsing them (the
+//      rest is waiting for an animation frame to render).
 //    - raw: the same endpoint without xterm: a plain WebSocket opened by the same page, timed from
 //      ws.send of the byte to the first binary frame containing the echoed character.
 //    for the serial console (/ws/serial/<vm>) and the SSH console (/ws/ssh/<vm>, a fresh session).
@@ -110,24 +112,35 @@ async function waitPrompt(page: Page, label: string, ms = 120_000): Promise<void
 }
 
 /** P3 in xterm: real key presses, timed in the page from keydown to the render that shows the echo. */
-async function xtermEcho(page: Page, label: string): Promise<number[]> {
+interface EchoRun { rendered: number[]; atWrite: number[]; parsed: number[] }
+
+async function xtermEcho(page: Page, label: string): Promise<EchoRun> {
   await page.getByTestId(`${label}-xterm`).click();
   await page.keyboard.type('cat >/dev/null');
   await page.keyboard.press('Enter');
   await sleep(1500);
   await page.evaluate((l) => {
     const t = (document.querySelector(`[data-testid="${l}-xterm"]`) as unknown as { __xterm: import('@xterm/xterm').Terminal }).__xterm;
-    const L = { armed: false, t0: 0, x: 0, y: 0, samples: [] as number[] };
+    const L = { armed: false, t0: 0, x: 0, y: 0, tw: 0, tp: 0, samples: [] as number[], atWrite: [] as number[], parsed: [] as number[] };
     (window as unknown as { __lat: typeof L }).__lat = L;
+    // Stages: the echo's bytes handed to term.write, xterm done parsing them, rendered.
+    const write = t.write.bind(t);
+    t.write = ((d: string | Uint8Array, cb?: () => void) => { if (L.armed && !L.tw) L.tw = performance.now(); write(d, cb); }) as typeof t.write;
+    t.onWriteParsed(() => { if (L.armed && L.tw && !L.tp) L.tp = performance.now(); });
     window.addEventListener('keydown', (e) => {
       if (e.key.length !== 1 || e.ctrlKey || e.altKey || e.metaKey) return;
       const b = t.buffer.active;
-      L.x = b.cursorX; L.y = b.baseY + b.cursorY; L.t0 = performance.now(); L.armed = true;
+      L.x = b.cursorX; L.y = b.baseY + b.cursorY; L.tw = 0; L.tp = 0; L.t0 = performance.now(); L.armed = true;
     }, true);
     t.onRender(() => {
       if (!L.armed) return;
       const b = t.buffer.active;
-      if (b.cursorX !== L.x || b.baseY + b.cursorY !== L.y) { L.samples.push(performance.now() - L.t0); L.armed = false; }
+      if (b.cursorX !== L.x || b.baseY + b.cursorY !== L.y) {
+        L.samples.push(performance.now() - L.t0);
+        L.atWrite.push(L.tw ? L.tw - L.t0 : NaN);
+        L.parsed.push(L.tp ? L.tp - L.t0 : NaN);
+        L.armed = false;
+      }
     });
   }, label);
   const letters = 'abcdefghijklmnopqrstuvwxyz';
@@ -138,8 +151,8 @@ async function xtermEcho(page: Page, label: string): Promise<number[]> {
     await sleep(30);
   }
   await page.keyboard.press('Control+c');
-  const all = await page.evaluate(() => (window as unknown as { __lat: { samples: number[] } }).__lat.samples);
-  return all.slice(WARMUP);
+  const L = await page.evaluate(() => (window as unknown as { __lat: { samples: number[]; atWrite: number[]; parsed: number[] } }).__lat);
+  return { rendered: L.samples.slice(WARMUP), atWrite: L.atWrite.slice(WARMUP).filter(Number.isFinite), parsed: L.parsed.slice(WARMUP).filter(Number.isFinite) };
 }
 
 /** P3 without xterm: a plain WebSocket from the same page to the same endpoint. */
@@ -391,8 +404,8 @@ async function main(): Promise<void> {
       compared: 'xterm.js in the panel page (real key presses, echo timed to xterm\'s render) vs a raw WebSocket opened by the same page on the same /ws/serial and /ws/ssh endpoints (no rendering): the difference is the cost of xterm and the React page',
       samples: SAMPLES,
       p3: {
-        serial: { xterm: stats(serialXterm), raw: stats(serialRaw) },
-        ssh: { xterm: stats(sshXterm), raw: stats(sshRaw) },
+        serial: { xterm: stats(serialXterm.rendered), raw: stats(serialRaw), xtermStages: { atTermWrite: stats(serialXterm.atWrite), parsed: stats(serialXterm.parsed) } },
+        ssh: { xterm: stats(sshXterm.rendered), raw: stats(sshRaw), xtermStages: { atTermWrite: stats(sshXterm.atWrite), parsed: stats(sshXterm.parsed) } },
       },
       p4: opts['skip-flood'] ? null : { command: floodCommand(FLOOD_MIB), xterm: floodXterm, raw: floodRaw, directSsh: floodDirect,
         ratio: floodXterm && floodRaw ? Math.round((floodXterm.mibPerSec / floodRaw.mibPerSec) * 100) / 100 : null },
@@ -404,8 +417,12 @@ async function main(): Promise<void> {
     console.log(ttyd.available ? 'ttyd: has an apt candidate (not run here)' : 'ttyd: NOT in the apt archive (`apt-cache policy ttyd`: no candidate) — compared instead: xterm page vs raw WebSocket (same endpoints, no rendering)');
     console.log(`P3 keystroke → echo, ${SAMPLES} samples each`);
     console.log(row('serial console, xterm page', result.p3.serial.xterm));
+    console.log(row('  … keydown → echo at term.write', result.p3.serial.xtermStages.atTermWrite));
+    console.log(row('  … keydown → parsed by xterm', result.p3.serial.xtermStages.parsed));
     console.log(row('serial console, raw websocket', result.p3.serial.raw));
     console.log(row('ssh console, xterm page', result.p3.ssh.xterm));
+    console.log(row('  … keydown → echo at term.write', result.p3.ssh.xtermStages.atTermWrite));
+    console.log(row('  … keydown → parsed by xterm', result.p3.ssh.xtermStages.parsed));
     console.log(row('ssh console, raw websocket', result.p3.ssh.raw));
     if (result.p4) {
       console.log(`P4 throughput: ${result.p4.command}`);
