@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildState } from '../server/build.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results', 'panel-startup.json');
@@ -43,22 +44,11 @@ function freePort(): Promise<number> {
   });
 }
 
-function newestMtime(p: string): number {
-  const st = fs.statSync(p, { throwIfNoEntry: false });
-  if (!st) return 0;
-  if (!st.isDirectory()) return st.mtimeMs;
-  let m = st.mtimeMs;
-  for (const e of fs.readdirSync(p)) m = Math.max(m, newestMtime(path.join(p, e)));
-  return m;
-}
-
-/** The same staleness rule as `pvmlab serve`, so no timed run ends up building. */
+/** The same staleness rule as `pvmlab serve` (server/build.ts), so no timed run ends up building. */
 function ensureBuild(): void {
-  const built = fs.statSync(path.join(ROOT, '.next', 'BUILD_ID'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const sources = Math.max(...['app', 'components', 'next.config.mjs', 'postcss.config.mjs', 'package-lock.json']
-    .map((p) => newestMtime(path.join(ROOT, p))));
-  if (built && built >= sources) return;
-  console.log(built ? 'pages changed since the last build: next build (not counted)…' : 'no production build: next build (not counted)…');
+  const state = buildState(ROOT);
+  if (state === 'fresh') return;
+  console.log(state === 'stale' ? 'pages changed since the last build: next build (not counted)…' : 'no production build: next build (not counted)…');
   execFileSync(path.join(ROOT, 'node_modules', '.bin', 'next'), ['build'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
 }
 

@@ -1,5 +1,4 @@
 // `pvmlab`: the command line, sharing the panel's core. Exit 0 on success, 1 on failure, 2 on usage errors.
-import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { UsageError, parseCommand, parsePort } from './cli/args.ts';
@@ -7,6 +6,7 @@ import { formatDoctor } from './cli/format.ts';
 import { LabHome } from './lab/home.ts';
 import { Lab } from './lab/services.ts';
 import { labCommands } from './cli/vm.ts';
+import { buildState } from './build.ts';
 
 export interface Command { usage: string; summary: string; run(argv: string[]): Promise<number> }
 
@@ -61,23 +61,11 @@ const commands: Record<string, Command> = {
 
 Object.assign(commands, labCommands);
 
-function newestMtime(p: string): number {
-  const st = fs.statSync(p, { throwIfNoEntry: false });
-  if (!st) return 0;
-  if (!st.isDirectory()) return st.mtimeMs;
-  let m = st.mtimeMs;
-  for (const e of fs.readdirSync(p)) m = Math.max(m, newestMtime(path.join(p, e)));
-  return m;
-}
-
 /** Build the app the first time (and again when pages changed since the last build). */
 async function ensureBuilt(root: string): Promise<void> {
-  const buildId = path.join(root, '.next', 'BUILD_ID');
-  const built = fs.statSync(buildId, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const sources = Math.max(...['app', 'components', 'next.config.mjs', 'postcss.config.mjs', 'package-lock.json']
-    .map((p) => newestMtime(path.join(root, p))));
-  if (built >= sources) return;
-  console.error(built ? 'pages changed since the last build: building the panel…' : 'first start: building the panel (about 30 s)…');
+  const state = buildState(root);
+  if (state === 'fresh') return;
+  console.error(state === 'stale' ? 'pages changed since the last build: building the panel…' : 'first start: building the panel (about 30 s)…');
   await execa(path.join(root, 'node_modules', '.bin', 'next'), ['build'], { cwd: root, stdio: 'inherit' });
 }
 
