@@ -12,6 +12,7 @@ import { appRouter } from './api/root.ts';
 import type { Context } from './api/trpc.ts';
 import { SECURITY_HEADERS, assertLoopbackBind, judge, newSecret, type GuardConfig } from './guard.ts';
 import type { Lab } from './lab/services.ts';
+import { vmName } from './lab/spec.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_PORT = 7780;
@@ -40,6 +41,19 @@ export interface Panel {
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   const text = status === 403 ? 'Forbidden' : 'Unauthorized';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+}
+
+/** GET /api/logs/<vm>: the console log byte for byte as it is at this moment (a download, never decoded). */
+function serveLogFile(lab: Lab, name: string, res: http.ServerResponse): void {
+  const parsed = vmName.safeParse(name);
+  if (!parsed.success) { res.writeHead(400, { 'Content-Type': 'text/plain' }); res.end(`name: ${parsed.error.issues[0].message}\n`); return; }
+  let file: { size: number; stream: NodeJS.ReadableStream };
+  try { file = lab.vms.logFile(parsed.data); } catch (e) {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }); res.end(`${(e as Error).message}\n`); return;
+  }
+  res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(file.size),
+    'Content-Disposition': `attachment; filename="${parsed.data}-console.log"` });
+  file.stream.on('error', () => res.destroy()).pipe(res);
 }
 
 function hostHeaderCount(req: http.IncomingMessage): number {
@@ -89,6 +103,10 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
       res.setHeader('Cache-Control', 'no-store');
       if (req.url.startsWith('/api/trpc/')) {
         trpcHandler(req, res);
+        return;
+      }
+      if (req.url.startsWith('/api/logs/') && req.method === 'GET') {
+        serveLogFile(lab, decodeURIComponent(new URL(req.url, 'http://x').pathname.slice('/api/logs/'.length)), res);
         return;
       }
       if (req.url.startsWith('/api/upload/artifact') && req.method === 'POST') {

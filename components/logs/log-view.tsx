@@ -3,12 +3,11 @@
 // download, and a separator (plus a notice) for every boot. Large logs stay fast: only the rows in view
 // are in the DOM and at most MAX_LINES lines are kept (a note says when older ones were dropped).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useTRPCClient } from '../trpc';
 import { StreamBadge } from '../terminal/status-badge';
 import { useFillHeight } from '../terminal/fill-height';
 import { LogList } from './log-list';
 import { useLogStream } from './use-log-stream';
-import { fetchWholeLog, saveBlob } from './download';
+import { downloadLog } from './download';
 
 export const MAX_LINES = 200_000;
 
@@ -22,7 +21,6 @@ function localTime(iso: string): string {
 }
 
 export function LogView({ name }: { name: string }) {
-  const client = useTRPCClient();
   const stream = useLogStream(name, MAX_LINES);
   const { model, version, state, skippedBytes, liveBoots, resets } = stream;
   const [follow, setFollow] = useState(true);
@@ -33,8 +31,6 @@ export function LogView({ name }: { name: string }) {
   const currentRef = useRef<number | null>(null);
   currentRef.current = current;
   const [jump, setJump] = useState<{ line: number; nonce: number } | null>(null);
-  const [download, setDownload] = useState<{ done: number; total: number } | null>(null);
-  const [downloadError, setDownloadError] = useState<string | null>(null);
   const [seenBoots, setSeenBoots] = useState(0);
   const frame = useRef<HTMLDivElement>(null);
   const search = useRef<HTMLInputElement>(null);
@@ -65,21 +61,6 @@ export function LogView({ name }: { name: string }) {
   const toEnd = () => { setFollow(true); setJump(null); };
 
   const onScrolled = useCallback((atBottom: boolean) => setFollow(atBottom), []);
-
-  const doDownload = async () => {
-    setDownloadError(null);
-    const filename = `${name}-console.log`;
-    const have = stream.raw();
-    if (have) { saveBlob(have, filename); return; }
-    setDownload({ done: 0, total: 0 });
-    try {
-      saveBlob(await fetchWholeLog(client, name, (done, total) => setDownload({ done, total })), filename);
-    } catch (e) {
-      setDownloadError(`download failed: ${(e as Error).message}`);
-    } finally {
-      setDownload(null);
-    }
-  };
 
   // Ctrl+F / "/" focus the search box (the browser's find only sees the rows in view).
   useEffect(() => {
@@ -128,8 +109,8 @@ export function LogView({ name }: { name: string }) {
             Follow
           </label>
           <button type="button" className={btn} onClick={toEnd} data-testid="log-end">Jump to end</button>
-          <button type="button" className={btn} onClick={() => void doDownload()} disabled={!!download} data-testid="log-download">
-            {download ? `Downloading… ${download.total ? Math.floor((download.done / download.total) * 100) : 0}%` : 'Download'}
+          <button type="button" className={btn} onClick={() => downloadLog(name)} data-testid="log-download" title="The whole file, byte for byte">
+            Download
           </button>
         </div>
       </div>
@@ -149,7 +130,6 @@ export function LogView({ name }: { name: string }) {
         </p>
       )}
       {resets > 0 && <p className="text-xs text-amber-600" data-testid="log-reset">The log file was truncated or recreated; showing it from the start.</p>}
-      {downloadError && <p role="alert" className="text-xs text-red-600">{downloadError}</p>}
       <div ref={frame} className="min-h-0 min-w-0 overflow-hidden rounded-md border border-zinc-800">
         {model.total === 0 && state.phase !== 'closed' ? (
           <div className="flex h-full items-center justify-center bg-zinc-950 text-sm text-zinc-500" data-testid="log-empty">

@@ -9,8 +9,6 @@ import { StreamSocket, type StreamState } from '../terminal/stream-socket';
 
 /** How much of an existing log the page loads at first (the rest stays on disk, see download). */
 export const INITIAL_WINDOW = 32 << 20;
-/** The bytes themselves are kept (for an exact download without asking the server) up to this size. */
-const RAW_KEEP = 16 << 20;
 
 export interface LogStream {
   model: LogModel;
@@ -23,8 +21,6 @@ export interface LogStream {
   liveBoots: Boot[];
   /** The file was truncated or recreated while following. */
   resets: number;
-  /** The whole file as received, when the page has every byte of it; else null. */
-  raw: () => Blob | null;
   /** Current byte offset in the file. */
   offset: () => number;
 }
@@ -38,7 +34,6 @@ export function useLogStream(name: string, maxLines = 200_000): LogStream {
   const [skippedBytes, setSkipped] = useState(0);
   const [liveBoots, setLiveBoots] = useState<Boot[]>([]);
   const [resets, setResets] = useState(0);
-  const raw = useRef<{ chunks: Uint8Array[]; size: number; complete: boolean }>({ chunks: [], size: 0, complete: false });
   const offset = useRef(0);
 
   useEffect(() => {
@@ -65,16 +60,10 @@ export function useLogStream(name: string, maxLines = 200_000): LogStream {
       offset.current = start;
       let skipToNewline = start > 0;
       setSkipped(start);
-      raw.current = { chunks: [], size: 0, complete: start === 0 };
       sock = new StreamSocket({
         path: () => `/ws/logs/${encodeURIComponent(name)}?offset=${offset.current}`,
         onData: (bytes, done) => {
           offset.current += bytes.length;
-          const r = raw.current;
-          if (r.complete) {
-            if (r.size + bytes.length <= RAW_KEEP) { r.chunks.push(bytes); r.size += bytes.length; }
-            else { r.complete = false; r.chunks = []; r.size = 0; }
-          }
           let b = bytes;
           if (skipToNewline) {
             // Loaded from the middle of the file: the first line is a fragment.
@@ -94,7 +83,6 @@ export function useLogStream(name: string, maxLines = 200_000): LogStream {
             m.clear();
             offset.current = 0;
             skipToNewline = false;
-            raw.current = { chunks: [], size: 0, complete: true };
             setSkipped(0);
             setResets((n) => n + 1);
             bump();
@@ -117,10 +105,6 @@ export function useLogStream(name: string, maxLines = 200_000): LogStream {
     skippedBytes,
     liveBoots,
     resets,
-    raw: () => {
-      const r = raw.current;
-      return r.complete ? new Blob(r.chunks as BlobPart[], { type: 'text/plain' }) : null;
-    },
     offset: () => offset.current,
   };
 }

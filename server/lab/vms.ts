@@ -1,6 +1,7 @@
 // The VM lifecycle: create, start, stop, clean, status — records on disk, QEMU via plans, events on the bus.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import net from 'node:net';
 import { execa } from 'execa';
 import type { Bus } from './bus.ts';
@@ -245,6 +246,16 @@ export class Vms {
       }
     });
     this.emit(name, 'stopped', 'removed');
+  }
+
+  /** The console log as it is now, byte for byte (for downloads): a stream of its first `size` bytes. */
+  logFile(name: string): { size: number; stream: NodeJS.ReadableStream } {
+    getRecord(this.home, name);
+    let fd: number;
+    try { fd = fs.openSync(this.home.vmLog(name), 'r'); } catch { return { size: 0, stream: Readable.from([]) }; }
+    const size = fs.fstatSync(fd).size;
+    if (size === 0) { fs.closeSync(fd); return { size, stream: Readable.from([]) }; }
+    return { size, stream: fs.createReadStream('', { fd, start: 0, end: size - 1 }) };
   }
 
   /** Bytes of the console log from an offset (for pages and `vm logs`). */
