@@ -34,10 +34,10 @@ export function JobsPanel() {
         )}
         {running.map((j) => (
           <div key={j.id} data-testid="job" data-state={j.state} className="grid gap-2 rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
-            <div className="flex items-center gap-2 text-sm">
+            <div className="flex flex-wrap items-center gap-x-2 gap-y-1 text-sm">
               <span className="font-medium">{j.title}</span>
               {j.vm && <Link href={`/vms/${j.vm}`} className="mono text-xs text-sky-700 hover:underline dark:text-sky-400">{j.vm}</Link>}
-              <span className="text-zinc-500">— {j.stage}</span>
+              <span className="whitespace-nowrap text-zinc-500">— {j.stage}</span>
               <Button className="ml-auto px-2 py-1 text-xs" onClick={() => cancel.mutate({ id: j.id })}
                 disabled={cancel.isPending && cancel.variables?.id === j.id} aria-label={`cancel ${j.title}`}>Cancel</Button>
             </div>

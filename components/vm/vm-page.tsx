@@ -58,7 +58,7 @@ export function VmFrame({ children }: { children: ReactNode }) {
   }
 
   return (
-    <div className="grid gap-4">
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-4">
       <div className="flex flex-wrap items-center gap-3">
         <nav aria-label="breadcrumb" className="text-sm text-zinc-500">
           <Link href="/" className="hover:underline">Lab</Link> <span aria-hidden>/</span>
@@ -85,7 +85,7 @@ export function VmFrame({ children }: { children: ReactNode }) {
           );
         })}
       </nav>
-      <div>{children}</div>
+      <div className="min-w-0">{children}</div>
     </div>
   );
 }

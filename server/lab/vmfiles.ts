@@ -15,10 +15,10 @@ import { provisionerCloudInit } from './provisioner/cloudinit.ts';
 
 export interface PrepareInput { home: LabHome; rec: VmRecord; imageRef: string | null; cfg: LabConfig; jobs: Jobs; made: string[] }
 
-async function imageFormat(path: string): Promise<string> {
+async function imageInfo(path: string): Promise<{ format: string; 'virtual-size': number }> {
   const r = await execa('qemu-img', ['info', '--output=json', path], { reject: false });
   if (r.exitCode !== 0) throw new Error(`image: cannot read ${path}: ${r.stderr.trim().split('\n').pop()}`);
-  return (JSON.parse(r.stdout) as { format: string }).format;
+  return JSON.parse(r.stdout) as { format: string; 'virtual-size': number };
 }
 
 /** Returns the resolved base image path (or null), recording every file it makes in `made`. */
@@ -45,9 +45,11 @@ export async function prepareVmFiles(p: PrepareInput): Promise<string | null> {
   }
   const disk = home.vmDisk(rec.name);
   if (image) {
-    const fmt = await imageFormat(image);
+    const info = await imageInfo(image);
+    // An overlay smaller than its image would cut the image's file system short: never below the image.
+    const mib = Math.max(rec.diskSizeMiB, Math.ceil(info['virtual-size'] / (1 << 20)));
     p.made.push(disk);
-    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', fmt, '-b', image, disk, `${rec.diskSizeMiB}M`]);
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', info.format, '-b', image, disk, `${mib}M`]);
   } else if (rec.boot === 'pxe') {
     p.made.push(disk);
     await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, `${rec.diskSizeMiB}M`]);
