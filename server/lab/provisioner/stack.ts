@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { LabConfig } from '../config.ts';
-import { Remote, shq } from './remote.ts';
+import { Remote, RemoteError, shq } from './remote.ts';
 
 export const STACK_SRC = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../pxeboot_stack');
 export const STACK_DIR = '/opt/pvmlab/pxeboot_stack';
@@ -131,7 +131,9 @@ export class Stack {
   async start(): Promise<void> { await this.remote.run(['docker', 'start', CONTAINER], { sudo: true }); await this.waitHealthy(60_000); }
   async restart(): Promise<void> { await this.remote.run(['docker', 'restart', CONTAINER], { sudo: true, timeoutMs: 90_000 }); await this.waitHealthy(60_000); }
   async logs(tail = 200): Promise<string> {
+    // `docker logs` replays the container's stderr on its own stderr: both are the log, unless it failed.
     const r = await this.remote.code(['docker', 'logs', '--tail', String(tail), CONTAINER], { sudo: true });
+    if (r.code !== 0) throw new RemoteError(`docker logs ${CONTAINER} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`, r.code, r.stderr);
     return (r.stdout + r.stderr).trim();
   }
   async containers(): Promise<{ name: string; image: string; status: string }[]> {

@@ -27,7 +27,7 @@ describe('planQemu', () => {
     expect(planQemu(input({}))).toEqual({
       binary: 'qemu-system-x86_64',
       args: [
-        '-name', 'web,process=pvmlab-web', '-M', 'q35', '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', '1024',
+        '-name', 'web,process=pvmlab-web', '-M', 'q35,graphics=off', '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', '1024',
         '-nodefaults', '-display', 'none', '-no-user-config',
         ...control,
         '-drive', 'file=/h/images/vm-web.qcow2,if=none,id=disk0,format=qcow2,discard=unmap', '-device', 'virtio-blk-pci,drive=disk0,bootindex=1',

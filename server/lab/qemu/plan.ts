@@ -32,7 +32,8 @@ export function planQemu(input: PlanInput): QemuPlan {
   const a: string[] = [];
   const cpu = accel === 'tcg' ? (vm.arch === 'aarch64' ? 'max,pauth-impdef=on' : 'max') : 'host';
   a.push('-name', `${vm.name},process=pvmlab-${vm.name}`);
-  a.push('-M', vm.arch === 'aarch64' ? 'virt' : 'q35');
+  // x86: no display, so SeaBIOS and the NIC's iPXE ROM print to the serial console (graphics=off → sercon).
+  a.push('-M', vm.arch === 'aarch64' ? 'virt' : 'q35,graphics=off');
   a.push('-accel', accel);
   a.push('-cpu', cpu, '-smp', String(vm.cpus), '-m', String(vm.memoryMiB));
   a.push('-nodefaults', '-display', 'none', '-no-user-config');
