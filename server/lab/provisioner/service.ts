@@ -127,31 +127,27 @@ export class Provisioner {
     const m = macAddr.toLowerCase();
     s.reservations = s.reservations.filter((x) => x.mac !== m);
     this.save(s);
-    await this.syncIfRunning(m);
+    await this.syncIfRunning();
   }
 
-  private async syncIfRunning(removedMac?: string): Promise<void> {
+  private async syncIfRunning(): Promise<void> {
     let n: string;
     try { n = this.name(); } catch { return; }
     if (this.lab.vms.get(n).status !== 'running') return;
-    if ((await this.stack().state()).running) await this.syncPxe(removedMac);
+    if ((await this.stack().state()).running) await this.syncPxe();
   }
 
-  /** Render reservations and per-MAC iPXE scripts into the provisioner, then SIGHUP dnsmasq. */
-  async syncPxe(removedMac?: string): Promise<void> {
-    const stack = this.stack();
+  /** Render the reservations and every target's boot scripts (iPXE, arm64 GRUB) into the provisioner; dnsmasq reloads. */
+  async syncPxe(): Promise<void> {
     const { reservations } = this.state();
     const server = this.lab.vms.config().network.provisionerIp;
-    for (const r of reservations) {
-      await stack.writePxeFile(`http/${ipxePathForMac(r.mac)}`, renderIpxeScript(r.profile, server, r.hostname));
-      await stack.writePxeFile(`tftp/${grubPathForMac(r.mac)}`, renderGrubConfig(r.profile, r.hostname));
-    }
-    if (removedMac) {
-      await stack.removePxeFile(`http/${ipxePathForMac(removedMac)}`);
-      await stack.removePxeFile(`tftp/${grubPathForMac(removedMac)}`);
-    }
-    await stack.writePxeFile('dnsmasq/reservations', renderReservations(reservations));
-    await stack.reload();
+    await this.stack().publish([
+      { rel: 'dnsmasq/reservations', content: renderReservations(reservations) },
+      ...reservations.flatMap((r) => [
+        { rel: `http/${ipxePathForMac(r.mac)}`, content: renderIpxeScript(r.profile, server, r.hostname) },
+        { rel: `tftp/${grubPathForMac(r.mac)}`, content: renderGrubConfig(r.profile, r.hostname) },
+      ]),
+    ]);
     this.lab.bus.emit('pxe', { kind: 'reservations', at: new Date().toISOString() });
   }
 

@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newLabConfig } from '../config.ts';
-import { planDockerBuild, planDockerRun, stackFiles, stackHash } from './stack.ts';
+import { PXE_DIR, planDockerBuild, planDockerRun, planPxePublish, stackFiles, stackHash } from './stack.ts';
 import { provisionerCloudInit } from './cloudinit.ts';
 import { remoteCommand, shq } from './remote.ts';
 
@@ -38,5 +42,41 @@ describe('pxeboot stack plans', () => {
     expect(shq("it's")).toBe("'it'\\''s'");
     expect(remoteCommand(['docker', 'inspect', '-f', '{{.State.Status}}|x', 'pxeboot'])).toBe("docker inspect -f '{{.State.Status}}|x' pxeboot");
     expect(remoteCommand(['echo', '$(id)', '`x`', ';rm'])).toBe("echo '$(id)' '`x`' ';rm'");
+  });
+});
+
+describe('publishing PXE files (planPxePublish)', () => {
+  it('writes every file as given, removes per-MAC scripts no longer rendered, then SIGHUPs dnsmasq', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pvmlab-pub-'));
+    try {
+      const pxe = path.join(dir, 'pxe');
+      fs.mkdirSync(path.join(pxe, 'http/ipxe'), { recursive: true });
+      fs.mkdirSync(path.join(pxe, 'tftp/grub'), { recursive: true });
+      for (const f of ['http/ipxe/52:54:00:00:00:09', 'tftp/grub/grub.cfg-01-52-54-00-00-00-09', 'http/ipxe/default', 'tftp/grub/grub.cfg']) fs.writeFileSync(path.join(pxe, f), 'old');
+      fs.mkdirSync(path.join(dir, 'bin'));
+      fs.writeFileSync(path.join(dir, 'bin/docker'), `#!/bin/sh\necho "$@" >${dir}/docker.args\n`, { mode: 0o755 });
+      const nasty = `#!ipxe\necho '$(touch ${dir}/pwned)' "\`id\`" EOF\n\u00e9\n`;
+      const script = planPxePublish([
+        { rel: 'dnsmasq/reservations', content: '52:54:00:00:00:01,192.168.100.20,pxe1\n' },
+        { rel: 'http/ipxe/52:54:00:00:00:01', content: nasty },
+        { rel: 'tftp/grub/grub.cfg-01-52-54-00-00-00-01', content: 'set timeout=0\n' },
+      ]).replace(`D=${PXE_DIR}`, `D=${pxe}`);
+      execFileSync('sh', ['-s'], { input: script, env: { PATH: `${dir}/bin:/usr/bin:/bin` } });
+      expect(fs.readFileSync(path.join(pxe, 'http/ipxe/52:54:00:00:00:01'), 'utf8')).toBe(nasty);
+      expect(fs.readFileSync(path.join(pxe, 'dnsmasq/reservations'), 'utf8')).toBe('52:54:00:00:00:01,192.168.100.20,pxe1\n');
+      expect(fs.existsSync(path.join(pxe, 'http/ipxe/52:54:00:00:00:09'))).toBe(false);
+      expect(fs.existsSync(path.join(pxe, 'tftp/grub/grub.cfg-01-52-54-00-00-00-09'))).toBe(false);
+      expect(fs.readFileSync(path.join(pxe, 'http/ipxe/default'), 'utf8')).toBe('old'); // not per-MAC: kept
+      expect(fs.readFileSync(path.join(pxe, 'tftp/grub/grub.cfg'), 'utf8')).toBe('old');
+      expect(fs.existsSync(path.join(dir, 'pwned'))).toBe(false);
+      expect(fs.readFileSync(path.join(dir, 'docker.args'), 'utf8').trim()).toBe('kill -s HUP pxeboot');
+      expect(fs.readdirSync(path.join(pxe, 'http/ipxe')).filter((f) => f.startsWith('.'))).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('refuses paths that could leave the PXE directory', () => {
+    expect(() => planPxePublish([{ rel: '../etc/passwd', content: '' }])).toThrow(/not a PXE file path/);
+    expect(() => planPxePublish([{ rel: 'http/$(id)', content: '' }])).toThrow(/not a PXE file path/);
   });
 });

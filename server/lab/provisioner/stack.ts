@@ -51,6 +51,36 @@ export function planDockerBuild(base: string, hash: string): string[] {
   return ['env', 'DOCKER_BUILDKIT=1', 'docker', 'build', ...(base === OFFLINE_BASE ? ['--network', 'none'] : []), '--build-arg', `BASE_IMAGE=${base}`, '--label', `pvmlab.stack-hash=${hash}`, '-t', IMAGE, STACK_DIR];
 }
 
+/** A file under PXE_DIR that the panel renders (reservations, per-MAC boot scripts). */
+export interface PxeFile { rel: string; content: string }
+
+const PXE_REL = /^[a-z0-9][a-z0-9/._:-]*$/;
+
+/**
+ * One shell script (run as `sh -s`, fed on stdin) that publishes the panel's PXE files in one SSH round trip:
+ * each file written atomically (temp + rename), per-MAC scripts no longer rendered removed, then SIGHUP
+ * to dnsmasq. Contents travel base64-encoded and paths are checked here, so nothing user-typed is ever
+ * shell syntax. Pure.
+ */
+export function planPxePublish(files: PxeFile[]): string {
+  for (const f of files) if (!PXE_REL.test(f.rel) || f.rel.includes('..')) throw new Error(`not a PXE file path: ${f.rel}`);
+  const keep = files.map((f) => f.rel).join(' ');
+  return [
+    'set -eu',
+    `D=${PXE_DIR}`,
+    'put() { mkdir -p "$D/${1%/*}"; t="$D/${1%/*}/.pvmlab.$$.tmp"; printf %s "$2" | base64 -d >"$t"; chmod 0644 "$t"; mv -f "$t" "$D/$1"; }',
+    ...files.map((f) => `put ${f.rel} ${Buffer.from(f.content).toString('base64')}`),
+    `KEEP=" ${keep} "`,
+    'for f in "$D"/http/ipxe/??:??:??:??:??:?? "$D"/tftp/grub/grub.cfg-01-*; do',
+    '  [ -e "$f" ] || continue',
+    '  r=${f#"$D"/}',
+    '  case "$KEEP" in *" $r "*) ;; *) rm -f "$f" ;; esac',
+    'done',
+    `docker kill -s HUP ${CONTAINER} >/dev/null`,
+    '',
+  ].join('\n');
+}
+
 export interface ContainerState { exists: boolean; running: boolean; status: string; health: string | null; image: string | null; startedAt: string | null }
 
 export class Stack {
@@ -158,6 +188,8 @@ export class Stack {
     return r.code === 0 ? r.stdout : '';
   }
 
-  /** dnsmasq re-reads the reservations (no container restart). */
-  async reload(): Promise<void> { await this.remote.run(['docker', 'kill', '-s', 'HUP', CONTAINER], { sudo: true }); }
+  /** Publish the rendered PXE files (one SSH round trip) and make dnsmasq re-read them (no container restart). */
+  async publish(files: PxeFile[]): Promise<void> {
+    await this.remote.run(['sh', '-s'], { sudo: true, input: planPxePublish(files), timeoutMs: 120_000 });
+  }
 }
