@@ -227,7 +227,8 @@ export const labCommands: Record<string, Command> = {
         const r = await execa(script, [arch], { stdout: 'pipe', stderr: 'inherit', reject: false });
         if (r.exitCode !== 0) throw new Error(`image build failed (exit ${r.exitCode}): see the lines above`);
         const dir = String(r.stdout).trim().split('\n').pop();
-        console.log(`image ready: ${dir}\ncreate a provisioner from it: pvmlab vm create prov --role provisioner --boot kernel --image ${dir}/disk.qcow2 --kernel ${dir}/vmlinuz --initrd ${dir}/initrd.img --append "root=/dev/vda rw console=ttyS0"`);
+        const { append } = JSON.parse(fs.readFileSync(`${dir}/manifest.json`, 'utf8')) as { append: string };
+        console.log(`image ready: ${dir}\ncreate a provisioner from it: pvmlab vm create prov --role provisioner --boot kernel --image ${dir}/disk.qcow2 --kernel ${dir}/vmlinuz --initrd ${dir}/initrd.img --append "${append}" --memory 2G --cpus 2`);
         return 0;
       },
     },
