@@ -66,7 +66,9 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     await lab.startVm('pxe1');
     await waitForLog(lab, 'pxe1', /PVMLAB-GUEST-READY hostname=pxe1/, 240_000);
     const log = lab.vms.log('pxe1', 0, 4 << 20).data;
-    expect(log).toMatch(/iPXE/); // it really went through iPXE
+    // It really went DHCP → iPXE → its per-MAC script → kernel over HTTP (QEMU's NIC ROM prints to the serial log).
+    expect(log).toContain(`pvmlab: booting pxe1 (${t.mac} 192.168.100.20)`);
+    expect(log).toContain('http://192.168.100.1/artifacts/vmlinuz...');
     expect(log).toContain('PVMLAB-NET ip=192.168.100.20');
     expect(log).toMatch(/PVMLAB-CALLHOME ok/);
     expect(await lab.provisioner.callhomeLog()).toMatch(/host=pxe1/);
