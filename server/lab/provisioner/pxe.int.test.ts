@@ -47,6 +47,9 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     // only the capabilities it needs, never privileged
     const caps = await lab.provisioner.remote().run(['docker', 'inspect', '-f', '{{.HostConfig.Privileged}} {{.HostConfig.CapAdd}} {{.HostConfig.NetworkMode}}', 'pxeboot'], { sudo: true });
     expect(caps).toMatch(/^false \[.*NET_ADMIN.*\] host/);
+    // …and it all comes back after a provisioner reboot: Docker and NAT enabled at boot, the container restarts by itself.
+    const boot = await lab.provisioner.remote().run(['sh', '-c', 'systemctl is-enabled docker pvmlab-nat; docker inspect -f "{{.HostConfig.RestartPolicy.Name}}" pxeboot; sysctl -n net.ipv4.ip_forward'], { sudo: true });
+    expect(boot.trim().split('\n')).toEqual(['enabled', 'enabled', 'unless-stopped', '1']);
   }, 1_800_000);
 
   it('a PXE target boots from it with its reserved IP, calls home and reaches the outside through NAT', async () => {

@@ -61,7 +61,7 @@ describe('publishing PXE files (planPxePublish)', () => {
         { rel: 'http/ipxe/52:54:00:00:00:01', content: nasty },
         { rel: 'tftp/grub/grub.cfg-01-52-54-00-00-00-01', content: 'set timeout=0\n' },
       ]).replace(`D=${PXE_DIR}`, `D=${pxe}`);
-      execFileSync('sh', ['-s'], { input: script, env: { PATH: `${dir}/bin:/usr/bin:/bin` } });
+      execFileSync('sh', ['-s'], { input: script, env: { ...process.env, PATH: `${dir}/bin:/usr/bin:/bin` } });
       expect(fs.readFileSync(path.join(pxe, 'http/ipxe/52:54:00:00:00:01'), 'utf8')).toBe(nasty);
       expect(fs.readFileSync(path.join(pxe, 'dnsmasq/reservations'), 'utf8')).toBe('52:54:00:00:00:01,192.168.100.20,pxe1\n');
       expect(fs.existsSync(path.join(pxe, 'http/ipxe/52:54:00:00:00:09'))).toBe(false);
