@@ -100,6 +100,8 @@ put /run/pvmlab/boot.ipxe /pxe/http/boot.ipxe
   echo "dhcp-match=set:efi-x64,option:client-arch,7"
   echo "dhcp-match=set:efi-x64,option:client-arch,9"
   echo "dhcp-match=set:efi-arm64,option:client-arch,11"
+  echo "# iPXE: no ProxyDHCP here, do not wait ~2 s for one (iPXE option 175.176 no-pxedhcp)"
+  echo "dhcp-option-force=tag:ipxe,encap:175,176,1"
   echo "dhcp-boot=tag:ipxe,http://$PXE_SERVER_IP/boot.ipxe"
   echo "dhcp-boot=tag:!ipxe,tag:bios,undionly.kpxe,,$PXE_SERVER_IP"
   echo "dhcp-boot=tag:!ipxe,tag:efi-x64,$PXE_EFI_X64_BOOTFILE,,$PXE_SERVER_IP"
