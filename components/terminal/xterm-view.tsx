@@ -69,8 +69,12 @@ export function XtermView({ path, label, reconnectAfterExit, onSocket, onState, 
     (async () => {
       const [{ Terminal }, { FitAddon }] = await Promise.all([import('@xterm/xterm'), import('@xterm/addon-fit')]);
       if (disposed || !host.current) return;
+      // No cursor blink (xterm's default, and ttyd's): with the DOM renderer the blink is a CSS animation that
+      // Chromium restyles on every frame while the terminal has focus (60 style recalcs/s, ~10× the idle
+      // main-thread time), and a keystroke's echo then waits behind that frame and misses the next one:
+      // keystroke → echo on screen measured ~31 ms with it, ~15 ms without (bench/README.md, P3).
       const term = new Terminal({
-        cursorBlink: true, fontSize: 14, scrollback: 5000, allowProposedApi: false, convertEol: false,
+        cursorBlink: false, fontSize: 14, scrollback: 5000, allowProposedApi: false, convertEol: false,
         fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace',
         theme: THEME, rightClickSelectsWord: true,
       });
