@@ -24,7 +24,7 @@
  * Helpers (plain Node, for exact control over headers): `sessionCookie`, `rawRequest` (http.request with
  * exactly the headers given), `rawHttp` (exact bytes on a socket: malformed or missing Host, upgrades),
  * `trpcQuery`, `wsOutcome` (a WebSocket from the `ws` package: refused / closed / first message),
- * `freePort`, and CHROMIUM / CHROMIUM_ARGS for launching an extra browser.
+ * `freePort`, `termLines` (an xterm's buffer as lines), and CHROMIUM / CHROMIUM_ARGS for launching an extra browser.
  * In the browser: `watchNetwork(page)` records, through the DevTools protocol, what really went over the
  * wire — request headers and cookies sent, status codes — including for responses the page itself may
  * not see (CORS / CORP-blocked fetches, refused WebSocket handshakes).
@@ -332,3 +332,16 @@ export const test = base.extend<{ page: Page }, { panel: PanelInfo }>({
 });
 
 export { expect };
+
+/** Every line of an xterm's buffer (scrollback included), as text. */
+export async function termLines(page: Page, label: 'serial' | 'ssh'): Promise<string[]> {
+  return page.evaluate((l) => {
+    const el = document.querySelector(`[data-testid="${l}-xterm"]`) as (HTMLElement & { __xterm?: import('@xterm/xterm').Terminal }) | null;
+    const t = el?.__xterm;
+    if (!t) return [];
+    const b = t.buffer.active;
+    const out: string[] = [];
+    for (let i = 0; i < b.length; i++) out.push(b.getLine(i)?.translateToString(true) ?? '');
+    return out;
+  }, label);
+}

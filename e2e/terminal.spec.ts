@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
-import { expect, rawRequest, sessionCookie, test, type PanelInfo } from './harness.ts';
+import { expect, rawRequest, sessionCookie, termLines, test, type PanelInfo } from './harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BOOT_MS = 90_000;
@@ -44,19 +44,6 @@ async function logText(panel: PanelInfo, name: string): Promise<string> {
 async function cleanVm(panel: PanelInfo, name: string): Promise<void> {
   await trpc(panel, 'mutation', 'vm.clean', { name });
   made.delete(name);
-}
-
-/** Every line of an xterm's buffer (scrollback included), as text. */
-async function termLines(page: Page, label: 'serial' | 'ssh'): Promise<string[]> {
-  return page.evaluate((l) => {
-    const el = document.querySelector(`[data-testid="${l}-xterm"]`) as (HTMLElement & { __xterm?: import('@xterm/xterm').Terminal }) | null;
-    const t = el?.__xterm;
-    if (!t) return [];
-    const b = t.buffer.active;
-    const out: string[] = [];
-    for (let i = 0; i < b.length; i++) out.push(b.getLine(i)?.translateToString(true) ?? '');
-    return out;
-  }, label);
 }
 
 async function typeIn(page: Page, label: 'serial' | 'ssh', text: string): Promise<void> {

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import globalSetup from '../e2e/global-setup.ts';
-import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, type PanelInfo } from '../e2e/harness.ts';
+import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, termLines, type PanelInfo } from '../e2e/harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({ options: { out: { type: 'string', default: 'docs/screenshots' } } });
@@ -60,19 +60,6 @@ async function waitLog(panel: PanelInfo, name: string, re: RegExp, ms = BOOT_MS)
     await sleep(1000);
   }
   throw new Error(`${name}: no ${re} in the console log within ${ms / 1000} s`);
-}
-
-/** Every line of a page's xterm buffer (scrollback included). */
-async function termLines(page: Page, label: 'serial' | 'ssh'): Promise<string[]> {
-  return page.evaluate((l) => {
-    const el = document.querySelector(`[data-testid="${l}-xterm"]`) as (HTMLElement & { __xterm?: import('@xterm/xterm').Terminal }) | null;
-    const t = el?.__xterm;
-    if (!t) return [];
-    const b = t.buffer.active;
-    const out: string[] = [];
-    for (let i = 0; i < b.length; i++) out.push(b.getLine(i)?.translateToString(true) ?? '');
-    return out;
-  }, label);
 }
 
 async function waitTerm(page: Page, label: 'serial' | 'ssh', what: string, pred: (lines: string[]) => boolean, ms = PAGE_MS): Promise<void> {
