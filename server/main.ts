@@ -12,15 +12,15 @@ import { appRouter } from './api/root.ts';
 import type { Context } from './api/trpc.ts';
 import { SECURITY_HEADERS, assertLoopbackBind, judge, newSecret, type GuardConfig } from './guard.ts';
 import type { Lab } from './lab/services.ts';
-import { vmName } from './lab/spec.ts';
+import { vmNameAfter } from './lab/spec.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_PORT = 7780;
 /** Largest WebSocket message we accept (tRPC and raw sockets). */
 export const MAX_WS_PAYLOAD = 1 << 20;
 
-/** A raw byte stream endpoint (serial console, ssh terminal, log follow): gets an authenticated socket. */
-export type RawSocketHandler = (ws: WebSocket, url: URL, lab: Lab) => void;
+/** A raw byte stream endpoint (serial console, ssh terminal, log follow): gets an authenticated socket for a VM name. */
+export type RawSocketHandler = (ws: WebSocket, vm: string, url: URL, lab: Lab) => void;
 
 export interface PanelOptions {
   lab: Lab;
@@ -44,15 +44,15 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
 }
 
 /** GET /api/logs/<vm>: the console log byte for byte as it is at this moment (a download, never decoded). */
-function serveLogFile(lab: Lab, name: string, res: http.ServerResponse): void {
-  const parsed = vmName.safeParse(name);
-  if (!parsed.success) { res.writeHead(400, { 'Content-Type': 'text/plain' }); res.end(`name: ${parsed.error.issues[0].message}\n`); return; }
+function serveLogFile(lab: Lab, pathname: string, res: http.ServerResponse): void {
+  const vm = vmNameAfter(pathname, '/api/logs/');
+  if ('error' in vm) { res.writeHead(400, { 'Content-Type': 'text/plain' }); res.end(`${vm.error}\n`); return; }
   let file: { size: number; stream: NodeJS.ReadableStream };
-  try { file = lab.vms.logFile(parsed.data); } catch (e) {
+  try { file = lab.vms.logFile(vm.name); } catch (e) {
     res.writeHead(404, { 'Content-Type': 'text/plain' }); res.end(`${(e as Error).message}\n`); return;
   }
   res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(file.size),
-    'Content-Disposition': `attachment; filename="${parsed.data}-console.log"` });
+    'Content-Disposition': `attachment; filename="${vm.name}-console.log"` });
   file.stream.on('error', () => res.destroy()).pipe(res);
 }
 
@@ -106,7 +106,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
         return;
       }
       if (req.url.startsWith('/api/logs/') && req.method === 'GET') {
-        serveLogFile(lab, decodeURIComponent(new URL(req.url, 'http://x').pathname.slice('/api/logs/'.length)), res);
+        serveLogFile(lab, new URL(req.url, 'http://x').pathname, res);
         return;
       }
       if (req.url.startsWith('/api/upload/artifact') && req.method === 'POST') {
@@ -149,8 +149,10 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
     if (!target) { refuseUpgrade(socket, 403, 'unknown socket'); return; }
     target.handleUpgrade(req, socket, head, (ws) => {
       if (verdict.kind !== 'allow') { ws.close(4401, 'no session: open the launch URL'); return; }
-      if (raw) raw[1](ws, url, lab);
-      else wss.emit('connection', ws, req);
+      if (!raw) { wss.emit('connection', ws, req); return; }
+      const vm = vmNameAfter(url.pathname, raw[0]);
+      if ('error' in vm) ws.close(4400, Buffer.byteLength(vm.error) <= 123 ? vm.error : 'bad VM name');
+      else raw[1](ws, vm.name, url, lab);
     });
   });
 

@@ -4,6 +4,14 @@ import { z } from 'zod';
 export const NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
 export const vmName = z.string().regex(NAME_RE, 'use 1–32 characters: a lowercase letter first, then lowercase letters, digits or "-"');
 
+/** The VM name after a path prefix (`/ws/serial/<vm>`, `/api/logs/<vm>`), or an error for people. Never throws. */
+export function vmNameAfter(pathname: string, prefix: string): { name: string } | { error: string } {
+  let raw: string;
+  try { raw = decodeURIComponent(pathname.slice(prefix.length)); } catch { return { error: 'bad VM name: malformed %-escape in the path' }; }
+  const r = vmName.safeParse(raw);
+  return r.success ? { name: r.data } : { error: `bad VM name: ${r.error.issues[0].message}` };
+}
+
 export const role = z.enum(['provisioner', 'target']);
 export const arch = z.enum(['aarch64', 'x86_64']);
 export const bootMode = z.enum(['disk', 'pxe', 'kernel']);

@@ -2,14 +2,11 @@
 import fs from 'node:fs';
 import type { WebSocket } from 'ws';
 import type { Lab } from '../lab/services.ts';
-import { NAME_RE } from '../lab/spec.ts';
 import { Fanout } from './stream.ts';
 
 const CHUNK = 64 << 10;
 
-export function logsSocket(ws: WebSocket, url: URL, lab: Lab): void {
-  const name = decodeURIComponent(url.pathname.slice('/ws/logs/'.length));
-  if (!NAME_RE.test(name)) { ws.close(4400, 'bad VM name'); return; }
+export function logsSocket(ws: WebSocket, name: string, url: URL, lab: Lab): void {
   try { lab.vms.get(name); } catch { ws.close(4404, `no VM named '${name}'`); return; }
   const file = lab.home.vmLog(name);
   let offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);

@@ -3,7 +3,6 @@
 import net from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Lab } from '../lab/services.ts';
-import { NAME_RE } from '../lab/spec.ts';
 import { Fanout } from './stream.ts';
 
 const hubs = new Map<string, { fan: Fanout; sock: net.Socket }>();
@@ -34,9 +33,7 @@ function hub(lab: Lab, name: string): { fan: Fanout; sock: net.Socket } {
   return h;
 }
 
-export function serialSocket(ws: WebSocket, url: URL, lab: Lab): void {
-  const name = decodeURIComponent(url.pathname.slice('/ws/serial/'.length));
-  if (!NAME_RE.test(name)) { ws.close(4400, 'bad VM name'); return; }
+export function serialSocket(ws: WebSocket, name: string, url: URL, lab: Lab): void {
   let vm;
   try { vm = lab.vms.get(name); } catch { ws.close(4404, `no VM named '${name}'`); return; }
   if (vm.status !== 'running') { ws.close(4409, `VM '${name}' is ${vm.status}: start it first`); return; }

@@ -3,7 +3,6 @@
 import * as pty from 'node-pty';
 import type { WebSocket } from 'ws';
 import type { Lab } from '../lab/services.ts';
-import { NAME_RE } from '../lab/spec.ts';
 import { Fanout } from './stream.ts';
 
 export const GRACE_MS = 60_000;
@@ -12,10 +11,8 @@ const MAX_SESSIONS = 32;
 interface Session { vm: string; proc: pty.IPty; fan: Fanout; timer: NodeJS.Timeout | null; exited: boolean }
 const sessions = new Map<string, Session>();
 
-export function terminalSocket(ws: WebSocket, url: URL, lab: Lab): void {
-  const name = decodeURIComponent(url.pathname.slice('/ws/ssh/'.length));
+export function terminalSocket(ws: WebSocket, name: string, url: URL, lab: Lab): void {
   const id = url.searchParams.get('session') ?? '';
-  if (!NAME_RE.test(name)) { ws.close(4400, 'bad VM name'); return; }
   if (!/^[A-Za-z0-9_-]{8,64}$/.test(id)) { ws.close(4400, 'bad session id'); return; }
   const cols = Math.min(Math.max(Number(url.searchParams.get('cols')) || 80, 2), 1000);
   const rows = Math.min(Math.max(Number(url.searchParams.get('rows')) || 24, 2), 500);
