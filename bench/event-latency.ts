@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { chromium } from '@playwright/test';
 import globalSetup from '../e2e/global-setup.ts';
-import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, type PanelInfo } from '../e2e/harness.ts';
+import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, trpcCall, type PanelInfo } from '../e2e/harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results', 'event-latency.json');
@@ -37,14 +37,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 
 let cookie = '';
-async function trpc<T = unknown>(panel: PanelInfo, kind: 'query' | 'mutation', proc: string, input: unknown): Promise<T> {
-  const res = kind === 'query'
-    ? await rawRequest({ port: panel.port, path: `/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`, headers: { cookie } })
-    : await rawRequest({ port: panel.port, path: `/api/trpc/${proc}`, method: 'POST', body: JSON.stringify(input),
-      headers: { cookie, origin: panel.baseURL, 'content-type': 'application/json' } });
-  if (res.status !== 200) throw new Error(`${proc}: ${res.status} ${res.body.slice(0, 300)}`);
-  return (JSON.parse(res.body) as { result: { data: T } }).result.data;
-}
+const trpc = <T = unknown>(panel: PanelInfo, kind: 'query' | 'mutation', proc: string, input: unknown) => trpcCall<T>(panel, cookie, kind, proc, input);
 
 async function waitLog(panel: PanelInfo, name: string, re: RegExp, after = 0, ms = 300_000): Promise<void> {
   const end = Date.now() + ms;

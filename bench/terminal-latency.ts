@@ -69,7 +69,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { chromium, type Locator, type Page } from '@playwright/test';
 import globalSetup from '../e2e/global-setup.ts';
-import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, type PanelInfo } from '../e2e/harness.ts';
+import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, trpcCall, type PanelInfo } from '../e2e/harness.ts';
 import { LabHome } from '../server/lab/home.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -122,14 +122,7 @@ function mark(phase: string): void {
 }
 
 let cookie = '';
-async function trpc<T = unknown>(panel: PanelInfo, kind: 'query' | 'mutation', proc: string, input: unknown): Promise<T> {
-  const res = kind === 'query'
-    ? await rawRequest({ port: panel.port, path: `/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`, headers: { cookie } })
-    : await rawRequest({ port: panel.port, path: `/api/trpc/${proc}`, method: 'POST', body: JSON.stringify(input),
-      headers: { cookie, origin: panel.baseURL, 'content-type': 'application/json' } });
-  if (res.status !== 200) throw new Error(`${proc}: ${res.status} ${res.body.slice(0, 300)}`);
-  return (JSON.parse(res.body) as { result: { data: T } }).result.data;
-}
+const trpc = <T = unknown>(panel: PanelInfo, kind: 'query' | 'mutation', proc: string, input: unknown) => trpcCall<T>(panel, cookie, kind, proc, input);
 
 async function waitLog(panel: PanelInfo, re: RegExp, ms = 180_000): Promise<void> {
   const end = Date.now() + ms;

@@ -23,7 +23,7 @@
  *
  * Helpers (plain Node, for exact control over headers): `sessionCookie`, `rawRequest` (http.request with
  * exactly the headers given), `rawHttp` (exact bytes on a socket: malformed or missing Host, upgrades),
- * `trpcQuery`, `wsOutcome` (a WebSocket from the `ws` package: refused / closed / first message),
+ * `trpcCall` / `trpcQuery`, `wsOutcome` (a WebSocket from the `ws` package: refused / closed / first message),
  * `freePort`, `termLines` (an xterm's buffer as lines), and CHROMIUM / CHROMIUM_ARGS for launching an extra browser.
  * In the browser: `watchNetwork(page)` records, through the DevTools protocol, what really went over the
  * wire — request headers and cookies sent, status codes — including for responses the page itself may
@@ -134,10 +134,18 @@ export async function sessionCookie(panel: PanelInfo): Promise<string> {
 }
 
 /** A tRPC query over HTTP as the signed-in browser would send it (right Host, cookie); returns `result.data`. */
-export async function trpcQuery<T = unknown>(panel: PanelInfo, proc: string, cookie: string): Promise<T> {
-  const res = await rawRequest({ port: panel.port, path: `/api/trpc/${proc}`, headers: { cookie } });
-  expect(res.status, `${proc}: ${res.body.slice(0, 200)}`).toBe(200);
+/** One tRPC call over HTTP as the signed-in page makes it (session cookie; same-origin Origin on mutations). */
+export async function trpcCall<T = unknown>(panel: PanelInfo, cookie: string, kind: 'query' | 'mutation', proc: string, input?: unknown): Promise<T> {
+  const res = kind === 'query'
+    ? await rawRequest({ port: panel.port, path: `/api/trpc/${proc}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, headers: { cookie } })
+    : await rawRequest({ port: panel.port, path: `/api/trpc/${proc}`, method: 'POST', body: JSON.stringify(input ?? {}),
+      headers: { cookie, origin: panel.baseURL, 'content-type': 'application/json' } });
+  if (res.status !== 200) throw new Error(`${proc}: ${res.status} ${res.body.slice(0, 300)}`);
   return (JSON.parse(res.body) as { result: { data: T } }).result.data;
+}
+
+export function trpcQuery<T = unknown>(panel: PanelInfo, proc: string, cookie: string): Promise<T> {
+  return trpcCall<T>(panel, cookie, 'query', proc);
 }
 
 export type WsOutcome =

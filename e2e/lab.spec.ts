@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from '@playwright/test';
-import { expect as baseExpect, rawRequest, sessionCookie, test, trpcQuery, type PanelInfo } from './harness.ts';
+import { expect as baseExpect, rawRequest, sessionCookie, test, trpcCall, trpcQuery, type PanelInfo } from './harness.ts';
 
 // Pages here share two cores with TCG guests and the panel: give waits for a page to become ready room.
 // Assertions about how fast something is pushed keep their own explicit, short timeouts.
@@ -33,14 +33,16 @@ async function listVms(panel: PanelInfo, cookie: string): Promise<VmLite[]> {
   return trpcQuery<VmLite[]>(panel, 'vm.list', cookie);
 }
 
-/** A tRPC mutation over HTTP as the signed-in browser sends it (same-origin Origin, session cookie). */
-async function trpcMutation<T = unknown>(panel: PanelInfo, cookie: string, proc: string, input: unknown): Promise<T> {
-  const res = await rawRequest({
-    port: panel.port, path: `/api/trpc/${proc}`, method: 'POST', body: JSON.stringify(input),
-    headers: { cookie, origin: panel.baseURL, 'content-type': 'application/json' },
-  });
-  expect(res.status, `${proc}: ${res.body.slice(0, 300)}`).toBe(200);
-  return (JSON.parse(res.body) as { result: { data: T } }).result.data;
+const trpcMutation = <T = unknown>(panel: PanelInfo, cookie: string, proc: string, input: unknown) => trpcCall<T>(panel, cookie, 'mutation', proc, input);
+
+/** The create form filled for the tiny test guest (direct kernel boot, 256M). */
+async function fillTinyGuest(dialog: Locator, name: string): Promise<void> {
+  await dialog.getByLabel('Name', { exact: true }).fill(name);
+  await dialog.getByLabel('Boot').selectOption('kernel');
+  await dialog.getByLabel('Kernel', { exact: true }).fill(`${guest}/vmlinuz`);
+  await dialog.getByLabel('Initrd').fill(`${guest}/initrd.img`);
+  await dialog.getByLabel('Kernel command line').fill(`console=ttyS0 pvmlab.hostname=${name}`);
+  await dialog.getByLabel('Memory').fill('256M');
 }
 
 function row(page: Page, name: string): Locator {
@@ -99,12 +101,7 @@ test('create a target from the form, start, stop and clean it; a second tab foll
   const dialog = page.getByTestId('create-vm-dialog');
   await expect(dialog).toBeVisible();
   await expect(dialog.getByLabel('Name', { exact: true })).toBeFocused();
-  await dialog.getByLabel('Name', { exact: true }).fill(name);
-  await dialog.getByLabel('Boot').selectOption('kernel');
-  await dialog.getByLabel('Kernel', { exact: true }).fill(`${guest}/vmlinuz`);
-  await dialog.getByLabel('Initrd').fill(`${guest}/initrd.img`);
-  await dialog.getByLabel('Kernel command line').fill(`console=ttyS0 pvmlab.hostname=${name}`);
-  await dialog.getByLabel('Memory').fill('256M');
+  await fillTinyGuest(dialog, name);
   await expect(dialog.locator('[data-testid^="field-error-"]')).toHaveCount(0);
   created.add(name);
   await dialog.getByTestId('create-submit').click();
@@ -317,12 +314,7 @@ test('the topology draws the provisioner with both NICs and its containers; its 
   const dialog = page.getByTestId('create-vm-dialog');
   await expect(dialog.getByLabel('Boot')).toHaveValue('disk');
   await expect(dialog.getByLabel('Boot').locator('option')).toHaveText(['disk', 'kernel']); // a provisioner cannot PXE-boot
-  await dialog.getByLabel('Name', { exact: true }).fill(name);
-  await dialog.getByLabel('Boot').selectOption('kernel');
-  await dialog.getByLabel('Kernel', { exact: true }).fill(`${guest}/vmlinuz`);
-  await dialog.getByLabel('Initrd').fill(`${guest}/initrd.img`);
-  await dialog.getByLabel('Kernel command line').fill(`console=ttyS0 pvmlab.hostname=${name}`);
-  await dialog.getByLabel('Memory').fill('256M');
+  await fillTinyGuest(dialog, name);
   created.add(name);
   await dialog.getByTestId('create-submit').click();
   await expect(dialog).toBeHidden();

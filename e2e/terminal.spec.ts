@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
-import { expect, rawRequest, sessionCookie, termLines, test, type PanelInfo } from './harness.ts';
+import { expect, rawRequest, sessionCookie, termLines, test, trpcCall, wsOutcome, type PanelInfo } from './harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BOOT_MS = 90_000;
@@ -18,15 +18,7 @@ let guest: Guest;
 let cookie: string;
 const made = new Set<string>();
 
-/** One tRPC call over HTTP as the signed-in page would make it (cookie, and Origin for mutations). */
-async function trpc<T = unknown>(panel: PanelInfo, kind: 'query' | 'mutation', proc: string, input: unknown): Promise<T> {
-  const res = kind === 'query'
-    ? await rawRequest({ port: panel.port, path: `/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`, headers: { cookie } })
-    : await rawRequest({ port: panel.port, path: `/api/trpc/${proc}`, method: 'POST', body: JSON.stringify(input),
-      headers: { cookie, origin: panel.baseURL, 'content-type': 'application/json' } });
-  expect(res.status, `${proc}: ${res.body.slice(0, 300)}`).toBe(200);
-  return (JSON.parse(res.body) as { result: { data: T } }).result.data;
-}
+const trpc = <T = unknown>(panel: PanelInfo, kind: 'query' | 'mutation', proc: string, input: unknown) => trpcCall<T>(panel, cookie, kind, proc, input);
 
 function randomMac(): string {
   return `52:54:00:${[0, 0, 0].map(() => Math.floor(Math.random() * 256).toString(16).padStart(2, '0')).join(':')}`;
@@ -134,6 +126,8 @@ test('the logs page fills live from power-on, and the serial console types into 
   await expect.poll(async () => (await termLines(serial, 'serial')).map((l) => l.trim()), { timeout: 30_000 }).toContain('pasted-5');
   await serial.evaluate(() => navigator.clipboard.writeText('echo button-$((3+4))'));
   await serial.getByRole('button', { name: 'Paste' }).click();
+  // The button reads the clipboard asynchronously: Enter only once the pasted line is on the prompt.
+  await expect.poll(async () => (await termLines(serial, 'serial')).some((l) => l.includes('echo button-$((3+4))')), { timeout: 30_000 }).toBe(true);
   await serial.keyboard.press('Enter');
   await expect.poll(async () => (await termLines(serial, 'serial')).map((l) => l.trim()), { timeout: 30_000 }).toContain('button-7');
 
@@ -243,6 +237,12 @@ test('a large log stays fast: a bounded window of rows in the DOM, old lines dro
   // The download route is under the guard like everything else, and takes VM names only.
   expect((await rawRequest({ port: panel.port, path: `/api/logs/${name}` })).status).toBe(401);
   expect((await rawRequest({ port: panel.port, path: '/api/logs/..%2Fconfigs%2Flab.json', headers: { cookie } })).status).toBe(400);
+  // A malformed %-escape is a bad name, answered — not an exception in the panel (HTTP and the byte sockets alike).
+  expect((await rawRequest({ port: panel.port, path: '/api/logs/%E0%A4%A', headers: { cookie } })).status).toBe(400);
+  for (const prefix of ['/ws/logs/', '/ws/serial/', '/ws/ssh/']) {
+    const out = await wsOutcome(`ws://127.0.0.1:${panel.port}${prefix}%E0%A4%A?session=abcdefgh12`, { cookie, origin: panel.baseURL });
+    expect(out, prefix).toMatchObject({ kind: 'closed', code: 4400, reason: 'bad VM name: malformed %-escape in the path' });
+  }
   expect((await rawRequest({ port: panel.port, path: '/api/logs/no-such-vm', headers: { cookie } })).status).toBe(404);
 
   await page.goto(`/vms/${name}/logs`);

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import globalSetup from '../e2e/global-setup.ts';
-import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, termLines, type PanelInfo } from '../e2e/harness.ts';
+import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, termLines, trpcCall, type PanelInfo } from '../e2e/harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({ options: { out: { type: 'string', default: 'docs/screenshots' } } });
@@ -44,13 +44,7 @@ let cookie = '';
 let aborting = false;
 async function trpc<T = unknown>(panel: PanelInfo, kind: 'query' | 'mutation', proc: string, input?: unknown): Promise<T> {
   if (aborting && proc !== 'vm.clean') throw new Error(`${proc}: interrupted`);
-  const q = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-  const res = kind === 'query'
-    ? await rawRequest({ port: panel.port, path: `/api/trpc/${proc}${q}`, headers: { cookie } })
-    : await rawRequest({ port: panel.port, path: `/api/trpc/${proc}`, method: 'POST', body: JSON.stringify(input ?? {}),
-      headers: { cookie, origin: panel.baseURL, 'content-type': 'application/json' } });
-  if (res.status !== 200) throw new Error(`${proc}: ${res.status} ${res.body.slice(0, 300)}`);
-  return (JSON.parse(res.body) as { result: { data: T } }).result.data;
+  return trpcCall<T>(panel, cookie, kind, proc, input);
 }
 
 async function waitLog(panel: PanelInfo, name: string, re: RegExp, ms = BOOT_MS): Promise<void> {
