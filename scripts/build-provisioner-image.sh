@@ -214,7 +214,11 @@ rm -rf --one-file-system "$ROOT"
 # ---------------------------------------------------------------- first boot: import the Docker base
 FIRST_BOOT='{}'
 if [ "${PVMLAB_SKIP_FIRST_BOOT:-0}" != 1 ]; then
-  log 62 first-boot "booting the image once (TCG) to import $BASE_IMAGE_NAME"
+  # The accelerator the doctor proved for x86_64 guests (pvmlab doctor --qemu-accel x86_64 prints e.g.
+  # "-accel kvm -cpu host"); PVMLAB_QEMU_ACCEL overrides it, TCG when neither answers.
+  read -r -a ACCEL_ARGS <<<"${PVMLAB_QEMU_ACCEL:-$(node "$HERE/../bin/pvmlab.mjs" doctor --qemu-accel x86_64 2>/dev/null || true)}"
+  [ ${#ACCEL_ARGS[@]} -gt 0 ] || ACCEL_ARGS=(-accel tcg -cpu max)
+  log 62 first-boot "booting the image once (${ACCEL_ARGS[*]}) to import $BASE_IMAGE_NAME"
   SEED="$TMP/seed"; mkdir -p "$SEED"
   ssh-keygen -q -t ed25519 -N '' -C pvmlab-image-build -f "$TMP/build_key"
   printf 'instance-id: pvmlab-image-build\nlocal-hostname: provisioner\n' >"$SEED/meta-data"
@@ -231,7 +235,7 @@ EOF
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
     || shuf -i 20000-60000 -n1)
   BOOT_T0=$(date +%s.%N)
-  qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 -m 2048 -display none -no-reboot \
+  qemu-system-x86_64 "${ACCEL_ARGS[@]}" -M q35 -smp 2 -m 2048 -display none -no-reboot \
     -kernel "$TMP/vmlinuz" -initrd "$TMP/initrd.img" -append "$APPEND" \
     -drive "file=$TMP/disk.raw,format=raw,if=virtio,discard=unmap,cache=unsafe" \
     -drive "file=$TMP/seed.iso,format=raw,if=virtio,readonly=on" \
