@@ -79,7 +79,7 @@ async function main() {
   for (let i = 0; i < 200; i++) {
     writeRecord(lh, { version: 1, name: `vm-${i}`, role: 'target', arch: 'x86_64', cpus: 1, memoryMiB: 256, diskSizeMiB: 1024, boot: 'pxe', image: null,
       kernel: null, initrd: null, append: null, mac: `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
-      uplinkMac: null, ip: null, sshPort: null, sshUser: 'root', createdAt: new Date().toISOString(), crash: null });
+      uplinkMac: null, ip: null, sshPort: null, sshUser: 'root', createdAt: new Date().toISOString(), accel: null, crash: null });
   }
   const env = { ...process.env, PVMLAB_HOME: listHome };
   const inProc: number[] = [];

@@ -4,9 +4,12 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic, type LabHome } from './home.ts';
 import { cidr, ipv4 } from './spec.ts';
+import { accelMode, cpuModel } from './accel/choose.ts';
 
 export const labConfigSchema = z.object({
   version: z.literal(1),
+  /** The accelerator override for every VM of the lab (auto = the doctor's probe), with an optional `-cpu`. */
+  accelerator: z.object({ mode: accelMode, cpu: cpuModel.nullable().default(null) }).default({ mode: 'auto', cpu: null }),
   network: z.object({
     backend: z.enum(['userspace', 'socket_vmnet']),
     subnet: cidr,
@@ -27,6 +30,7 @@ export type LabConfig = z.infer<typeof labConfigSchema>;
 export function newLabConfig(platform: NodeJS.Platform = process.platform, rand: (n: number) => number = crypto.randomInt): LabConfig {
   return {
     version: 1,
+    accelerator: { mode: 'auto', cpu: null },
     network: {
       backend: platform === 'darwin' ? 'socket_vmnet' : 'userspace',
       subnet: '192.168.100.0/24',
@@ -43,6 +47,13 @@ export function newLabConfig(platform: NodeJS.Platform = process.platform, rand:
 export function loadLabConfig(home: LabHome): LabConfig {
   const raw = fs.readFileSync(home.labConfig, { encoding: 'utf8', flag: 'r' }) as string | undefined;
   return labConfigSchema.parse(JSON.parse(raw ?? '{}'));
+}
+
+/** Change the lab config atomically (read, apply, validate, write). */
+export function updateLabConfig(home: LabHome, change: (c: LabConfig) => LabConfig): LabConfig {
+  const next = labConfigSchema.parse(change(ensureLabConfig(home)));
+  writeFileAtomic(home.labConfig, JSON.stringify(next, null, 2) + '\n');
+  return next;
 }
 
 /** Read the lab config, creating it the first time. */

@@ -1,11 +1,13 @@
-// Doctor facts: OS, arch, accelerator, tools and versions, firmware. Parsing is pure; probing is thin.
+// Doctor facts: OS, arch, accelerator (proven by the probe in accel/), tools and versions, firmware.
+// Parsing is pure; probing is thin.
 import fs from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
-
-export type HostOs = 'linux' | 'darwin' | 'other';
-export type Accelerator = 'hvf' | 'kvm' | 'tcg';
-export type GuestArch = 'aarch64' | 'x86_64';
+import {
+  AccelOverrideError, GUEST_ARCHES, nativeArch, resolveAccel,
+  type Accelerator, type AccelMode, type AccelUse, type GuestArch, type HostOs, type Overrides, type Tried,
+} from './accel/choose.ts';
+import { hostOs, probeAccelerators, type AccelProbeReport } from './accel/probe.ts';
 
 export interface ToolSpec {
   name: string;
@@ -77,21 +79,17 @@ export function parseToolVersion(tool: string, output: string): string | null {
   return null;
 }
 
-export interface AccelChoice { accelerator: Accelerator; reason: string }
-
-/** Pick the accelerator from facts. Pure. */
-export function chooseAccelerator(facts: { os: HostOs; hostArch: string; guestArch: GuestArch; kvmUsable: boolean; kvmReason?: string }): AccelChoice {
-  const native = (facts.hostArch === 'arm64' || facts.hostArch === 'aarch64') ? 'aarch64'
-    : (facts.hostArch === 'x64' || facts.hostArch === 'x86_64') ? 'x86_64' : facts.hostArch;
-  if (native !== facts.guestArch) {
-    return { accelerator: 'tcg', reason: `${facts.guestArch} guests on a ${native} host are emulated (TCG): expect them to be slow` };
-  }
-  if (facts.os === 'darwin') return { accelerator: 'hvf', reason: 'macOS Hypervisor.framework' };
-  if (facts.os === 'linux' && facts.kvmUsable) return { accelerator: 'kvm', reason: '/dev/kvm is usable' };
-  return {
-    accelerator: 'tcg',
-    reason: `${facts.kvmReason ?? 'no hardware accelerator'}: QEMU emulates the CPU (TCG) — guests boot and run much slower`,
-  };
+/** The accelerator a guest arch runs with, as the doctor shows it: the choice, its source, what was tried. */
+export interface AccelChoice {
+  accelerator: Accelerator;
+  cpu: string;
+  /** 'probe' (proven here), or the override that set it: 'vm', 'env' (PVMLAB_ACCEL), 'lab-config'. */
+  source: AccelUse['source'];
+  reason: string;
+  /** Every candidate the probe tried, in order, with the symptom and advice for the rejected ones. */
+  tried: Tried[];
+  /** The kernel the probe booted (null: it could only prove the firmware). */
+  kernel: string | null;
 }
 
 export interface ToolFinding { name: string; command: string | null; version: string | null; found: boolean; purpose: string; install: string }
@@ -99,16 +97,15 @@ export interface FirmwareFinding { name: string; path: string | null; found: boo
 export interface DoctorReport {
   checkedAt: string;
   os: { platform: HostOs; release: string; distro: string; cpuArch: string; cpus: number; memoryBytes: number };
+  /** The host's native guest arch's accelerator (x86_64 on x86 hosts, aarch64 on arm64 hosts). */
   accelerator: AccelChoice;
   accelerators: Record<GuestArch, AccelChoice>;
+  /** The probe behind them: when it ran, how long it took, whether this answer came from its cache. */
+  accelProbe: { probedAt: string; durationMs: number; cached: boolean; fingerprint: string };
   tools: ToolFinding[];
   firmware: FirmwareFinding[];
   ok: boolean;
   problems: string[];
-}
-
-function hostOs(): HostOs {
-  return process.platform === 'linux' ? 'linux' : process.platform === 'darwin' ? 'darwin' : 'other';
 }
 
 function distroName(): string {
@@ -118,17 +115,6 @@ function distroName(): string {
     return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(txt)?.[1] ?? 'Linux';
   } catch {
     return os.type();
-  }
-}
-
-function kvmFacts(): { usable: boolean; reason: string } {
-  if (process.platform !== 'linux') return { usable: false, reason: 'not Linux' };
-  if (!fs.existsSync('/dev/kvm')) return { usable: false, reason: '/dev/kvm does not exist (no KVM on this host)' };
-  try {
-    fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
-    return { usable: true, reason: '/dev/kvm is usable' };
-  } catch {
-    return { usable: false, reason: '/dev/kvm is not writable by this user (add yourself to the kvm group)' };
   }
 }
 
@@ -148,12 +134,30 @@ async function probeTool(t: ToolSpec, platform: HostOs): Promise<ToolFinding> {
   return { name: t.name, command: null, version: null, found: false, purpose: t.purpose, install };
 }
 
-export async function runDoctor(): Promise<DoctorReport> {
+/**
+ * The accelerator per guest arch: the probe's verdict with the overrides applied (resolveAccel). An override
+ * that cannot apply, or an arch under which nothing runs, falls back to TCG and is reported in `problems`.
+ */
+export function accelChoices(probe: AccelProbeReport, overrides: Overrides, problems: string[] = []): Record<GuestArch, AccelChoice> {
+  const out = {} as Record<GuestArch, AccelChoice>;
+  for (const arch of GUEST_ARCHES) {
+    const p = probe.arches[arch];
+    let use: AccelUse;
+    try {
+      use = resolveAccel(p, { os: probe.facts.os, hostArch: probe.facts.hostArch }, overrides);
+    } catch (e) {
+      if (!(e instanceof AccelOverrideError)) throw e;
+      problems.push(`accelerator for ${arch} guests: ${e.message}`);
+      use = { ...(p.chosen ?? { accel: 'tcg', cpu: arch === 'aarch64' ? 'max,pauth-impdef=on' : 'max' }), source: 'probe', reason: p.reason };
+    }
+    out[arch] = { accelerator: use.accel, cpu: use.cpu, source: use.source, reason: use.reason, tried: p.tried, kernel: p.kernel };
+  }
+  return out;
+}
+
+/** The doctor: host, tools, firmware, and the accelerator proven by the probe (cached per host; `force` re-probes). */
+export async function runDoctor(opts: { force?: boolean; overrides?: Overrides } = {}): Promise<DoctorReport> {
   const platform = hostOs();
-  const kvm = kvmFacts();
-  const accel = (guestArch: GuestArch) =>
-    chooseAccelerator({ os: platform, hostArch: process.arch, guestArch, kvmUsable: kvm.usable, kvmReason: kvm.reason });
-  const nativeArch: GuestArch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
   const tools = await Promise.all(TOOLS.filter((t) => !t.macosOnly || platform === 'darwin').map((t) => probeTool(t, platform)));
   const firmware = FIRMWARE.map((f) => {
     const p = f.paths.find((x) => fs.existsSync(x)) ?? null;
@@ -163,14 +167,31 @@ export async function runDoctor(): Promise<DoctorReport> {
     ...tools.filter((t) => !t.found).map((t) => `${t.name} is missing (${t.purpose}): ${t.install}`),
     ...firmware.filter((f) => !f.found).map((f) => `${f.name} firmware is missing (${f.purpose}): ${f.install}`),
   ];
+  const probe = await probeAccelerators({ force: opts.force, aarch64Firmware: firmware.find((f) => f.name === 'aarch64 UEFI')?.path ?? null });
+  const accelerators = accelChoices(probe, { env: process.env.PVMLAB_ACCEL, ...opts.overrides }, problems);
+  const native = nativeArch(process.arch) ?? 'x86_64';
   return {
     checkedAt: new Date().toISOString(),
     os: { platform, release: os.release(), distro: distroName(), cpuArch: process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch, cpus: os.cpus().length, memoryBytes: os.totalmem() },
-    accelerator: accel(nativeArch),
-    accelerators: { x86_64: accel('x86_64'), aarch64: accel('aarch64') },
+    accelerator: accelerators[native],
+    accelerators,
+    accelProbe: { probedAt: probe.probedAt, durationMs: probe.durationMs, cached: probe.cached, fingerprint: probe.fingerprint },
     tools,
     firmware,
     ok: problems.length === 0,
     problems,
   };
+}
+
+/**
+ * The accelerator one VM runs with: the doctor's choice for its arch (probe + PVMLAB_ACCEL + lab config),
+ * or the VM's own `accel` override on top. Throws AccelOverrideError (a message for people) when it cannot apply.
+ */
+export function vmAccel(doctor: DoctorReport, arch: GuestArch, vmMode: AccelMode | null | undefined): AccelChoice {
+  const base = doctor.accelerators[arch];
+  if (!vmMode || vmMode === 'auto') return base;
+  const win = base.tried.find((t) => t.ok);
+  const probe = { arch, chosen: win ? { accel: win.accel, cpu: win.cpu } : null, tried: base.tried, reason: base.reason };
+  const use = resolveAccel(probe, { os: doctor.os.platform, hostArch: doctor.os.cpuArch }, { vm: vmMode });
+  return { ...base, accelerator: use.accel, cpu: use.cpu, source: use.source, reason: use.reason };
 }

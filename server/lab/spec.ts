@@ -1,5 +1,6 @@
 // zod schemas for every input that names, addresses or sizes something in the lab.
 import { z } from 'zod';
+import { accelMode } from './accel/choose.ts';
 
 export const NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
 export const vmName = z.string().regex(NAME_RE, 'use 1–32 characters: a lowercase letter first, then lowercase letters, digits or "-"');
@@ -84,6 +85,8 @@ export const vmCreateInput = z.object({
   mac: localMac.optional(),
   ip: ipv4.optional(),
   sshUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name').default('pvmlab'),
+  /** auto (default) = the doctor's probe; kvm / hvf / tcg force one for this VM. */
+  accel: accelMode.optional(),
 }).strict().superRefine((v, ctx) => {
   const boot = v.boot ?? (v.kernel ? 'kernel' : 'disk');
   if (boot === 'kernel' && !v.kernel) ctx.addIssue({ code: 'custom', path: ['kernel'], message: 'kernel boot needs --kernel (a path to a kernel image)' });
@@ -114,6 +117,8 @@ export const vmRecord = z.object({
   sshPort: z.number().int().nullable(),
   sshUser: z.string(),
   createdAt: z.string(),
+  /** This VM's accelerator override (null or auto: the lab's choice). */
+  accel: accelMode.nullable().default(null),
   /** Set when QEMU was found dead without a clean stop. */
   crash: z.object({ at: z.string(), logTail: z.string() }).nullable().default(null),
 });

@@ -7,11 +7,12 @@ import { execa } from 'execa';
 import type { Bus } from './bus.ts';
 import { ensureLabConfig, type LabConfig } from './config.ts';
 import type { LabHome } from './home.ts';
-import type { DoctorReport } from './host.ts';
+import { vmAccel, type AccelChoice, type DoctorReport } from './host.ts';
+import { AccelOverrideError, accelFromArgv, type Candidate } from './accel/choose.ts';
 import type { Jobs } from './jobs.ts';
 import { networkBackend } from './network/backend.ts';
 import { planQemu, type QemuPlan } from './qemu/plan.ts';
-import { launchQemu, livePid, readPid, stopQemu, type StopStep } from './qemu/process.ts';
+import { LaunchError, launchQemu, livePid, readPid, stopQemu, type StopStep } from './qemu/process.ts';
 import { qmpOnce } from './qemu/qmp.ts';
 import { BadRequestError } from './errors.ts';
 import { ConflictError, getRecord, listRecords, readRecord, withVmLock, writeRecord } from './store.ts';
@@ -22,6 +23,8 @@ import { prepareVmFiles } from './vmfiles.ts';
 export interface VmView extends VmRecord {
   status: VmStatus;
   pid: number | null;
+  /** The accelerator and CPU model the running QEMU was started with (read from its argv), or null when not running. */
+  runningAccel: Candidate | null;
   privateIp: string | null;
   sshCommand: string | null;
 }
@@ -62,6 +65,18 @@ export function logTail(file: string, lines = 20, maxBytes = 8192): string {
   }
 }
 
+/** What to tell a user whose QEMU died at launch under a hardware accelerator: where the choice came from, how to override. */
+export function launchHint(a: AccelChoice): string {
+  const from = a.source === 'probe' ? "the doctor's probe" : a.source === 'vm' ? "this VM's accel setting" : a.source === 'env' ? 'PVMLAB_ACCEL' : 'the lab config';
+  return `it ran with -accel ${a.accelerator} -cpu ${a.cpu} (chosen by ${from}); to run it under TCG instead: ` +
+    'PVMLAB_ACCEL=tcg for one process, accelerator "tcg" on the Setup page for the lab, or vm create --accel tcg for one VM';
+}
+
+/** The accelerator of a running QEMU, from its argv (/proc on Linux). */
+function runningAccel(pid: number): Candidate | null {
+  try { return accelFromArgv(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')); } catch { return null; }
+}
+
 export class Vms {
   constructor(private home: LabHome, private bus: Bus, private jobs: Jobs, private doctor: () => Promise<DoctorReport>) {}
 
@@ -82,7 +97,7 @@ export class Vms {
 
   view(rec: VmRecord, ips: Map<string, string> = new Map()): VmView {
     const { status, pid } = this.status(rec);
-    return this.addressed({ ...rec, status, pid, privateIp: null, sshCommand: null }, ips);
+    return this.addressed({ ...rec, status, pid, runningAccel: pid ? runningAccel(pid) : null, privateIp: null, sshCommand: null }, ips);
   }
 
   /** Fill in the private IP (record, reservation or lease) and the ssh command it makes possible. */
@@ -125,7 +140,7 @@ export class Vms {
         diskSizeMiB: input.diskSize, boot, image: null, kernel: input.kernel ?? null, initrd: input.initrd ?? null,
         append: input.append ?? null, mac, uplinkMac: provisioner ? randomMac(macs) : null, ip: ip ?? null,
         sshPort: provisioner ? await freePort(new Set(all.map((r) => r.sshPort ?? 0))) : null,
-        sshUser: input.sshUser, createdAt: new Date().toISOString(), crash: null,
+        sshUser: input.sshUser, createdAt: new Date().toISOString(), accel: input.accel ?? null, crash: null,
       };
       for (const [field, p] of [['kernel', rec.kernel], ['initrd', rec.initrd]] as const) {
         if (p && !fs.statSync(p, { throwIfNoEntry: false })?.isFile()) throw new BadRequestError(field, `no such file: ${p}`);
@@ -155,8 +170,20 @@ export class Vms {
     if (other) throw new ConflictError(`ip: ${ip} is already used by '${other.name}'`);
   }
 
-  async plan(rec: VmRecord): Promise<QemuPlan> {
+  /** The accelerator a VM starts with; an override that cannot apply is a BAD_REQUEST naming the fix. */
+  async accel(rec: VmRecord): Promise<AccelChoice> {
     const doctor = await this.doctor();
+    try {
+      return vmAccel(doctor, rec.arch, rec.accel);
+    } catch (e) {
+      if (e instanceof AccelOverrideError) throw new BadRequestError('accel', e.message);
+      throw e;
+    }
+  }
+
+  async plan(rec: VmRecord, accel?: AccelChoice): Promise<QemuPlan> {
+    const doctor = await this.doctor();
+    const use = accel ?? await this.accel(rec);
     const cfg = this.config();
     const h = this.home;
     const disk = fs.existsSync(h.vmDisk(rec.name)) ? h.vmDisk(rec.name) : null;
@@ -164,7 +191,7 @@ export class Vms {
     return planQemu({
       vm: rec,
       paths: { qmp: h.vmQmp(rec.name), events: h.vmEvents(rec.name), serial: h.vmSerial(rec.name), log: h.vmLog(rec.name), pid: h.vmPid(rec.name), disk, seed },
-      accel: doctor.accelerators[rec.arch].accelerator,
+      accel: { accel: use.accelerator, cpu: use.cpu },
       aarch64Firmware: doctor.firmware.find((f) => f.name === 'aarch64 UEFI')?.path ?? null,
       privateNic: (o) => networkBackend(cfg).privateNicArgs(o),
     });
@@ -176,12 +203,14 @@ export class Vms {
       const pidFile = this.home.vmPid(name);
       if (livePid(pidFile)) throw new ConflictError(`VM '${name}' is already running`);
       this.emit(name, 'starting');
-      const plan = await this.plan(rec);
+      const accel = await this.accel(rec);
+      const plan = await this.plan(rec, accel);
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
       fs.appendFileSync(this.home.vmLog(name), `\n=== pvmlab: power on ${new Date().toISOString()} ===\n`);
       try {
         await launchQemu(plan, pidFile, networkBackend(this.config()).wrapper());
       } catch (e) {
+        if (e instanceof LaunchError && accel.accelerator !== 'tcg') e.message += ` — ${launchHint(accel)}`;
         this.emit(name, rec.crash ? 'crashed' : 'stopped', (e as Error).message);
         throw e;
       }

@@ -8,7 +8,7 @@ function record(over: Partial<VmRecord>): VmRecord {
   return {
     version: 1, name: 'vm', role: 'target', arch: 'x86_64', cpus: 1, memoryMiB: 1024, diskSizeMiB: 10240,
     boot: 'disk', image: null, kernel: null, initrd: null, append: null, mac: '52:54:00:12:34:56', uplinkMac: null,
-    ip: null, sshPort: null, sshUser: 'pvmlab', createdAt: '2025-03-04T05:06:07.089Z', crash: null, ...over,
+    ip: null, sshPort: null, sshUser: 'pvmlab', createdAt: '2025-03-04T05:06:07.089Z', accel: null, crash: null, ...over,
   };
 }
 

@@ -3,16 +3,17 @@ import { planQemu, qemuEscape, type PlanInput } from './plan.ts';
 import { planMcastNic } from '../network/userspace/backend.ts';
 import { newLabConfig } from '../config.ts';
 import type { VmRecord } from '../spec.ts';
+import { defaultCpu, type Accelerator } from '../accel/choose.ts';
 
 const cfg = newLabConfig('linux', () => 7);
 const base: VmRecord = {
   version: 1, name: 'web', role: 'target', arch: 'x86_64', cpus: 2, memoryMiB: 1024, diskSizeMiB: 10240, boot: 'disk',
   image: '/img/base.qcow2', kernel: null, initrd: null, append: null, mac: '02:00:00:00:00:01', uplinkMac: null,
-  ip: null, sshPort: null, sshUser: 'pvmlab', createdAt: '2026-01-01T00:00:00.000Z', crash: null,
+  ip: null, sshPort: null, sshUser: 'pvmlab', createdAt: '2026-01-01T00:00:00.000Z', accel: null, crash: null,
 };
 const paths = { qmp: '/h/monitors/web.qmp', events: '/h/monitors/web.events', serial: '/h/monitors/web.serial', log: '/h/logs/web.log', pid: '/h/pids/web.pid', disk: '/h/images/vm-web.qcow2', seed: '/h/configs/web.iso' };
-const input = (vm: Partial<VmRecord>, p: Partial<PlanInput['paths']> = {}, accel: PlanInput['accel'] = 'tcg'): PlanInput => ({
-  vm: { ...base, ...vm }, paths: { ...paths, ...p }, accel, aarch64Firmware: '/fw/QEMU_EFI.fd', privateNic: (o) => planMcastNic(cfg, o),
+const input = (vm: Partial<VmRecord>, p: Partial<PlanInput['paths']> = {}, accel: Accelerator = 'tcg'): PlanInput => ({
+  vm: { ...base, ...vm }, paths: { ...paths, ...p }, accel: { accel, cpu: defaultCpu(accel, vm.arch ?? base.arch) }, aarch64Firmware: '/fw/QEMU_EFI.fd', privateNic: (o) => planMcastNic(cfg, o),
 });
 const control = [
   '-qmp', 'unix:/h/monitors/web.qmp,server=on,wait=off',
@@ -63,5 +64,10 @@ describe('planQemu', () => {
     const p = planQemu(input({}, { disk: '/x,y/d.qcow2' }));
     expect(p.args).toContain('file=/x,,y/d.qcow2,if=none,id=disk0,format=qcow2,discard=unmap');
     expect(() => planQemu({ ...input({ arch: 'aarch64' }), aarch64Firmware: null })).toThrow(/qemu-efi-aarch64/);
+  });
+
+  it('passes the resolved CPU model as is (an override such as host,-arch-capabilities)', () => {
+    const p = planQemu({ ...input({}), accel: { accel: 'kvm', cpu: 'host,-arch-capabilities' } });
+    expect(p.args.slice(p.args.indexOf('-accel'), p.args.indexOf('-accel') + 4)).toEqual(['-accel', 'kvm', '-cpu', 'host,-arch-capabilities']);
   });
 });

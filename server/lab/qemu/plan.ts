@@ -1,5 +1,5 @@
 // spec → QEMU argv. Pure: everything it needs comes in as data.
-import type { Accelerator } from '../host.ts';
+import type { Candidate } from '../accel/choose.ts';
 import type { VmRecord } from '../spec.ts';
 
 export interface VmPaths { qmp: string; events: string; serial: string; log: string; pid: string; disk: string | null; seed: string | null }
@@ -7,7 +7,8 @@ export interface VmPaths { qmp: string; events: string; serial: string; log: str
 export interface PlanInput {
   vm: VmRecord;
   paths: VmPaths;
-  accel: Accelerator;
+  /** The accelerator and `-cpu` to run with (accel/choose.ts resolveAccel). */
+  accel: Candidate;
   /** UEFI firmware for aarch64 disk/pxe boot. */
   aarch64Firmware: string | null;
   /** The private NIC's arguments, from the network backend. */
@@ -22,6 +23,12 @@ export function qemuBinary(arch: VmRecord['arch']): string {
   return arch === 'aarch64' ? 'qemu-system-aarch64' : 'qemu-system-x86_64';
 }
 
+/** The `-M` machine of every pvmlab VM of an arch (x86: no display, so SeaBIOS and the NIC's iPXE ROM print to
+ * the serial console — graphics=off → sercon). The accelerator probe boots the same machine. */
+export function qemuMachine(arch: VmRecord['arch']): string {
+  return arch === 'aarch64' ? 'virt' : 'q35,graphics=off';
+}
+
 /** Commas in QEMU option values are escaped by doubling. */
 export function qemuEscape(v: string): string {
   return v.replace(/,/g, ',,');
@@ -30,12 +37,10 @@ export function qemuEscape(v: string): string {
 export function planQemu(input: PlanInput): QemuPlan {
   const { vm, paths, accel } = input;
   const a: string[] = [];
-  const cpu = accel === 'tcg' ? (vm.arch === 'aarch64' ? 'max,pauth-impdef=on' : 'max') : 'host';
   a.push('-name', `${vm.name},process=pvmlab-${vm.name}`);
-  // x86: no display, so SeaBIOS and the NIC's iPXE ROM print to the serial console (graphics=off → sercon).
-  a.push('-M', vm.arch === 'aarch64' ? 'virt' : 'q35,graphics=off');
-  a.push('-accel', accel);
-  a.push('-cpu', cpu, '-smp', String(vm.cpus), '-m', String(vm.memoryMiB));
+  a.push('-M', qemuMachine(vm.arch));
+  a.push('-accel', accel.accel);
+  a.push('-cpu', accel.cpu, '-smp', String(vm.cpus), '-m', String(vm.memoryMiB));
   a.push('-nodefaults', '-display', 'none', '-no-user-config');
   if (vm.arch === 'aarch64' && vm.boot !== 'kernel') {
     if (!input.aarch64Firmware) throw new PlanError('aarch64 UEFI firmware not found: install qemu-efi-aarch64 (Debian) or qemu (Homebrew)');
