@@ -11,19 +11,37 @@ const run = (...args: string[]) => execa('node', [BIN, ...args], { env: { ...pro
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
 describe('pvmlab CLI', { timeout: 180_000 }, () => {
-  it('setup --json creates the home and key and reports the doctor (tcg here)', async () => {
+  it('setup --json creates the home and key and reports the doctor with the accelerator the probe proved', async () => {
     const r = await run('setup', '--json');
     expect(r.exitCode).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.home.path).toBe(home);
     expect(j.home.publicKey).toMatch(/^ssh-ed25519 /);
-    expect(j.doctor.accelerator.accelerator).toBe('tcg');
+    const x = j.doctor.accelerators.x86_64;
+    expect(x.tried.find((t: { ok: boolean }) => t.ok)).toMatchObject({ accel: x.accelerator, cpu: x.cpu });
     expect(fs.statSync(path.join(home, 'ssh', 'id_ed25519')).mode & 0o777).toBe(0o600);
   });
   it('doctor --json', async () => {
     const r = await run('doctor', '--json');
     expect(r.exitCode).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ home, doctor: { accelerator: { accelerator: 'tcg' }, ok: true } });
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ home, doctor: { ok: true } });
+    // Per arch: the choice, its CPU model and source, what was tried (the rejected ones with symptom and advice).
+    for (const arch of ['x86_64', 'aarch64']) {
+      expect(j.doctor.accelerators[arch]).toMatchObject({ accelerator: expect.stringMatching(/^(kvm|hvf|tcg)$/), cpu: expect.any(String), source: 'probe' });
+      for (const t of j.doctor.accelerators[arch].tried.filter((t: { ok: boolean }) => !t.ok)) expect(t.symptom && t.advice).toBeTruthy();
+    }
+    const forced = await execa('node', [BIN, 'doctor', '--qemu-accel', 'x86_64'], { env: { ...process.env, PVMLAB_HOME: home, PVMLAB_ACCEL: 'tcg' } });
+    expect(forced.stdout).toBe('-accel tcg -cpu max');
+    const bad = await execa('node', [BIN, 'doctor', '--json'], { env: { ...process.env, PVMLAB_HOME: home, PVMLAB_ACCEL: 'warp' }, reject: false });
+    expect(JSON.parse(bad.stdout).doctor.problems).toContain('accelerator for x86_64 guests: PVMLAB_ACCEL=warp: use auto, kvm, hvf or tcg');
+  });
+  it('answers --help and -h at every level with exit 0', async () => {
+    for (const args of [['--help'], ['-h'], ['vm', '--help'], ['vm', 'docker', '--help'], ['vm', 'docker', 'start', '-h'], ['vm', 'create', '--help'], ['doctor', '-h'], ['network', 'status', '--help']]) {
+      const r = await run(...args);
+      expect(r.exitCode, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(/pvmlab/);
+    }
   });
   it('usage errors exit 2 with one line; failures exit 1 with one line', async () => {
     for (const args of [['bogus'], ['vm', 'start'], ['vm', 'create'], ['vm', 'nope'], ['setup', '--what']]) {

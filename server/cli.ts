@@ -1,8 +1,9 @@
 // `pvmlab`: the command line, sharing the panel's core. Exit 0 on success, 1 on failure, 2 on usage errors.
 import path from 'node:path';
 import { execa } from 'execa';
-import { UsageError, parseCommand, parsePort } from './cli/args.ts';
+import { HelpRequest, UsageError, isHelpFlag, parseCommand, parsePort } from './cli/args.ts';
 import { formatDoctor } from './cli/format.ts';
+import { GUEST_ARCHES, type GuestArch } from './lab/accel/choose.ts';
 import { LabHome } from './lab/home.ts';
 import { Lab } from './lab/services.ts';
 import { labCommands } from './cli/vm.ts';
@@ -24,12 +25,21 @@ const commands: Record<string, Command> = {
     },
   },
   doctor: {
-    usage: 'pvmlab doctor [--json]',
-    summary: 'check the host: accelerator, tools, firmware',
+    usage: 'pvmlab doctor [--json] [--recheck] [--qemu-accel x86_64|aarch64]',
+    summary: 'check the host: accelerator (proven by booting a guest), tools, firmware',
     async run(argv) {
-      const { values } = parseCommand(argv, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
+      const { values } = parseCommand(argv, { json: { type: 'boolean' }, recheck: { type: 'boolean' }, 'qemu-accel': { type: 'string' } },
+        { min: 0, max: 0, usage: this.usage });
       const lab = new Lab(new LabHome());
-      const doctor = await lab.doctor();
+      const doctor = values.recheck ? await lab.recheck() : await lab.doctor();
+      const qa = values['qemu-accel'];
+      if (typeof qa === 'string') {
+        // For scripts (the image builder): the QEMU arguments a VM of this arch would get, on one line.
+        if (!GUEST_ARCHES.includes(qa as GuestArch)) throw new UsageError(`--qemu-accel: use x86_64 or aarch64, got '${qa}'`);
+        const a = doctor.accelerators[qa as GuestArch];
+        console.log(`-accel ${a.accelerator} -cpu ${a.cpu}`);
+        return 0;
+      }
       if (values.json) console.log(JSON.stringify({ home: lab.home.root, doctor }, null, 2));
       else console.log(formatDoctor(doctor));
       return doctor.ok ? 0 : 1;
@@ -76,12 +86,13 @@ function help(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') { process.stdout.write(help()); return name ? 0 : 2; }
+  if (!name || isHelpFlag(name)) { process.stdout.write(help()); return name ? 0 : 2; }
   const cmd = commands[name];
   try {
     if (!cmd) throw new UsageError(`unknown command '${name}' (try: pvmlab help)`);
     return await cmd.run(rest);
   } catch (e) {
+    if (e instanceof HelpRequest) { console.log(`usage: ${e.usage}${cmd?.summary ? `\n${cmd.summary}` : ''}`); return 0; }
     if (e instanceof UsageError) { console.error(`pvmlab: ${e.message}`); return 2; }
     console.error(`pvmlab: ${(e as Error).message.split('\n')[0]}`);
     return 1;

@@ -4,6 +4,7 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { useTRPC } from '../trpc';
 import { Button, Card, StatusChip } from '../ui/bits';
 import { errorText, useToast } from '../ui/toast';
+import { AcceleratorCard } from './accelerator';
 
 function bytes(n: number) { return `${(n / 2 ** 30).toFixed(1)} GiB`; }
 
@@ -26,11 +27,12 @@ export function DoctorView() {
             <dt className="text-zinc-500">Operating system</dt><dd data-testid="host-os">{r.os.distro} ({r.os.platform} {r.os.release})</dd>
             <dt className="text-zinc-500">CPU</dt><dd data-testid="host-arch">{r.os.cpuArch}, {r.os.cpus} cores, {bytes(r.os.memoryBytes)}</dd>
             <dt className="text-zinc-500">Accelerator</dt>
-            <dd><span className="mono font-semibold" data-testid="accelerator">{r.accelerator.accelerator}</span> — {r.accelerator.reason}</dd>
+            <dd><span className="mono font-semibold" data-testid="accelerator">{r.accelerator.accelerator}</span> <span className="mono text-xs">-cpu {r.accelerator.cpu}</span> — {r.accelerator.reason}</dd>
             <dt className="text-zinc-500">Checked</dt><dd data-testid="checked-at" className="mono">{r.checkedAt}</dd>
           </dl>
         )}
       </Card>
+      {r && <AcceleratorCard key={`${r.accelOverride.mode}:${r.accelOverride.cpu}`} doctor={r} />}
       <Card title="Lab home">
         {home.data && (
           <p className="text-sm"><span className="mono" data-testid="home-path">{home.data.path}</span> — {bytes(home.data.freeBytes)} free of {bytes(home.data.totalBytes)}</p>

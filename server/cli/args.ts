@@ -3,12 +3,20 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {}
 
+/** `--help` / `-h` anywhere in a command's own arguments: print its usage to stdout and exit 0. */
+export class HelpRequest extends Error {
+  constructor(readonly usage: string) { super(usage); }
+}
+
+export const isHelpFlag = (a: string | undefined) => a === '--help' || a === '-h' || a === 'help';
+
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 export interface Parsed { values: Record<string, string | boolean | undefined>; positionals: string[] }
 
 /** Parse argv for one command; unknown flags and missing values become UsageError with a one-line reason. */
 export function parseCommand(argv: string[], options: OptionSpec, positionals: { min: number; max: number; usage: string }): Parsed {
+  if (argv.some((a) => a === '--help' || a === '-h')) throw new HelpRequest(positionals.usage);
   let r;
   try {
     r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });

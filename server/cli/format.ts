@@ -19,7 +19,14 @@ export function formatTable(headers: string[], rows: string[][]): string {
 export function formatDoctor(r: DoctorReport, home?: HomeInfo): string {
   const out: string[] = [];
   out.push(`host:        ${r.os.distro} (${r.os.platform} ${r.os.release}), ${r.os.cpuArch}, ${r.os.cpus} CPUs, ${formatBytes(r.os.memoryBytes)}`);
-  out.push(`accelerator: ${r.accelerator.accelerator} — ${r.accelerator.reason}`);
+  const p = r.accelProbe;
+  out.push(`accelerator: ${p.cached ? `probe cached from ${p.probedAt}` : `probed in ${(p.durationMs / 1000).toFixed(1)} s`} (pvmlab doctor --recheck probes again)`);
+  for (const arch of ['x86_64', 'aarch64'] as const) {
+    const a = r.accelerators[arch];
+    const src = a.source === 'probe' ? '' : ` [${a.source === 'env' ? 'PVMLAB_ACCEL' : a.source}]`;
+    out.push(`  ${arch.padEnd(8)} ${a.accelerator} -cpu ${a.cpu}${src} — ${a.reason}`);
+    for (const t of a.tried.filter((x) => !x.ok)) out.push(`           not ${t.accel} (${t.cpu}): ${t.symptom}${t.advice ? `\n             → ${t.advice}` : ''}`);
+  }
   if (home) out.push(`lab home:    ${home.path} (${formatBytes(home.freeBytes)} free)`);
   out.push('');
   out.push(formatTable(['TOOL', 'VERSION', 'INSTALL'], r.tools.map((t) => [t.name, t.found ? `${t.version} (${t.command})` : 'missing', t.found ? '' : t.install])));

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { execa } from 'execa';
 import { ZodError } from 'zod';
-import { parseCommand, UsageError } from './args.ts';
+import { HelpRequest, isHelpFlag, parseCommand, UsageError } from './args.ts';
 import { formatTable } from './format.ts';
 import type { Command } from '../cli.ts';
 import { Lab } from '../lab/services.ts';
@@ -37,7 +37,7 @@ const createOpts = {
   role: { type: 'string' }, arch: { type: 'string' }, boot: { type: 'string' }, image: { type: 'string' },
   kernel: { type: 'string' }, initrd: { type: 'string' }, append: { type: 'string' }, cpus: { type: 'string' },
   memory: { type: 'string' }, 'disk-size': { type: 'string' }, mac: { type: 'string' }, ip: { type: 'string' },
-  'ssh-user': { type: 'string' }, json: { type: 'boolean' },
+  'ssh-user': { type: 'string' }, accel: { type: 'string' }, json: { type: 'boolean' },
 } as const;
 
 const dockerCommands: Record<string, Command> = {
@@ -79,7 +79,7 @@ const dockerCommands: Record<string, Command> = {
 
 const vmCommands: Record<string, Command> = {
   create: {
-    usage: 'pvmlab vm create <name> [--role provisioner|target] [--arch aarch64|x86_64] [--boot disk|pxe|kernel] [--image NAME|PATH] [--kernel PATH --initrd PATH --append ARGS] [--cpus N --memory 1G --disk-size 10G] [--mac MAC] [--ip IP]',
+    usage: 'pvmlab vm create <name> [--role provisioner|target] [--arch aarch64|x86_64] [--boot disk|pxe|kernel] [--image NAME|PATH] [--kernel PATH --initrd PATH --append ARGS] [--cpus N --memory 1G --disk-size 10G] [--mac MAC] [--ip IP] [--accel auto|kvm|hvf|tcg]',
     summary: 'create a VM (its disk, seed ISO and record)',
     async run(argv) {
       const { values, positionals } = parseCommand(argv, createOpts, { min: 1, max: 1, usage: this.usage });
@@ -104,7 +104,8 @@ const vmCommands: Record<string, Command> = {
       const lab = await openLab();
       const vm = await lab.startVm(positionals[0], { wait: !!values.wait });
       const status = await lab.vms.queryStatus(vm.name);
-      console.log(`started '${vm.name}' (pid ${vm.pid}, QEMU ${status ?? 'unknown'})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
+      const accel = vm.runningAccel ? `, ${vm.runningAccel.accel} -cpu ${vm.runningAccel.cpu}` : '';
+      console.log(`started '${vm.name}' (pid ${vm.pid}, QEMU ${status ?? 'unknown'}${accel})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
       if (vm.role === 'provisioner' && !values.wait) console.log('the provisioner gets ready in the background: pvmlab vm start --wait shows each stage');
       return 0;
     },
@@ -191,13 +192,19 @@ function group(name: string, cmds: Record<string, Command>): Command {
     summary: `${name} commands (pvmlab ${name} help)`,
     async run(argv) {
       const [sub, ...rest] = argv;
-      if (!sub || sub === 'help') {
+      if (!sub || isHelpFlag(sub)) {
         console.log(Object.values(cmds).map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n'));
         return sub ? 0 : 2;
       }
       const c = cmds[sub];
       if (!c) throw new UsageError(`unknown command '${name} ${sub}' (try: pvmlab ${name} help)`);
-      return c.run(rest);
+      try {
+        return await c.run(rest);
+      } catch (e) {
+        if (!(e instanceof HelpRequest)) throw e;
+        console.log(`usage: ${c.usage}\n${c.summary}`);
+        return 0;
+      }
     },
   };
 }

@@ -102,6 +102,8 @@ export interface DoctorReport {
   accelerators: Record<GuestArch, AccelChoice>;
   /** The probe behind them: when it ran, how long it took, whether this answer came from its cache. */
   accelProbe: { probedAt: string; durationMs: number; cached: boolean; fingerprint: string };
+  /** The lab config's accelerator setting (auto unless the user set one on the Setup page). */
+  accelOverride: { mode: AccelMode; cpu: string | null };
   tools: ToolFinding[];
   firmware: FirmwareFinding[];
   ok: boolean;
@@ -176,6 +178,7 @@ export async function runDoctor(opts: { force?: boolean; overrides?: Overrides }
     accelerator: accelerators[native],
     accelerators,
     accelProbe: { probedAt: probe.probedAt, durationMs: probe.durationMs, cached: probe.cached, fingerprint: probe.fingerprint },
+    accelOverride: { mode: opts.overrides?.labConfig?.mode ?? 'auto', cpu: opts.overrides?.labConfig?.cpu ?? null },
     tools,
     firmware,
     ok: problems.length === 0,

@@ -5,7 +5,9 @@ import { runDoctor, type DoctorReport } from './host.ts';
 import { Jobs } from './jobs.ts';
 import { Vms } from './vms.ts';
 import { VmWatcher } from './watch.ts';
-import { ensureLabConfig } from './config.ts';
+import fs from 'node:fs';
+import { ensureLabConfig, updateLabConfig } from './config.ts';
+import type { AccelMode } from './accel/choose.ts';
 import { networkBackend } from './network/backend.ts';
 import type { NetworkBackend } from './network/types.ts';
 import { sshArgv } from './ssh/config.ts';
@@ -98,13 +100,29 @@ export class Lab {
 
   homeInfo(): Promise<HomeInfo> { return ensureHome(this.home); }
 
+  /** The doctor's report (probe cached per host), with the lab config's accelerator override applied. */
   doctor(): Promise<DoctorReport> {
-    this.doctorReport ??= runDoctor();
+    this.doctorReport ??= runDoctor({ overrides: this.accelOverrides() });
     return this.doctorReport;
   }
 
+  private accelOverrides() {
+    const cfg = fs.existsSync(this.home.labConfig) ? ensureLabConfig(this.home) : null;
+    return { env: process.env.PVMLAB_ACCEL, labConfig: cfg?.accelerator ?? null };
+  }
+
+  /** Set the lab's accelerator override (auto = the probe's choice) and re-read the doctor. */
+  async setAccelerator(a: { mode: AccelMode; cpu?: string | null }): Promise<DoctorReport> {
+    updateLabConfig(this.home, (c) => ({ ...c, accelerator: { mode: a.mode, cpu: a.mode === 'auto' ? null : a.cpu ?? null } }));
+    this.doctorReport = runDoctor({ overrides: this.accelOverrides() });
+    const r = await this.doctorReport;
+    this.bus.emit('host', { kind: 'doctor', checkedAt: r.checkedAt, ok: r.ok });
+    return r;
+  }
+
+  /** Re-check: the probe runs again (its cache is ignored and renewed). */
   async recheck(): Promise<DoctorReport> {
-    const p = runDoctor();
+    const p = runDoctor({ force: true, overrides: this.accelOverrides() });
     this.doctorReport = p;
     const r = await p;
     this.bus.emit('host', { kind: 'doctor', checkedAt: r.checkedAt, ok: r.ok });

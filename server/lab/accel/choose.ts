@@ -84,18 +84,18 @@ export function screen(facts: HostFacts, c: Candidate, arch: GuestArch): Rejecti
     return facts.os === 'darwin' ? null : { symptom: 'hvf exists only on macOS', advice: 'use kvm on Linux, or tcg' };
   }
   if (facts.os !== 'linux') return { symptom: 'kvm exists only on Linux', advice: facts.os === 'darwin' ? 'pvmlab uses hvf on macOS' : 'pvmlab uses TCG' };
-  if (facts.kvm.modules.includes('kvm_pvm')) {
-    return {
-      symptom: "the host kernel's KVM is kvm-pvm (/sys/module/kvm_pvm): it runs only PVM-enabled guests; ordinary guests abort on MSR 0x10a or hang after the kernel decompresses",
-      advice: "this host's KVM runs only PVM guests: pvmlab uses TCG (nothing to fix; on a host with kvm_intel or kvm_amd pvmlab uses KVM)",
-    };
-  }
   if (!facts.kvm.device) {
     return {
       symptom: '/dev/kvm does not exist',
       advice: facts.kvm.modules.includes('kvm')
         ? 'the kvm module is loaded without a vendor module: load kvm_intel or kvm_amd (on a cloud VM, enable nested virtualisation)'
         : 'no KVM on this host: enable virtualisation in the firmware (VT-x / AMD-V) or nested virtualisation on the cloud VM, then load kvm_intel or kvm_amd',
+    };
+  }
+  if (facts.kvm.modules.includes('kvm_pvm')) {
+    return {
+      symptom: "the host kernel's KVM is kvm-pvm (/sys/module/kvm_pvm): it runs only PVM-enabled guests; ordinary guests abort on MSR 0x10a or hang after the kernel decompresses",
+      advice: "this host's KVM runs only PVM guests: pvmlab uses TCG (nothing to fix; on a host with kvm_intel or kvm_amd pvmlab uses KVM)",
     };
   }
   if (!facts.kvm.writable) {
@@ -174,7 +174,32 @@ export function decide(arch: GuestArch, tried: Tried[]): ArchProbe {
   }
   const proven = win.proof === 'kernel' ? 'a Linux kernel booted under it' : 'the firmware ran under it (no kernel was at hand to boot)';
   const slow = win.accel === 'tcg' ? ' — QEMU emulates the CPU: guests run several times slower than under a hardware accelerator' : '';
-  return { arch, chosen: { accel: win.accel, cpu: win.cpu }, tried, reason: `${proven}${why ? `; not ${why}` : ''}${slow}` };
+  const rejected = [...new Set(lost.map((t) => t.accel))].map((a) => `${a}: ${lost.find((t) => t.accel === a)?.advice ?? 'rejected'}`);
+  return { arch, chosen: { accel: win.accel, cpu: win.cpu }, tried, reason: `${proven}${rejected.length ? ` (not ${rejected.join('; ')})` : ''}${slow}` };
+}
+
+/**
+ * The probe's loop for one arch, with the attempt given (probe.ts runs QEMU; tests pass outcomes): each candidate
+ * in order is screened (unless `screenFirst` is false), else attempted; the first that runs ends the loop. A
+ * screened-out accelerator is listed once, not once per CPU model.
+ */
+export async function probeArch(
+  facts: HostFacts, arch: GuestArch,
+  run: (c: Candidate) => AttemptOutcome | Promise<AttemptOutcome> | Rejection,
+  screenFirst = true,
+): Promise<ArchProbe> {
+  const tried: Tried[] = [];
+  for (const c of candidates(facts.os, facts.hostArch, arch)) {
+    if (tried.some((t) => t.accel === c.accel && t.proof === 'screened')) continue;
+    const screened = screenFirst ? screen(facts, c, arch) : null;
+    if (screened) { tried.push({ ...c, ok: false, proof: 'screened', ms: 0, ...screened }); continue; }
+    const o = await run(c);
+    if ('symptom' in o) { tried.push({ ...c, ok: false, proof: 'screened', ms: 0, ...o }); continue; }
+    const bad = judge(c, o);
+    tried.push({ ...c, ok: !bad, proof: o.proof, ms: o.ms, ...(bad ?? {}) });
+    if (!bad) break;
+  }
+  return decide(arch, tried);
 }
 
 /** Where an override comes from, most specific first. */

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { qemuBinary, qemuMachine } from '../qemu/plan.ts';
 import {
-  GUEST_ARCHES, candidates, decide, judge, nativeArch, screen,
-  type ArchProbe, type AttemptOutcome, type Candidate, type GuestArch, type HostFacts, type HostOs, type Tried,
+  GUEST_ARCHES, nativeArch, probeArch,
+  type ArchProbe, type AttemptOutcome, type Candidate, type GuestArch, type HostFacts, type HostOs,
 } from './choose.ts';
 
 /** Bump when the probe's method changes: old cache entries are then ignored. */
-const PROBE_VERSION = 1;
+const PROBE_VERSION = 2;
 
 /** The user's pvmlab cache, shared with the guest and image builders: `$PVMLAB_CACHE` or `~/.cache/pvmlab`. */
 export function userCacheDir(env: Record<string, string | undefined> = process.env): string {
@@ -183,21 +183,14 @@ export async function probeAccelerators(opts: ProbeOptions = {}): Promise<AccelP
   const deadline = opts.deadlineMs ?? { hw: 15_000, tcg: 45_000 };
   const one = async (arch: GuestArch): Promise<ArchProbe & { kernel: string | null }> => {
     const kernel = kernels[arch];
-    const tried: Tried[] = [];
-    for (const c of candidates(facts.os, facts.hostArch, arch)) {
-      const screened = opts.screen === false ? null : screen(facts, c, arch);
-      if (screened) { tried.push({ ...c, ok: false, proof: 'screened', ms: 0, ...screened }); continue; }
-      const firmware = arch === 'aarch64' ? opts.aarch64Firmware ?? null : null;
+    const firmware = arch === 'aarch64' ? opts.aarch64Firmware ?? null : null;
+    const verdict = await probeArch(facts, arch, (c) => {
       if (!kernel && arch === 'aarch64' && !firmware) {
-        tried.push({ ...c, ok: false, proof: 'screened', ms: 0, symptom: 'no kernel and no aarch64 UEFI firmware to boot', advice: 'install qemu-efi-aarch64 (Debian) or qemu (Homebrew)' });
-        continue;
+        return { symptom: 'no kernel and no aarch64 UEFI firmware to boot', advice: 'install qemu-efi-aarch64 (Debian) or qemu (Homebrew)' };
       }
-      const o = await attempt(arch, c, kernel, firmware, c.accel === 'tcg' ? deadline.tcg : deadline.hw);
-      const bad = judge(c, o);
-      tried.push({ ...c, ok: !bad, proof: o.proof, ms: o.ms, ...(bad ?? {}) });
-      if (!bad) break;
-    }
-    return { ...decide(arch, tried), kernel: kernel ? `${kernel.path} (${kernel.from})` : null };
+      return attempt(arch, c, kernel, firmware, c.accel === 'tcg' ? deadline.tcg : deadline.hw);
+    }, opts.screen !== false);
+    return { ...verdict, kernel: kernel ? `${kernel.path} (${kernel.from})` : null };
   };
   const results = await Promise.all(arches.map(one));
   const report: AccelProbeReport = {
