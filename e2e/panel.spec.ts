@@ -1,20 +1,16 @@
 // The panel in a real browser: signing in with the launch URL, the Setup page (doctor), live updates
 // through the tRPC subscription socket.
-import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import type { WebSocket as PwWebSocket } from '@playwright/test';
 import { COOKIE_NAME, expect, test } from './harness.ts';
 
 const TOOLS = ['qemu-system-x86_64', 'qemu-system-aarch64', 'qemu-img', 'iso tool', 'ssh', 'ssh-keygen'];
 
-/** What the doctor must say about this host: kvm when /dev/kvm is usable, else tcg. */
-function expectedAccelerator(): string {
-  if (process.platform === 'darwin') return 'hvf';
-  try {
-    fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
-    return 'kvm';
-  } catch {
-    return 'tcg';
-  }
+/** What the doctor's probe proved on this host, through the CLI (the same cached probe the panel reads). */
+function provenAccelerators(home: string): Record<'x86_64' | 'aarch64', { accelerator: string; cpu: string; tried: { accel: string; ok: boolean; symptom?: string }[] }> {
+  const out = execFileSync('node', [path.resolve('bin/pvmlab.mjs'), 'doctor', '--json'], { env: { ...process.env, PVMLAB_HOME: home }, encoding: 'utf8' });
+  return JSON.parse(out).doctor.accelerators;
 }
 
 test('the launch URL swaps its token for an HttpOnly SameSite=Strict cookie and redirects to the clean URL', async ({ context, panel }) => {
@@ -86,7 +82,14 @@ test('the Setup page shows the tools with versions, the accelerator and the lab 
     await expect(row.locator('[data-status]'), `${name} found`).toHaveAttribute('data-status', 'ok');
     await expect(row.getByTestId('tool-version'), `${name} version`).toHaveText(/^\d+\.\d+[\w.+~-]*$/);
   }
-  await expect(page.getByTestId('accelerator')).toHaveText(expectedAccelerator());
+  const proven = provenAccelerators(panel.home);
+  await expect(page.getByTestId('accelerator')).toHaveText(proven.x86_64.accelerator);
+  // The accelerator card: per guest arch the choice, and every rejected candidate with its symptom.
+  for (const arch of ['x86_64', 'aarch64'] as const) {
+    const row = page.locator(`[data-testid="accelerators"] tr[data-arch="${arch}"]`);
+    await expect(row.getByTestId('arch-accel')).toHaveText(proven[arch].accelerator);
+    for (const t of proven[arch].tried.filter((x) => !x.ok)) await expect(row.getByTestId('rejected')).toContainText(t.symptom!);
+  }
   await expect(page.getByTestId('home-path')).toHaveText(panel.home);
   await expect(page.getByTestId('checked-at')).toHaveText(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
 });

@@ -52,6 +52,9 @@ export function VmOverview() {
             <Fact k="SSH port" mono>{vm.sshPort ? `127.0.0.1:${vm.sshPort} → 22` : vm.role === 'target' ? <span className="text-zinc-500">via the provisioner</span> : none}</Fact>
             <Fact k="SSH user" mono>{vm.sshUser}</Fact>
             <Fact k="Created" mono>{vm.createdAt}</Fact>
+            <Fact k="Accelerator" mono testId="fact-accel">
+              {vm.runningAccel ? `${vm.runningAccel.accel} -cpu ${vm.runningAccel.cpu}` : <span className="text-zinc-500">{vm.accel && vm.accel !== 'auto' ? `${vm.accel} (this VM's setting) when started` : "the lab's choice when started (Setup page)"}</span>}
+            </Fact>
             {vm.pid && <Fact k="QEMU pid" mono>{vm.pid}</Fact>}
           </dl>
         </Card>
