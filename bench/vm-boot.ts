@@ -1,5 +1,8 @@
-// Bench (issue 3): boot a tiny guest to its marker through the CLI vs the bare QEMU command it plans,
-// x86_64 and aarch64; and `vm list` latency with 200 VM records. Run: npx tsx bench/vm-boot.ts
+// Bench (issues 3, 9): boot a tiny guest to its marker through the CLI vs the bare QEMU command it plans,
+// x86_64 and aarch64, under each accelerator asked for (ACCELS=kvm,tcg; default: the doctor's choice), every
+// figure labelled with its accelerator, CPU model and the machine's load; the accelerator probe's own cost
+// (cold and cached); and `vm list` latency with 200 VM records.
+// Run: npx tsx bench/vm-boot.ts   (RUNS=5, ACCELS=auto|kvm,tcg, ARCHES=x86_64,aarch64)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +11,8 @@ import { LabHome, ensureHome } from '../server/lab/home.ts';
 import { Lab } from '../server/lab/services.ts';
 import { testGuest } from '../server/lab/testing/guests.ts';
 import { writeRecord } from '../server/lab/store.ts';
+import { probeAccelerators } from '../server/lab/accel/probe.ts';
+import type { AccelMode } from '../server/lab/accel/choose.ts';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -24,9 +29,11 @@ async function waitFile(file: string, re: RegExp, timeoutMs = 120_000): Promise<
   throw new Error(`timeout waiting for ${re} in ${file}`);
 }
 
-async function bootViaCli(home: string, arch: 'x86_64' | 'aarch64', name: string): Promise<number> {
+async function bootViaCli(home: string, name: string): Promise<number> {
   const env = { ...process.env, PVMLAB_HOME: home };
   const cli = [path.join(ROOT, 'bin/pvmlab.mjs')];
+  // The log is appended across boots: clear it, or the previous run's marker ends the wait at once.
+  fs.rmSync(path.join(home, 'logs', `${name}.log`), { force: true });
   const t0 = performance.now();
   await execa('node', [...cli, 'vm', 'start', name], { env });
   await waitFile(path.join(home, 'logs', `${name}.log`), MARKER);
@@ -53,27 +60,60 @@ async function bootBare(lab: Lab, name: string): Promise<number> {
   return t;
 }
 
+const load = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
+
 async function main() {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pvb-'));
-  const lab = await Lab.open(new LabHome(home));
-  const results: Record<string, unknown> = {};
-  for (const arch of ['x86_64', 'aarch64'] as const) {
-    const g = await testGuest(arch);
-    const name = `b-${arch === 'x86_64' ? 'x' : 'a'}`;
-    await lab.vms.create({ name, arch, boot: 'kernel', kernel: g.kernel, initrd: g.initrd, memory: '256M', append: `console=${g.console} pvmlab.hostname=${name}` });
-    const cli: number[] = [];
-    const bare: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      bare.push(await bootBare(lab, name));
-      cli.push(await bootViaCli(home, arch, name));
-    }
-    const r = { cliMs: median(cli), bareMs: median(bare), ratio: median(cli) / median(bare), samples: { cli, bare } };
-    console.log(`${arch}: boot to marker via CLI ${r.cliMs.toFixed(0)} ms, bare QEMU ${r.bareMs.toFixed(0)} ms, ratio ${r.ratio.toFixed(2)} (goal ≤ 1.1), median of ${RUNS}`);
-    results[arch] = r;
-    await lab.vms.clean(name);
-  }
-  // vm list with 200 records
   const listHome = fs.mkdtempSync(path.join(os.tmpdir(), 'pvb-'));
+  try { await run(home, listHome); } finally {
+    // A failed run leaves nothing behind: QEMU of the temp lab stopped, both temp homes removed.
+    const lab = await Lab.open(new LabHome(home)).catch(() => null);
+    await lab?.cleanLab({ removeKey: true }).catch(() => {});
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(listHome, { recursive: true, force: true });
+  }
+}
+
+async function run(home: string, listHome: string) {
+  const results: Record<string, unknown> = { host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAtStart: load() } };
+  // The probe's own cost: cold (forced, the first run on a host) and cached (every later doctor).
+  const cold = await probeAccelerators({ force: true });
+  const cached = await probeAccelerators();
+  results.probe = { coldMs: cold.durationMs, cachedMs: cached.durationMs, chosen: Object.fromEntries(Object.entries(cold.arches).map(([a, v]) => [a, v.chosen])) };
+  console.log(`accelerator probe: cold ${cold.durationMs} ms, cached ${cached.durationMs} ms; x86_64 → ${cold.arches.x86_64.chosen?.accel}, aarch64 → ${cold.arches.aarch64.chosen?.accel}`);
+
+  const lab = await Lab.open(new LabHome(home));
+  const accels = (process.env.ACCELS ?? 'auto').split(',').map((a) => a.trim()) as AccelMode[];
+  const arches = (process.env.ARCHES ?? 'x86_64,aarch64').split(',') as ('x86_64' | 'aarch64')[];
+  const rows: Record<string, unknown>[] = [];
+  for (const arch of arches) {
+    const g = await testGuest(arch);
+    for (const accel of accels) {
+      const name = `b-${arch === 'x86_64' ? 'x' : 'a'}-${accel}`;
+      await lab.vms.create({ name, arch, boot: 'kernel', kernel: g.kernel, initrd: g.initrd, memory: '256M', append: `console=${g.console} pvmlab.hostname=${name}`, accel });
+      let use;
+      try { use = await lab.vms.accel(lab.vms.get(name)); } catch (e) { console.log(`${arch} ${accel}: skipped — ${(e as Error).message}`); await lab.vms.clean(name); continue; }
+      const cli: number[] = [];
+      const bare: number[] = [];
+      const loadBefore = load();
+      try {
+        for (let i = 0; i < RUNS; i++) {
+          bare.push(await bootBare(lab, name));
+          cli.push(await bootViaCli(home, name));
+        }
+      } catch (e) {
+        console.log(`${arch} under ${use.accelerator} -cpu ${use.cpu}: failed — ${(e as Error).message.split('\n')[0]}`);
+        await lab.vms.clean(name);
+        continue;
+      }
+      const r = { arch, accelerator: use.accelerator, cpu: use.cpu, source: use.source, cliMs: median(cli), bareMs: median(bare), ratio: median(cli) / median(bare), load: { before: loadBefore, after: load() }, samples: { cli, bare } };
+      console.log(`${arch} (${use.accelerator} -cpu ${use.cpu}): boot to marker via CLI ${r.cliMs.toFixed(0)} ms, bare QEMU ${r.bareMs.toFixed(0)} ms, ratio ${r.ratio.toFixed(2)} (goal ≤ 1.1), median of ${RUNS}, load ${loadBefore.join(' ')}`);
+      rows.push(r);
+      await lab.vms.clean(name);
+    }
+  }
+  results.boots = rows;
+  // vm list with 200 records
   const lh = new LabHome(listHome);
   await ensureHome(lh);
   for (let i = 0; i < 200; i++) {
@@ -91,8 +131,6 @@ async function main() {
   console.log(`vm list, 200 records: ${median(inProc).toFixed(1)} ms in the panel (goal ≤ 50 ms); whole CLI process ${median(cliList).toFixed(0)} ms (node + tsx start-up included)`);
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'bench/results/vm-boot.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, ...results }, null, 2));
-  fs.rmSync(home, { recursive: true, force: true });
-  fs.rmSync(listHome, { recursive: true, force: true });
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -133,3 +133,26 @@ describe('crashes, adoption and conflicts', () => {
     await lab.vms.clean('prov');
   });
 });
+
+describe('the accelerator a VM runs with', () => {
+  it('runs under the doctor\'s proven choice, shows it, and a forced accelerator that dies at launch names the override', async () => {
+    const doctor = await lab.doctor();
+    const chosen = doctor.accelerators.x86_64;
+    await lab.vms.create(kernelVm('acc-auto', x86, 'x86_64'));
+    const started = await lab.vms.start('acc-auto');
+    expect(started.runningAccel).toEqual({ accel: chosen.accelerator, cpu: chosen.cpu });
+    await waitForLog(lab, 'acc-auto', /PVMLAB-GUEST-READY/);
+    await lab.vms.stop('acc-auto', { force: true });
+    expect(lab.vms.get('acc-auto').runningAccel).toBeNull();
+    await lab.vms.clean('acc-auto');
+
+    const pvm = fs.existsSync('/sys/module/kvm_pvm');
+    if (!pvm) return; // a host whose KVM works runs a forced kvm VM; the launch-failure path is this host's
+    await lab.vms.create({ ...kernelVm('acc-kvm', x86, 'x86_64'), accel: 'kvm' });
+    const err = await lab.vms.start('acc-kvm').then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(/^QEMU failed to start: .*MSR 0x10a/s);
+    expect(err?.message).toMatch(/it ran with -accel kvm -cpu host \(chosen by this VM's accel setting\); to run it under TCG instead: PVMLAB_ACCEL=tcg/);
+    expect(lab.vms.get('acc-kvm').status).not.toBe('running');
+    await lab.vms.clean('acc-kvm');
+  });
+});
