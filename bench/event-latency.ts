@@ -13,6 +13,7 @@
 // 2. idle CPU: `--vms` tiny VMs booted to their READY marker, then the panel process's utime+stime
 //    (/proc/<pid>/stat, all its threads) over `--idle` seconds, twice: with no browser attached, and with
 //    one Chromium tab open on the lab page (its tRPC subscription socket live).
+import { accelLabels } from './accel.ts';
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
 
     const result = {
       at: new Date().toISOString(),
-      host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100), accelerator: 'tcg (no /dev/kvm)' },
+      host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100), accelerator: await accelLabels() },
       p5: {
         crashToPageMs: stats(crashMs),
         measured: 'SIGKILL of QEMU (script clock) → MutationObserver sees [data-status="crashed"] in the VM page header (page clock); both epoch-based, same host',

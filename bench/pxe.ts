@@ -9,6 +9,7 @@ import { LabHome } from '../server/lab/home.ts';
 import { Lab } from '../server/lab/services.ts';
 import { testGuest } from '../server/lab/testing/guests.ts';
 import { provisionerImage } from '../server/lab/testing/provisioner.ts';
+import { accelLabels } from './accel.ts';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -83,7 +84,7 @@ async function main() {
     await lab.close();
     fs.rmSync(home, { recursive: true, force: true });
   }
-  fs.writeFileSync(path.join(ROOT, 'bench/results/pxe.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, ...out }, null, 2));
+  fs.writeFileSync(path.join(ROOT, 'bench/results/pxe.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, accelerator: await accelLabels(), load: os.loadavg(), ...out }, null, 2));
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -61,6 +61,7 @@
 //    straight into each page's xterm (no socket), and a host bash behind a ttyd-like server (xterm page and
 //    raw socket) running the flood command — the panel itself only opens shells in VMs.
 // Under TCG the guest itself (echo, base64, dropbear's crypto) is a large part of every figure.
+import { accelLabels } from './accel.ts';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -920,7 +921,7 @@ async function main(): Promise<void> {
     const load1 = loads.map((l) => l.load1);
     const result = {
       at: new Date().toISOString(),
-      host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, accelerator: 'tcg (no /dev/kvm)',
+      host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, accelerator: await accelLabels(),
         load1: { min: Math.min(...load1), max: Math.max(...load1), byPhase: loads } },
       ttyd: { ...ttyd, note: ttyd.available ? 'ttyd has an apt candidate but this script compares with the ttyd-like baseline only' : 'ttyd is not in the apt archive: compared with a ttyd-equivalent instead (baseline below)' },
       baseline: {
