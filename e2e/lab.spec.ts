@@ -129,7 +129,7 @@ test('create a target from the form, start, stop and clean it; a second tab foll
   await expect(page.getByTestId('vm-log-tail')).toContainText(READY(name), { timeout: 120_000 });
   await expect(page.getByTestId('fact-memory')).toHaveText('256 MiB');
   // The accelerator it really runs with (read from the live QEMU), which is the one the doctor proved.
-  const doctor = await trpcQuery(panel, cookie, 'host.doctor') as { accelerators: { x86_64: { accelerator: string; cpu: string } } };
+  const doctor = await trpcQuery(panel, 'host.doctor', cookie) as { accelerators: { x86_64: { accelerator: string; cpu: string } } };
   await expect(page.getByTestId('fact-accel')).toHaveText(`${doctor.accelerators.x86_64.accelerator} -cpu ${doctor.accelerators.x86_64.cpu}`);
 
   // Every sub-route, opened directly in a fresh page, names the right VM with its live status.

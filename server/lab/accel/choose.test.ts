@@ -29,6 +29,8 @@ describe('the accelerator choice', () => {
     expect(r.chosen).toEqual({ accel: 'tcg', cpu: 'max' });
     expect(r.tried[0]).toMatchObject({ accel: 'kvm', proof: 'screened', symptom: '/dev/kvm does not exist' });
     expect(r.tried[0].advice).toMatch(/enable virtualisation in the firmware.*nested virtualisation/);
+    const hidden = await choose(linux({ device: false, writable: false, modules: ['kvm', 'kvm_amd'] }), 'x86_64', runs);
+    expect(hidden.tried[0].advice).toBe('KVM is loaded (kvm_amd) but /dev/kvm is missing: in a container or sandbox, pass the device through (e.g. --device /dev/kvm)');
     expect(r.reason).toMatch(/^a Linux kernel booted under it \(not kvm: no KVM on this host: enable virtualisation in the firmware.*\) — QEMU emulates the CPU.*slower/);
   });
 

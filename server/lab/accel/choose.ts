@@ -85,11 +85,14 @@ export function screen(facts: HostFacts, c: Candidate, arch: GuestArch): Rejecti
   }
   if (facts.os !== 'linux') return { symptom: 'kvm exists only on Linux', advice: facts.os === 'darwin' ? 'pvmlab uses hvf on macOS' : 'pvmlab uses TCG' };
   if (!facts.kvm.device) {
+    const vendor = facts.kvm.modules.find((m) => m !== 'kvm');
     return {
       symptom: '/dev/kvm does not exist',
-      advice: facts.kvm.modules.includes('kvm')
-        ? 'the kvm module is loaded without a vendor module: load kvm_intel or kvm_amd (on a cloud VM, enable nested virtualisation)'
-        : 'no KVM on this host: enable virtualisation in the firmware (VT-x / AMD-V) or nested virtualisation on the cloud VM, then load kvm_intel or kvm_amd',
+      advice: vendor
+        ? `KVM is loaded (${vendor}) but /dev/kvm is missing: in a container or sandbox, pass the device through (e.g. --device /dev/kvm)`
+        : facts.kvm.modules.includes('kvm')
+          ? 'the kvm module is loaded without a vendor module: load kvm_intel or kvm_amd (on a cloud VM, enable nested virtualisation)'
+          : 'no KVM on this host: enable virtualisation in the firmware (VT-x / AMD-V) or nested virtualisation on the cloud VM, then load kvm_intel or kvm_amd',
     };
   }
   if (facts.kvm.modules.includes('kvm_pvm')) {
