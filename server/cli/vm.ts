@@ -97,12 +97,12 @@ const vmCommands: Record<string, Command> = {
     },
   },
   start: {
-    usage: 'pvmlab vm start <name> [--wait]',
-    summary: 'start a VM (--wait: until it is running and ready)',
+    usage: 'pvmlab vm start <name> [--wait] [--cold]',
+    summary: 'start a VM (--wait: until it is running and ready; --cold: the provisioner boots instead of resuming its ready snapshot)',
     async run(argv) {
-      const { values, positionals } = parseCommand(argv, { wait: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage });
+      const { values, positionals } = parseCommand(argv, { wait: { type: 'boolean' }, cold: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage });
       const lab = await openLab();
-      const vm = await lab.startVm(positionals[0], { wait: !!values.wait });
+      const vm = await lab.startVm(positionals[0], { wait: !!values.wait, cold: !!values.cold });
       const status = await lab.vms.queryStatus(vm.name);
       const accel = vm.runningAccel ? `, ${vm.runningAccel.accel} -cpu ${vm.runningAccel.cpu}` : '';
       console.log(`started '${vm.name}' (pid ${vm.pid}, QEMU ${status ?? 'unknown'}${accel})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
@@ -160,6 +160,49 @@ const vmCommands: Record<string, Command> = {
     },
   },
   docker: group('vm docker', dockerCommands),
+  snapshot: {
+    usage: 'pvmlab vm snapshot <vm> [take|ls|revert|rm] [NAME] [--json]',
+    summary: 'snapshots of a VM: with RAM when it runs (revert resumes it), disk-only when stopped (revert: the disk; it boots anew)',
+    async run(argv) {
+      const { values, positionals } = parseCommand(argv, { json: { type: 'boolean' } }, { min: 1, max: 3, usage: this.usage });
+      const [vm, verb = 'ls', name] = positionals;
+      const lab = await openLab();
+      const need = () => { if (!name) throw new UsageError(`snapshot ${verb} needs a NAME (usage: ${this.usage})`); return name; };
+      try {
+        if (verb === 'ls') {
+          const list = await lab.listSnapshots(vm);
+          if (values.json) console.log(JSON.stringify(list, null, 2));
+          else console.log(list.length ? formatTable(['NAME', 'TAKEN', 'KIND', 'RAM'], list.map((s) => [s.name, s.takenAt, s.kind, s.vmStateBytes ? formatBytes(s.vmStateBytes) : '-']))
+            : `'${vm}' has no snapshots: pvmlab vm snapshot ${vm} take NAME`);
+        } else if (verb === 'take') {
+          const t0 = Date.now();
+          const s = await lab.takeSnapshot(vm, need());
+          console.log(`snapshot '${s.name}' of '${vm}' taken in ${((Date.now() - t0) / 1000).toFixed(1)} s (${s.kind === 'running' ? `with RAM, ${formatBytes(s.vmStateBytes)}` : 'disk-only: keeps the disk, not RAM or running processes'})`);
+        } else if (verb === 'revert') {
+          const t0 = Date.now();
+          const v = await lab.revertSnapshot(vm, need());
+          console.log(`'${vm}' reverted to '${name}' in ${((Date.now() - t0) / 1000).toFixed(1)} s (${v.status})`);
+        } else if (verb === 'rm') {
+          await lab.removeSnapshot(vm, need());
+          console.log(`snapshot '${name}' of '${vm}' removed`);
+        } else {
+          throw new UsageError(`unknown snapshot action '${verb}': use take, ls, revert or rm`);
+        }
+      } catch (e) { if (e instanceof UsageError) throw e; throw new Error(describeError(e)); }
+      return 0;
+    },
+  },
+  reprovision: {
+    usage: 'pvmlab vm reprovision <name>',
+    summary: 'power a target off, give it a fresh disk (same MAC, IP, reservation and profile) and boot it again',
+    async run(argv) {
+      const { positionals } = parseCommand(argv, {}, { min: 1, max: 1, usage: this.usage });
+      const lab = await openLab();
+      const vm = await lab.reprovisionVm(positionals[0]);
+      console.log(`'${vm.name}' re-provisioned: fresh disk, booting again (follow it: pvmlab vm logs ${vm.name} -f)`);
+      return 0;
+    },
+  },
   shell: {
     usage: 'pvmlab vm shell <name> [-- command …]',
     summary: 'open a shell on a VM (targets through the provisioner), or run a command there',
@@ -243,6 +286,18 @@ export const labCommands: Record<string, Command> = {
   vm: group('vm', vmCommands),
   network: group('network', networkCommands),
   socket_vmnet: group('socket_vmnet', networkCommands),
+  reset: {
+    usage: 'pvmlab reset',
+    summary: 'the lab back to its ready state: the provisioner resumes its ready snapshot, running targets are re-provisioned',
+    async run(argv) {
+      parseCommand(argv, {}, { min: 0, max: 0, usage: this.usage });
+      const lab = await openLab();
+      const t0 = Date.now();
+      const r = await lab.resetLab();
+      console.log(`lab reset in ${((Date.now() - t0) / 1000).toFixed(1)} s: '${r.provisioner}' from its ready snapshot${r.targets.length ? `, re-provisioned ${r.targets.join(', ')}` : ''}`);
+      return 0;
+    },
+  },
   clean: {
     usage: 'pvmlab clean [--remove-key]',
     summary: 'stop every VM and empty the lab home (the key pair stays unless --remove-key)',

@@ -9,9 +9,11 @@ import fs from 'node:fs';
 import { ensureLabConfig, updateLabConfig } from './config.ts';
 import type { AccelMode } from './accel/choose.ts';
 import { networkBackend } from './network/backend.ts';
+import { ConflictError } from './errors.ts';
 import type { NetworkBackend } from './network/types.ts';
 import { sshArgv } from './ssh/config.ts';
-import { Provisioner } from './provisioner/service.ts';
+import { Provisioner, WARM_SNAPSHOT } from './provisioner/service.ts';
+import { Snapshots, type SnapshotInfo } from './vm/snapshots.ts';
 import { reservation } from './provisioner/pxe.ts';
 import type { VmView } from './vms.ts';
 
@@ -20,11 +22,13 @@ export class Lab {
   readonly jobs = new Jobs(this.bus);
   readonly vms: Vms;
   readonly provisioner = new Provisioner(this);
+  readonly snapshots: Snapshots;
   private watcher: VmWatcher | null = null;
   private doctorReport: Promise<DoctorReport> | null = null;
 
   constructor(readonly home: LabHome) {
     this.vms = new Vms(home, this.bus, this.jobs, () => this.doctor());
+    this.snapshots = new Snapshots(home);
   }
 
   static async open(home: LabHome = new LabHome()): Promise<Lab> {
@@ -79,14 +83,76 @@ export class Lab {
     return ips.size ? views.map((v) => this.vms.addressed(v, ips)) : views;
   }
 
-  /** Start a VM; for the provisioner, readiness runs as a job (awaited when wait is set). */
-  async startVm(name: string, opts: { wait?: boolean; imageTar?: string } = {}): Promise<VmView> {
-    const vm = await this.vms.start(name);
+  /**
+   * Start a VM; for the provisioner, readiness runs as a job (awaited when wait is set). A provisioner with a
+   * usable ready snapshot resumes from it (warm: the stack is healthy seconds later, the PXE files re-published);
+   * `cold` skips it (and drops it: the next successful start takes a fresh one).
+   */
+  async startVm(name: string, opts: { wait?: boolean; imageTar?: string; cold?: boolean } = {}): Promise<VmView> {
+    const rec = this.vms.get(name);
+    let warm = false;
+    if (rec.role === 'provisioner') {
+      const w = await this.provisioner.warmState();
+      if (opts.cold || !w.usable) await this.provisioner.dropWarm().catch(() => {});
+      warm = !opts.cold && w.usable && !opts.imageTar;
+    }
+    let vm: VmView;
+    try {
+      vm = await this.vms.start(name, { loadvm: warm ? WARM_SNAPSHOT : null });
+    } catch (e) {
+      if (!warm) throw e;
+      // A snapshot QEMU cannot load (another QEMU version, a damaged disk): drop it and boot cold.
+      await this.provisioner.dropWarm().catch(() => {});
+      warm = false;
+      vm = await this.vms.start(name);
+    }
     if (vm.role === 'provisioner') {
-      const ready = this.jobs.run({ kind: 'provisioner', title: `Provisioner ${name}: ready`, vm: name }, (job) => this.provisioner.ready(job, { imageTar: opts.imageTar }));
+      const title = `Provisioner ${name}: ready${warm ? ' (warm: resumed from its ready snapshot)' : ''}`;
+      const ready = this.jobs.run({ kind: 'provisioner', title, vm: name }, (job) => this.provisioner.ready(job, { imageTar: opts.imageTar, warm }));
       if (opts.wait) await ready; else ready.catch(() => {});
     }
     return vm;
+  }
+
+  // ---------------------------------------------------------------- snapshots, re-provision, reset
+  listSnapshots(vm: string): Promise<SnapshotInfo[]> { return this.snapshots.list(vm); }
+
+  async takeSnapshot(vm: string, name: string): Promise<SnapshotInfo> {
+    const s = await this.snapshots.take(vm, name);
+    this.bus.emit('vm', { name: vm, status: this.vms.get(vm).status, detail: `snapshot '${name}' taken`, at: new Date().toISOString() });
+    return s;
+  }
+
+  /** Revert; a running snapshot of a stopped VM starts it from that moment. */
+  async revertSnapshot(vm: string, name: string): Promise<VmView> {
+    const r = await this.snapshots.revert(vm, name);
+    if (r.startWith) return this.vms.start(vm, { loadvm: r.startWith });
+    const v = this.vms.get(vm);
+    this.bus.emit('vm', { name: vm, status: v.status, detail: `reverted to '${name}'`, at: new Date().toISOString() });
+    return v;
+  }
+
+  async removeSnapshot(vm: string, name: string): Promise<void> {
+    await this.snapshots.remove(vm, name);
+    this.bus.emit('vm', { name: vm, status: this.vms.get(vm).status, detail: `snapshot '${name}' removed`, at: new Date().toISOString() });
+  }
+
+  /** Re-provision a target: fresh disk, same MAC/IP/reservation/profile, boots (PXE) again. */
+  reprovisionVm(name: string): Promise<VmView> { return this.vms.reprovision(name); }
+
+  /**
+   * Reset the whole lab to its ready state: the provisioner resumes its ready snapshot (PXE files re-published),
+   * every target is re-provisioned. Needs the ready snapshot (taken at the end of the provisioner's first start).
+   */
+  async resetLab(): Promise<{ provisioner: string; targets: string[] }> {
+    const prov = this.provisioner.name();
+    const w = await this.provisioner.warmState();
+    if (!w.usable) throw new ConflictError(`cannot reset the lab: ${w.reason}`);
+    if (this.vms.get(prov).status === 'running') await this.vms.stop(prov, { force: true });
+    await this.startVm(prov, { wait: true });
+    const targets = this.vms.list().filter((v) => v.role === 'target' && v.status === 'running').map((v) => v.name);
+    for (const t of targets) await this.vms.reprovision(t);
+    return { provisioner: prov, targets };
   }
 
   network(): NetworkBackend { return networkBackend(ensureLabConfig(this.home)); }

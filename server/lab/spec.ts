@@ -13,6 +13,9 @@ export function vmNameAfter(pathname: string, prefix: string): { name: string } 
   return r.success ? { name: r.data } : { error: `bad VM name: ${r.error.issues[0].message}` };
 }
 
+/** Snapshot names: like VM names (`pvmlab-…` names are pvmlab's own: the provisioner's ready snapshot). */
+export const snapshotName = z.string().regex(NAME_RE, 'snapshot names use 1–32 characters: a lowercase letter first, then lowercase letters, digits or "-"');
+
 export const role = z.enum(['provisioner', 'target']);
 export const arch = z.enum(['aarch64', 'x86_64']);
 export const bootMode = z.enum(['disk', 'pxe', 'kernel']);

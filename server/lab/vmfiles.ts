@@ -21,6 +21,32 @@ async function imageInfo(path: string): Promise<{ format: string; 'virtual-size'
   return JSON.parse(r.stdout) as { format: string; 'virtual-size': number };
 }
 
+/**
+ * A VM's disk made anew (re-provision): a blank qcow2 for a PXE target, a fresh overlay on its base image for an
+ * image VM; the old disk and its snapshots are gone. Written beside the old one and renamed over it, so a failure
+ * leaves the old disk as it was. Returns false when the VM has no disk.
+ */
+export async function freshDisk(home: LabHome, rec: VmRecord): Promise<boolean> {
+  const disk = home.vmDisk(rec.name);
+  const tmp = `${disk}.new`;
+  fs.rmSync(tmp, { force: true });
+  try {
+    if (rec.image) {
+      const info = await imageInfo(rec.image);
+      const mib = Math.max(rec.diskSizeMiB, Math.ceil(info['virtual-size'] / (1 << 20)));
+      await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', info.format, '-b', rec.image, tmp, `${mib}M`]);
+    } else if (rec.boot === 'pxe') {
+      await execa('qemu-img', ['create', '-q', '-f', 'qcow2', tmp, `${rec.diskSizeMiB}M`]);
+    } else {
+      return false;
+    }
+    fs.renameSync(tmp, disk);
+    return true;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 /** Returns the resolved base image path (or null), recording every file it makes in `made`. */
 export async function prepareVmFiles(p: PrepareInput): Promise<string | null> {
   const { home, rec } = p;

@@ -17,7 +17,7 @@ import { qmpOnce } from './qemu/qmp.ts';
 import { BadRequestError } from './errors.ts';
 import { ConflictError, getRecord, listRecords, readRecord, withVmLock, writeRecord } from './store.ts';
 import { inSubnet, ipToInt, vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
-import { prepareVmFiles } from './vmfiles.ts';
+import { freshDisk, prepareVmFiles } from './vmfiles.ts';
 
 
 export interface VmView extends VmRecord {
@@ -29,7 +29,7 @@ export interface VmView extends VmRecord {
   sshCommand: string | null;
 }
 
-const TRANSITIONS: Record<string, VmStatus> = { start: 'starting', stop: 'stopping', clean: 'stopping' };
+const TRANSITIONS: Record<string, VmStatus> = { start: 'starting', stop: 'stopping', clean: 'stopping', reprovision: 'starting' };
 
 export function randomMac(used: Set<string>): string {
   for (;;) {
@@ -181,7 +181,7 @@ export class Vms {
     }
   }
 
-  async plan(rec: VmRecord, accel?: AccelChoice): Promise<QemuPlan> {
+  async plan(rec: VmRecord, accel?: AccelChoice, loadvm?: string | null): Promise<QemuPlan> {
     const doctor = await this.doctor();
     const use = accel ?? await this.accel(rec);
     const cfg = this.config();
@@ -192,21 +192,23 @@ export class Vms {
       vm: rec,
       paths: { qmp: h.vmQmp(rec.name), events: h.vmEvents(rec.name), serial: h.vmSerial(rec.name), log: h.vmLog(rec.name), pid: h.vmPid(rec.name), disk, seed },
       accel: { accel: use.accelerator, cpu: use.cpu },
+      loadvm,
       aarch64Firmware: doctor.firmware.find((f) => f.name === 'aarch64 UEFI')?.path ?? null,
       privateNic: (o) => networkBackend(cfg).privateNicArgs(o),
     });
   }
 
-  async start(name: string): Promise<VmView> {
+  /** Start a VM; `loadvm` resumes it from one of its running snapshots instead of booting. */
+  async start(name: string, opts: { loadvm?: string | null } = {}): Promise<VmView> {
     return withVmLock(this.home, name, 'start', async () => {
       const rec = getRecord(this.home, name);
       const pidFile = this.home.vmPid(name);
       if (livePid(pidFile)) throw new ConflictError(`VM '${name}' is already running`);
       this.emit(name, 'starting');
       const accel = await this.accel(rec);
-      const plan = await this.plan(rec, accel);
+      const plan = await this.plan(rec, accel, opts.loadvm);
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
-      fs.appendFileSync(this.home.vmLog(name), `\n=== pvmlab: power on ${new Date().toISOString()} ===\n`);
+      fs.appendFileSync(this.home.vmLog(name), `\n=== pvmlab: ${opts.loadvm ? `resume from snapshot ${opts.loadvm}` : 'power on'} ${new Date().toISOString()} ===\n`);
       try {
         await launchQemu(plan, pidFile, networkBackend(this.config()).wrapper());
       } catch (e) {
@@ -220,6 +222,21 @@ export class Vms {
       this.emit(name, 'running');
       return view;
     });
+  }
+
+  /**
+   * Re-provision: power off, throw the disk away (a blank disk for a PXE target, a fresh overlay on the base image
+   * otherwise, its snapshots with it), keep the record (MAC, IP, reservation, profile), start again.
+   */
+  async reprovision(name: string): Promise<VmView> {
+    await withVmLock(this.home, name, 'reprovision', async () => {
+      const rec = getRecord(this.home, name);
+      if (rec.role === 'provisioner') throw new ConflictError(`'${name}' is the provisioner: re-provision targets (the provisioner resets from its ready snapshot)`);
+      await this.stopLocked(rec, { force: true });
+      if (!(await freshDisk(this.home, rec))) throw new BadRequestError('vm', `'${name}' has no disk to re-provision (a kernel-boot VM without an image): just restart it`);
+      fs.appendFileSync(this.home.vmLog(name), `\n=== pvmlab: re-provision (fresh disk) ${new Date().toISOString()} ===\n`);
+    });
+    return this.start(name);
   }
 
   async stop(name: string, opts: { force?: boolean; graceMs?: number } = {}): Promise<{ vm: VmView; step: StopStep | null }> {

@@ -5,6 +5,8 @@ export const labRouter = router({
   clean: publicProcedure.input(z.object({ removeKey: z.boolean().default(false) }).default({ removeKey: false }))
     .mutation(({ ctx, input }) => ctx.lab.cleanLab(input)),
   config: publicProcedure.query(({ ctx }) => ctx.lab.vms.config()),
+  /** The provisioner back to its ready snapshot, every running target re-provisioned. */
+  reset: publicProcedure.mutation(({ ctx }) => ctx.lab.resetLab()),
 });
 
 export const networkRouter = router({

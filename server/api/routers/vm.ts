@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { publicProcedure, router } from '../trpc.ts';
-import { vmName } from '../../lab/spec.ts';
+import { snapshotName, vmName } from '../../lab/spec.ts';
 
 const byName = z.object({ name: vmName });
 
@@ -9,7 +9,16 @@ export const vmRouter = router({
   get: publicProcedure.input(byName).query(({ ctx, input }) => ctx.lab.vms.get(input.name)),
   // The domain validates the whole create input (one schema for API, CLI and pages).
   create: publicProcedure.input(z.unknown()).mutation(({ ctx, input }) => ctx.lab.createVm(input)),
-  start: publicProcedure.input(byName).mutation(({ ctx, input }) => ctx.lab.startVm(input.name)),
+  start: publicProcedure.input(byName.extend({ cold: z.boolean().default(false) }))
+    .mutation(({ ctx, input }) => ctx.lab.startVm(input.name, { cold: input.cold })),
+  /** Fresh disk, same MAC/IP/reservation/profile, boots again. */
+  reprovision: publicProcedure.input(byName).mutation(({ ctx, input }) => ctx.lab.reprovisionVm(input.name)),
+  snapshots: router({
+    list: publicProcedure.input(byName).query(({ ctx, input }) => ctx.lab.listSnapshots(input.name)),
+    take: publicProcedure.input(byName.extend({ snapshot: snapshotName })).mutation(({ ctx, input }) => ctx.lab.takeSnapshot(input.name, input.snapshot)),
+    revert: publicProcedure.input(byName.extend({ snapshot: snapshotName })).mutation(({ ctx, input }) => ctx.lab.revertSnapshot(input.name, input.snapshot)),
+    remove: publicProcedure.input(byName.extend({ snapshot: snapshotName })).mutation(({ ctx, input }) => ctx.lab.removeSnapshot(input.name, input.snapshot)),
+  }),
   stop: publicProcedure.input(byName.extend({ force: z.boolean().default(false) }))
     .mutation(({ ctx, input }) => ctx.lab.vms.stop(input.name, { force: input.force })),
   clean: publicProcedure.input(byName).mutation(({ ctx, input }) => ctx.lab.cleanVm(input.name)),

@@ -10,13 +10,17 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { logTail } from '../vms.ts';
 import { listRecords } from '../store.ts';
 import { Remote } from './remote.ts';
-import { Stack } from './stack.ts';
+import { Stack, stackHash } from './stack.ts';
+import crypto from 'node:crypto';
 import { artifactName, bootProfile, grubPathForMac, ipxePathForMac, renderGrubConfig, parseLeases, renderIpxeScript, renderReservations, reservation, type Lease, type Reservation } from './pxe.ts';
 
 const pxeState = z.object({ reservations: z.array(reservation).default([]) });
 type PxeState = z.infer<typeof pxeState>;
 
-export const STAGES = ['booted', 'ssh', 'cloud-init', 'docker', 'image', 'container'] as const;
+export const STAGES = ['booted', 'ssh', 'cloud-init', 'docker', 'image', 'container', 'clock', 'snapshot'] as const;
+
+/** The provisioner's "ready" snapshot (RAM + disk), taken at the end of its first successful start: warm starts resume it. */
+export const WARM_SNAPSHOT = 'pvmlab-ready';
 export type Stage = (typeof STAGES)[number];
 
 export class StageTimeout extends Error {
@@ -45,11 +49,49 @@ export class Provisioner {
     return n;
   }
 
-  /** Staged readiness: VM booted → SSH → cloud-init done → Docker → image → container healthy. */
-  async ready(job: JobHandle, opts: { imageTar?: string; timeouts?: Partial<Record<Stage, number>> } = {}): Promise<void> {
+  // ---------------------------------------------------------------- warm start (the ready snapshot)
+  private warmMetaPath(name: string): string { return this.lab.home.inside('configs', `${name}.warm.json`); }
+
+  /** What a ready snapshot depends on: the pxeboot stack's source and the lab's network config. */
+  private warmKey(): { stack: string; network: string } {
+    return { stack: stackHash(), network: crypto.createHash('sha256').update(JSON.stringify(this.lab.vms.config().network)).digest('hex').slice(0, 16) };
+  }
+
+  /**
+   * Can the provisioner resume from its ready snapshot? It must exist on its disk, and the stack and network
+   * config must be the ones it was taken with (else it is stale: removed, and the next start is cold).
+   */
+  async warmState(): Promise<{ usable: boolean; reason: string }> {
+    const name = this.name();
+    let meta: { stack: string; network: string; takenAt: string } | null = null;
+    try { meta = JSON.parse(fs.readFileSync(this.warmMetaPath(name), 'utf8')); } catch { /* none */ }
+    const snaps = await this.lab.snapshots.list(name).catch(() => []);
+    const snap = snaps.find((x) => x.name === WARM_SNAPSHOT && x.kind === 'running');
+    if (!snap || !meta) return { usable: false, reason: 'no ready snapshot yet (it is taken at the end of the first successful start)' };
+    const key = this.warmKey();
+    if (meta.stack !== key.stack) return { usable: false, reason: 'the pxeboot stack changed since the ready snapshot' };
+    if (meta.network !== key.network) return { usable: false, reason: "the lab's network config changed since the ready snapshot" };
+    return { usable: true, reason: `ready snapshot of ${meta.takenAt}` };
+  }
+
+  /** Forget the ready snapshot (stale, or the user asked for a cold start): the next successful start takes a new one. */
+  async dropWarm(): Promise<void> {
+    const name = this.name();
+    fs.rmSync(this.warmMetaPath(name), { force: true });
+    if ((await this.lab.snapshots.list(name).catch(() => [])).some((x) => x.name === WARM_SNAPSHOT)) {
+      await this.lab.snapshots.remove(name, WARM_SNAPSHOT);
+    }
+  }
+
+  /**
+   * Staged readiness: VM booted → SSH → cloud-init done → Docker → image → container healthy, then the PXE files
+   * published and, the first time, the ready snapshot taken. `warm`: the VM was resumed from that snapshot, so
+   * only booted → SSH → clock (the guest's clock is set to the host's) → container healthy → publish run.
+   */
+  async ready(job: JobHandle, opts: { imageTar?: string; warm?: boolean; timeouts?: Partial<Record<Stage, number>> } = {}): Promise<void> {
     const name = this.name();
     const remote = this.remote();
-    const t = { booted: 60, ssh: 600, 'cloud-init': 900, docker: 600, image: 3600, container: 180, ...opts.timeouts };
+    const t = { booted: 60, ssh: 600, 'cloud-init': 900, docker: 600, image: 3600, container: 180, clock: 60, snapshot: 600, ...opts.timeouts };
     const stage = async (s: Stage, fn: () => Promise<boolean>, tail: () => Promise<string>) => {
       job.stage(s);
       const end = Date.now() + t[s] * 1000;
@@ -64,6 +106,14 @@ export class Provisioner {
     const remoteTail = (cmd: string[]) => async () => (await remote.code(cmd, { sudo: true, timeoutMs: 15_000 })).stdout.trim().split('\n').slice(-15).join('\n');
     await stage('booted', async () => (await this.lab.vms.queryStatus(name)) === 'running', serialTail);
     await stage('ssh', async () => (await remote.code(['true'], { timeoutMs: 20_000 })).code === 0, serialTail);
+    if (opts.warm) {
+      // The snapshot's clock is the moment it was taken: set the guest's to the host's (UTC, whole seconds).
+      await stage('clock', async () => (await remote.code(['date', '-u', '-s', `@${Math.floor(Date.now() / 1000)}`], { sudo: true, timeoutMs: 20_000 })).code === 0, serialTail);
+      const stack = this.stack();
+      await stage('container', async () => { await stack.waitHealthy(t.container * 1000); return true; }, () => stack.logs(20));
+      await this.syncPxe();
+      return;
+    }
     await stage('cloud-init', async () => {
       const r = await remote.code(['cloud-init', 'status', '--wait'], { timeoutMs: t['cloud-init'] * 1000 });
       if (/status: (done|degraded)/.test(r.stdout)) return true;
@@ -83,6 +133,18 @@ export class Provisioner {
     }, async () => buildLog.slice(-15).join('\n'));
     await stage('container', async () => { await stack.up(image, t.container * 1000); return true; }, () => stack.logs(20));
     await this.syncPxe();
+    if (!(await this.warmState()).usable) {
+      job.stage('snapshot');
+      try {
+        await this.dropWarm();
+        const key = this.warmKey();
+        await this.lab.snapshots.take(name, WARM_SNAPSHOT, { internal: true });
+        writeFileAtomic(this.warmMetaPath(name), JSON.stringify({ ...key, takenAt: new Date().toISOString() }, null, 2) + '\n');
+        job.log(`ready snapshot '${WARM_SNAPSHOT}' taken: the next start resumes from it`);
+      } catch (e) {
+        job.log(`no ready snapshot (the next start is cold): ${(e as Error).message}`);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- reservations and profiles (host truth)

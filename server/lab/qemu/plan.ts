@@ -11,6 +11,8 @@ export interface PlanInput {
   accel: Candidate;
   /** UEFI firmware for aarch64 disk/pxe boot. */
   aarch64Firmware: string | null;
+  /** Resume from this internal snapshot of the disk (`-loadvm`): a running snapshot's RAM and devices. */
+  loadvm?: string | null;
   /** The private NIC's arguments, from the network backend. */
   privateNic: (o: { mac: string; netdevId: string; deviceExtra?: string }) => string[];
 }
@@ -71,6 +73,10 @@ export function planQemu(input: PlanInput): QemuPlan {
     if (!vm.sshPort || !vm.uplinkMac) throw new PlanError('provisioner without an SSH port or uplink MAC');
     a.push('-netdev', `user,id=uplink,hostfwd=tcp:127.0.0.1:${vm.sshPort}-:22`);
     a.push('-device', `virtio-net-pci,netdev=uplink,mac=${vm.uplinkMac}`);
+  }
+  if (input.loadvm) {
+    if (!paths.disk) throw new PlanError('a snapshot lives on the VM\'s disk: this VM has none');
+    a.push('-loadvm', input.loadvm);
   }
   a.push('-pidfile', paths.pid, '-daemonize');
   return { binary: qemuBinary(vm.arch), args: a };
