@@ -92,6 +92,53 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(outsideHits).toContain('/from-target');
   }, 1_800_000);
 
+  it('warm start: the provisioner resumes its ready snapshot (no reboot, no cloud-init), clock set, artifacts kept, a reservation made while stopped is served', async () => {
+    const sh = async (cmd: string) => (await lab.provisioner.remote().run(['sh', '-c', cmd], { sudo: true })).trim();
+    expect((await lab.listSnapshots('prov')).map((x) => [x.name, x.kind])).toEqual([['pvmlab-ready', 'running']]);
+    expect(await lab.provisioner.warmState()).toMatchObject({ usable: true });
+    // The ready snapshot was taken again after the artifacts were uploaded: the boot id it holds is this boot's.
+    const bootId = await sh('cat /proc/sys/kernel/random/boot_id');
+    await lab.vms.stop('prov');
+    const later = { mac: '52:54:00:aa:bb:cc', ip: '192.168.100.31', hostname: 'later' };
+    await lab.provisioner.setReservation(later);
+
+    const stages: string[] = [];
+    const titles: string[] = [];
+    const off = lab.bus.on('job', (e) => { const j = lab.jobs.get(e.id); if (j?.vm === 'prov') { titles.push(j.title); if (j.stage !== stages.at(-1)) stages.push(j.stage); } });
+    const t0 = Date.now();
+    await lab.startVm('prov', { wait: true });
+    const warmMs = Date.now() - t0;
+    off();
+    console.log(`warm provisioner start → stack healthy: ${warmMs} ms`);
+    expect(titles.at(-1)).toMatch(/warm: resumed from its ready snapshot/);
+    expect(stages).toEqual(['booted', 'ssh', 'clock', 'container']);
+    expect(await sh('cat /proc/sys/kernel/random/boot_id')).toBe(bootId); // resumed, not booted: cloud-init did not run
+    expect(Math.abs(Number(await sh('date +%s')) * 1000 - Date.now())).toBeLessThan(15_000);
+    expect((await lab.provisioner.artifacts()).map((a) => a.name).sort()).toEqual(['initrd.img', 'vmlinuz']);
+    expect(await lab.provisioner.stack().readPxeFile('dnsmasq/reservations')).toContain('52:54:00:aa:bb:cc');
+    expect(await lab.provisioner.stack().state()).toMatchObject({ running: true });
+    await lab.provisioner.removeReservation(later.mac);
+    expect(lab.vms.log('prov', 0, 64 << 20).data).toContain('=== pvmlab: resume from snapshot pvmlab-ready');
+  }, 1_800_000);
+
+  it('re-provision: a PXE target that wrote to its disk comes back with a blank disk and the same IP, booting its profile again', async () => {
+    const onTarget = async (cmd: string) => {
+      const argv = lab.sshArgv('pxe1', ['sh', '-c', cmd]);
+      return until(`ssh pxe1: ${cmd}`, async () => {
+        const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: 60_000 });
+        return r.exitCode === 0 ? r.stdout.trim() || 'ok' : null;
+      }, 180_000, 3000);
+    };
+    await onTarget('printf MARK-DISK | dd of=/dev/vda conv=fsync 2>/dev/null');
+    expect(await onTarget('head -c 9 /dev/vda')).toBe('MARK-DISK');
+    const boots = (lab.vms.log('pxe1', 0, 8 << 20).data.match(/PVMLAB-GUEST-READY/g) ?? []).length;
+    await lab.reprovisionVm('pxe1');
+    await until('pxe1 boots its profile again', () => (lab.vms.log('pxe1', 0, 8 << 20).data.match(/PVMLAB-GUEST-READY/g) ?? []).length > boots || null, 240_000, 500);
+    const log = lab.vms.log('pxe1', 0, 8 << 20).data;
+    expect(log.slice(log.lastIndexOf('re-provision (fresh disk)'))).toContain('PVMLAB-NET ip=192.168.100.20');
+    expect(await onTarget('head -c 9 /dev/vda | od -An -tx1 | tr -d " \n"')).toBe('000000000000000000');
+  }, 900_000);
+
   it('stop and clean leave nothing behind', async () => {
     await lab.cleanVm('pxe1');
     await lab.cleanVm('prov');

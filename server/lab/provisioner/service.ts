@@ -136,15 +136,30 @@ export class Provisioner {
     if (!(await this.warmState()).usable) {
       job.stage('snapshot');
       try {
-        await this.dropWarm();
-        const key = this.warmKey();
-        await this.lab.snapshots.take(name, WARM_SNAPSHOT, { internal: true });
-        writeFileAtomic(this.warmMetaPath(name), JSON.stringify({ ...key, takenAt: new Date().toISOString() }, null, 2) + '\n');
+        await this.takeWarm();
         job.log(`ready snapshot '${WARM_SNAPSHOT}' taken: the next start resumes from it`);
       } catch (e) {
         job.log(`no ready snapshot (the next start is cold): ${(e as Error).message}`);
       }
     }
+  }
+
+  /** (Re)take the ready snapshot of the running provisioner, with what it depends on. */
+  private async takeWarm(): Promise<void> {
+    const name = this.name();
+    await this.dropWarm();
+    const key = this.warmKey();
+    await this.lab.snapshots.take(name, WARM_SNAPSHOT, { internal: true });
+    writeFileAtomic(this.warmMetaPath(name), JSON.stringify({ ...key, takenAt: new Date().toISOString() }, null, 2) + '\n');
+  }
+
+  /**
+   * Artifacts live only on the provisioner's disk: after one is added or removed, a ready snapshot would bring the
+   * old set back on the next warm start, so it is taken again (a few seconds; the VM pauses while RAM is saved).
+   */
+  private async refreshWarm(): Promise<void> {
+    if (!fs.existsSync(this.warmMetaPath(this.name()))) return;
+    try { await this.takeWarm(); } catch { await this.dropWarm().catch(() => {}); }
   }
 
   // ---------------------------------------------------------------- reservations and profiles (host truth)
@@ -242,6 +257,7 @@ export class Provisioner {
     const n = artifactName.parse(name);
     this.running();
     await this.stack().writePxeFile(`http/artifacts/${n}`, body);
+    await this.refreshWarm();
     this.lab.bus.emit('pxe', { kind: 'artifacts', at: new Date().toISOString() });
   }
 
@@ -249,6 +265,7 @@ export class Provisioner {
     const n = artifactName.parse(name);
     this.running();
     await this.stack().removePxeFile(`http/artifacts/${n}`);
+    await this.refreshWarm();
     this.lab.bus.emit('pxe', { kind: 'artifacts', at: new Date().toISOString() });
   }
 
