@@ -79,6 +79,49 @@ async function main() {
     const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     console.log(`   shares: firmware (SeaBIOS + iPXE ROM) ${sec(shares.firmwareMs)}, DHCP ${sec(shares.dhcpMs)}, TFTP 0 (the NIC ROM is iPXE), HTTP script+kernel+initrd ${sec(shares.httpScriptKernelInitrdMs)}, kernel→marker ${sec(shares.kernelToMarkerMs)}`);
     out.P1 = r;
+
+    // Issue 14: P2 warm (resume the ready snapshot) vs the cold start above; snapshot take/revert of the provisioner.
+    const snaps = await lab.listSnapshots('prov');
+    const ready = snaps.find((x) => x.name === 'pvmlab-ready');
+    const warm: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await lab.vms.stop('prov');
+      const w0 = performance.now();
+      await lab.startVm('prov', { wait: true });
+      warm.push(performance.now() - w0);
+    }
+    console.log(`P2 warm provisioner start → stack healthy: ${(median(warm) / 1000).toFixed(1)} s (cold ${(total / 1000).toFixed(1)} s; goal ≤ 10 s under TCG), ready snapshot RAM ${((ready?.vmStateBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`);
+    const s0 = performance.now();
+    await lab.takeSnapshot('prov', 'bench');
+    const takeMs = performance.now() - s0;
+    const r0 = performance.now();
+    await lab.revertSnapshot('prov', 'bench');
+    const revertMs = performance.now() - r0;
+    const benchSnap = (await lab.listSnapshots('prov')).find((x) => x.name === 'bench');
+    await lab.removeSnapshot('prov', 'bench');
+    console.log(`provisioner snapshot (running, with RAM): take ${(takeMs / 1000).toFixed(1)} s, revert ${(revertMs / 1000).toFixed(1)} s, RAM ${((benchSnap?.vmStateBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`);
+    // Re-provision of the PXE target to its marker vs a fresh create + start of an identical one.
+    const rp: number[] = [];
+    const fresh: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await lab.startVm('pxe');
+      await watchLog(lab.home.vmLog('pxe'), performance.now(), { ready: /PVMLAB-GUEST-READY/ }, 'ready');
+      fs.rmSync(lab.home.vmLog('pxe'), { force: true });
+      const p0 = performance.now();
+      await lab.reprovisionVm('pxe');
+      rp.push((await watchLog(lab.home.vmLog('pxe'), p0, { ready: /PVMLAB-GUEST-READY/ }, 'ready')).ready);
+      await lab.vms.stop('pxe', { force: true });
+      const f0 = performance.now();
+      const f = await lab.createVm({ name: 'fresh', boot: 'pxe', memory: '512M', sshUser: 'root' });
+      await lab.provisioner.setProfile(f.mac, { kind: 'kernel', kernel: 'vmlinuz', initrd: 'initrd.img', cmdline: 'console=ttyS0 pvmlab.hostname=fresh pvmlab.dhcp=1' });
+      await lab.startVm('fresh');
+      fresh.push((await watchLog(lab.home.vmLog('fresh'), f0, { ready: /PVMLAB-GUEST-READY/ }, 'ready')).ready);
+      await lab.cleanVm('fresh');
+    }
+    console.log(`re-provision → marker ${(median(rp) / 1000).toFixed(1)} s vs fresh create + start ${(median(fresh) / 1000).toFixed(1)} s`);
+    out.issue14 = { P2warmMs: Math.round(median(warm)), P2coldMs: Math.round(total), warmSamples: warm.map(Math.round), readySnapshotRamBytes: ready?.vmStateBytes ?? null,
+      snapshot: { takeMs: Math.round(takeMs), revertMs: Math.round(revertMs), ramBytes: benchSnap?.vmStateBytes ?? null },
+      reprovisionMs: Math.round(median(rp)), freshCreateStartMs: Math.round(median(fresh)) };
   } finally {
     await lab.cleanLab({ removeKey: true }).catch(() => {});
     await lab.close();
