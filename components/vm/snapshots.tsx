@@ -64,6 +64,7 @@ export function SnapshotsView() {
             </table>
           )}
       </Card>
+      {vm?.role === 'provisioner' && <WarmCard name={name} stopped={vm.status === 'stopped' || vm.status === 'crashed'} />}
       {vm?.role === 'target' && (
         <Card title="Re-provision">
           <p className="mb-3 text-sm text-zinc-500">Power off, throw the disk away (a blank disk for a PXE target, a fresh copy of its image otherwise; its snapshots go with it), keep its MAC, IP, reservation and boot profile, and boot again.</p>
@@ -71,5 +72,29 @@ export function SnapshotsView() {
         </Card>
       )}
     </div>
+  );
+}
+
+/** The provisioner's ready snapshot: whether the next start is warm, a cold start, and resetting the whole lab. */
+function WarmCard({ name, stopped }: { name: string; stopped: boolean }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const toast = useToast();
+  const warm = useQuery(trpc.lab.warm.queryOptions());
+  const settle = () => { void qc.invalidateQueries(trpc.vm.pathFilter()); void qc.invalidateQueries(trpc.lab.pathFilter()); };
+  const onError = (e: unknown) => toast('error', errorText(e));
+  const cold = useMutation(trpc.vm.start.mutationOptions({ onError, onSettled: settle }));
+  const reset = useMutation(trpc.lab.reset.mutationOptions({ onError, onSettled: settle, onSuccess: (r) => toast('info', `Lab reset: ${r.provisioner} from its ready snapshot${r.targets.length ? `, re-provisioned ${r.targets.join(', ')}` : ''}`) }));
+  return (
+    <Card title="Warm start">
+      <p className="mb-3 text-sm" data-testid="warm-state">
+        {warm.data ? (warm.data.usable ? `The next start resumes the ${warm.data.reason}: the stack is healthy seconds after power-on.` : `The next start is cold: ${warm.data.reason}.`) : '…'}
+      </p>
+      <p className="mb-3 text-xs text-zinc-500">A warm start returns the provisioner&apos;s disk to its ready snapshot (reservations and profiles are published again; artifacts are in the snapshot). Changes made inside it by hand are kept only by a cold start.</p>
+      <div className="flex gap-2">
+        <Button disabled={!stopped || cold.isPending} onClick={() => cold.mutate({ name, cold: true })} data-testid="vm-start-cold">{cold.isPending ? 'Starting…' : 'Cold start'}</Button>
+        <Button variant="danger" disabled={!warm.data?.usable || reset.isPending} onClick={() => reset.mutate()} data-testid="lab-reset">{reset.isPending ? 'Resetting…' : 'Reset the lab'}</Button>
+      </div>
+    </Card>
   );
 }

@@ -7,6 +7,8 @@ export const labRouter = router({
   config: publicProcedure.query(({ ctx }) => ctx.lab.vms.config()),
   /** The provisioner back to its ready snapshot, every running target re-provisioned. */
   reset: publicProcedure.mutation(({ ctx }) => ctx.lab.resetLab()),
+  /** Can the provisioner resume its ready snapshot, and why (not)? */
+  warm: publicProcedure.query(({ ctx }) => ctx.lab.provisioner.warmState()),
 });
 
 export const networkRouter = router({
