@@ -11,6 +11,7 @@ import { readRecord, writeRecord } from './store.ts';
 import { bareHome, testRecord } from './testing/records.ts';
 import { Vms } from './vms.ts';
 import { VmWatcher } from './watch.ts';
+import { waitFor } from './testing/wait.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => { for (const f of cleanups.splice(0).reverse()) await f(); });
@@ -43,14 +44,6 @@ async function startQemu(home: LabHome, name: string): Promise<number> {
 
 /** The watcher holds an event connection to this VM (a test-only look inside). */
 const watching = (w: VmWatcher, name: string) => (w as unknown as { conns: Map<string, unknown> }).conns.has(name);
-
-async function waitFor(cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('VmWatcher with real QEMU processes', () => {
   it('adopts a VM already running at start and pushes its pause and resume', async () => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Fanout, HIGH_WATER, LOW_WATER, Tail } from './stream.ts';
+import { waitFor } from '../lab/testing/wait.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => { for (const f of cleanups.splice(0).reverse()) await f(); });
@@ -16,10 +17,11 @@ async function setup(tailBytes?: number) {
   fan.onInput = (d) => inputs.push(d);
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(wss, 'listening');
-  wss.on('connection', (ws, req) => fan.attach(ws, !req.url?.includes('noreplay')));
+  const serverSockets: WebSocket[] = [];
+  wss.on('connection', (ws, req) => { serverSockets.push(ws); fan.attach(ws, !req.url?.includes('noreplay')); });
   cleanups.push(() => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(r); }));
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
-  return { fan, events, inputs, connect: (q = '') => connect(url + q, fan) };
+  return { fan, events, inputs, serverSockets, connect: (q = '') => connect(url + q, fan) };
 }
 
 interface Client {
@@ -44,14 +46,6 @@ async function connect(url: string, fan: Fanout): Promise<Client> {
   await once(ws, 'open');
   await waitFor(() => fan.size === before + 1);
   return c;
-}
-
-async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Send an input frame and wait for it: every message the client sent before has then been handled. */
@@ -156,7 +150,7 @@ describe('Fanout over real WebSockets', () => {
   });
 
   it('passes input and clamped resizes to the producer, ignores junk, and sends control messages', async () => {
-    const { fan, inputs, connect } = await setup();
+    const { fan, inputs, serverSockets, connect } = await setup();
     const sizes: [number, number][] = [];
     fan.onResize = (cols, rows) => sizes.push([cols, rows]);
     const a = await connect();
@@ -172,8 +166,7 @@ describe('Fanout over real WebSockets', () => {
     expect(sizes).toEqual([[2, 500], [132, 43]]);
 
     fan.info('reattached');
-    const server = [...(fan as unknown as { clients: Set<{ ws: WebSocket }> }).clients][1].ws;
-    fan.tell(server, { t: 'info', text: 'only b' });
+    fan.tell(serverSockets[1], { t: 'info', text: 'only b' });
     fan.control({ t: 'exit', code: 0 });
     fan.closeAll(1000, 'session ended');
     expect(await a.closed).toEqual({ code: 1000, reason: 'session ended' });

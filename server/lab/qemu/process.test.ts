@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { processAlive, readPid, stopQemu, type StopStep } from './process.ts';
+import { isOurQemu, livePid, processAlive, readPid, stopQemu, type StopStep } from './process.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const FIXTURE = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../testing/fake-qemu.ts');
 
@@ -118,6 +120,25 @@ describe('stopQemu: powerdown → quit → SIGTERM → SIGKILL, each with its de
     expect(processAlive(q.pid)).toBe(false);
   });
 
+  it('stops a real QEMU with no ACPI (no machine) by quit, after the grace period, and knows it as ours until then', async () => {
+    const d = tmpDir();
+    const pidFile = path.join(d, 'pid');
+    await execa('qemu-system-x86_64', ['-machine', 'none', '-display', 'none', '-nodefaults',
+      '-qmp', `unix:${d}/q,server=on,wait=off`, '-pidfile', pidFile, '-daemonize']);
+    const pid = readPid(pidFile)!;
+    cleanups.push(() => { if (processAlive(pid)) process.kill(pid, 'SIGKILL'); });
+    expect(isOurQemu(pid, pidFile)).toBe(true);
+    expect(isOurQemu(pid, path.join(d, 'other.pid'))).toBe(false);
+    expect(isOurQemu(process.pid, pidFile)).toBe(false);
+    expect(livePid(pidFile)).toBe(pid);
+    const r = await stop(pid, `${d}/q`, { graceMs: 500 });
+    expect(r.result).toBe('quit');
+    expect(r.steps).toEqual(['powerdown', 'quit']);
+    expect(r.at[1] - r.at[0]).toBeGreaterThanOrEqual(500);
+    expect(processAlive(pid)).toBe(false);
+    expect(livePid(pidFile)).toBe(null);
+  });
+
   it('does nothing to a process that is already gone', async () => {
     const q = await fakeQemu(['-']);
     q.child.kill('SIGKILL');
@@ -126,12 +147,3 @@ describe('stopQemu: powerdown → quit → SIGTERM → SIGKILL, each with its de
     expect(r.steps).toEqual([]); // no QMP command, no signal to a pid that may be reused
   });
 });
-
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try { if (cond()) return; } catch { /* not yet */ }
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

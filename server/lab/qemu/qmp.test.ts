@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeQmp } from '../testing/fake-qmp.ts';
 import { QmpClient, QmpError, qmpOnce, type QmpEvent } from './qmp.ts';
 import { processAlive, readPid } from './process.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => { for (const f of cleanups.splice(0).reverse()) await f(); });
@@ -156,11 +157,3 @@ describe('QMP client against real QEMU', () => {
     await waitFor(() => !processAlive(pid));
   });
 });
-
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
