@@ -112,7 +112,7 @@ describe('withVmLock across processes', () => {
 
   it('never lets two contending processes hold it at once', async () => {
     const home = tmpHome();
-    const kids = [0, 1, 2].map(() => child(['hammer', home.root, 'vm1', '2500']));
+    const kids = [0, 1, 2].map(() => child(['hammer', home.root, 'vm1', '2000']));
     const stats = await Promise.all(kids.map(async (k) => JSON.parse(await k.line(0)) as { acquired: number; busy: number; violations: number }));
     for (const k of kids) expect(await k.exit).toBe(0);
     expect(stats.map((s) => s.violations)).toEqual([0, 0, 0]);
@@ -141,7 +141,7 @@ describe('VM records', () => {
     const short = testRecord('vm1', { cpus: 1 });
     const long = testRecord('vm1', { append: 'x'.repeat(20_000), cpus: 2 });
     writeRecord(home, short);
-    const writer = child(['write', home.root, 'vm1', '400']);
+    const writer = child(['write', home.root, 'vm1', '200']);
     let reads = 0;
     const seen = new Set<number>();
     while (writer.lines.length === 0 && writer.proc.exitCode === null) {
@@ -153,7 +153,7 @@ describe('VM records', () => {
     }
     expect(await writer.line(0)).toBe('done');
     expect(reads).toBeGreaterThan(0);
-    expect(readRecord(home, 'vm1')).toEqual(long); // the last of 400 writes (i = 399) is the long one
+    expect(readRecord(home, 'vm1')).toEqual(long); // the last of 200 writes (i = 199) is the long one
     expect(fs.readdirSync(home.dir('vms')).sort()).toEqual(['.locks', 'vm1.json']); // no temp files left
   });
 
