@@ -77,13 +77,14 @@ describe('VmWatcher with real QEMU processes', () => {
     expect(watching(watcher, 'vm1')).toBe(false);
   });
 
-  it('settles a VM that quits on its own as stopped, not crashed', async () => {
+  it.each(['quit', 'SIGTERM'])('settles a VM that exits on its own (%s) as stopped, not crashed', async (how) => {
     const { home, vms, events, watcher } = lab();
     writeRecord(home, testRecord('vm1'));
     const pid = await startQemu(home, 'vm1');
     watcher.start();
     await waitFor(() => watching(watcher, 'vm1'));
-    await qmpOnce(home.vmQmp('vm1'), 'quit').catch(() => { /* QEMU may close before answering */ });
+    if (how === 'SIGTERM') process.kill(pid, 'SIGTERM');
+    else await qmpOnce(home.vmQmp('vm1'), 'quit').catch(() => { /* QEMU may close before answering */ });
     await waitFor(() => events.some((e) => e.detail === 'powered off'));
     expect(events.filter((e) => e.detail)).toEqual([
       { name: 'vm1', status: 'stopping', detail: 'SHUTDOWN' },
