@@ -89,7 +89,9 @@ export class Jobs {
   }
 
   private prune(): void {
-    const finished = [...this.jobs.values()].filter((j) => j.view.state !== 'running');
+    // Oldest by end time: a long job that just finished is news, even if it started before the others.
+    const finished = [...this.jobs.values()].filter((j) => j.view.state !== 'running')
+      .sort((a, b) => a.view.endedAt!.localeCompare(b.view.endedAt!));
     for (const j of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.jobs.delete(j.view.id);
   }
 }

@@ -41,31 +41,51 @@ function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
+function readLock(lock: string): string | null {
+  try { return fs.readFileSync(lock, 'utf8'); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Create the lock with its content in one step: a temp file linked into place (fails if the lock exists). */
+function createLock(lock: string, content: string): boolean {
+  const tmp = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  fs.writeFileSync(tmp, content, { mode: 0o644, flag: 'wx' });
+  try {
+    fs.linkSync(tmp, lock);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 /**
- * Run fn holding the VM's lock. The lock is a file created with O_EXCL holding "pid\n"; a lock whose
- * owner process is gone is stale and taken over. Busy → ConflictError (the caller says what is going on).
+ * Run fn holding the VM's lock. The lock is a file holding "pid\nwhat\n", created whole or not at all; a lock
+ * whose owner process is gone is stale and taken over. Busy → ConflictError (the caller says what is going on).
  */
 export async function withVmLock<T>(home: LabHome, name: string, what: string, fn: () => Promise<T>): Promise<T> {
   const lock = home.vmLock(name);
   fs.mkdirSync(path.dirname(lock), { recursive: true });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = fs.openSync(lock, 'wx', 0o644);
-      fs.writeSync(fd, `${process.pid}\n${what}\n`);
-      fs.closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
-        const [pid, op] = (() => { try { return fs.readFileSync(lock, 'utf8').split('\n'); } catch { return ['', '']; } })();
-        throw new ConflictError(`VM '${name}' is busy (${op || 'another operation'} in process ${pid || '?'}): try again when it finishes`);
-      }
-      const pid = Number(fs.readFileSync(lock, 'utf8').split('\n')[0]);
-      if (pid && pidAlive(pid)) {
-        const op = fs.readFileSync(lock, 'utf8').split('\n')[1];
-        throw new ConflictError(`VM '${name}' is busy (${op || 'another operation'} in process ${pid}): try again when it finishes`);
-      }
-      fs.rmSync(lock, { force: true }); // stale: its owner died
+  for (let attempt = 0; !createLock(lock, `${process.pid}\n${what}\n`); attempt++) {
+    const held = readLock(lock);
+    const [pid, op] = (held ?? '').split('\n');
+    if (attempt >= 5 || (held !== null && Number(pid) && pidAlive(Number(pid)))) {
+      throw new ConflictError(`VM '${name}' is busy (${op || 'another operation'} in process ${pid || '?'}): try again when it finishes`);
     }
+    if (held === null) continue; // released meanwhile
+    // Stale: its owner died. Move it aside and drop it only if it is still that stale lock: another process
+    // may have taken over first, and then this puts its lock back.
+    const aside = `${lock}.${process.pid}.stale`;
+    try { fs.renameSync(lock, aside); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
+    if (readLock(aside) !== held) { try { fs.linkSync(aside, lock); } catch { /* a newer lock is in place */ } }
+    fs.rmSync(aside, { force: true });
   }
   try {
     return await fn();

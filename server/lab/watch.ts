@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LabHome } from './home.ts';
 import { QmpClient } from './qemu/qmp.ts';
-import { livePid } from './qemu/process.ts';
+import { livePid, processAlive } from './qemu/process.ts';
 import type { Vms } from './vms.ts';
 import type { Bus } from './bus.ts';
 
@@ -42,8 +42,10 @@ export class VmWatcher {
     if (this.closed || this.conns.has(name)) return;
     const pidFile = this.home.vmPid(name);
     let client: QmpClient | null = null;
+    let pid: number | null = null;
     for (let i = 0; i < 20 && !client; i++) {
-      if (!livePid(pidFile)) return;
+      pid = livePid(pidFile);
+      if (!pid) return;
       try { client = await QmpClient.connect(this.home.vmEvents(name), 2000); } catch { await new Promise((r) => setTimeout(r, 100)); }
     }
     if (!client || this.closed) { client?.close(); return; }
@@ -60,10 +62,14 @@ export class VmWatcher {
       if (this.closed) return;
       const op = this.lockedBy(name);
       if (op === 'stop' || op === 'clean') return; // the stop in progress reports itself
-      if (!shutdown) { this.vms.markCrashed(name); return; }
-      // A clean exit of its own (guest poweroff, SIGTERM from outside).
-      this.vms.settleStopped(name);
-      this.bus.emit('vm', { name, status: this.safeStatus(name), detail: 'powered off', at: new Date().toISOString() });
+      // QEMU closes its monitors a moment before it exits: settle once the process is gone.
+      void processGone(pid!).then(() => {
+        if (this.closed) return;
+        if (!shutdown) { this.vms.markCrashed(name); return; }
+        // A clean exit of its own (guest poweroff, SIGTERM from outside).
+        this.vms.settleStopped(name);
+        this.bus.emit('vm', { name, status: this.safeStatus(name), detail: 'powered off', at: new Date().toISOString() });
+      });
     });
   }
 
@@ -77,4 +83,10 @@ export class VmWatcher {
     for (const c of this.conns.values()) c.close();
     this.conns.clear();
   }
+}
+
+/** Resolves when pid has exited, or after ms if it has not. */
+async function processGone(pid: number, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (processAlive(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
 }

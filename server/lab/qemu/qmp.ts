@@ -19,17 +19,29 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
     sock.on('error', () => { /* close follows */ });
   }
 
-  /** Connect and negotiate capabilities. Rejects within timeoutMs if QEMU does not answer. */
+  /** Connect and negotiate capabilities. Rejects within timeoutMs if QEMU does not greet or answer. */
   static async connect(path: string, timeoutMs = 3000): Promise<QmpClient> {
     const sock = net.createConnection(path);
     const client = new QmpClient(sock);
-    const greeting = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => { sock.destroy(); reject(new QmpError(`QMP at ${path} did not greet within ${timeoutMs} ms`)); }, timeoutMs);
-      sock.once('error', (e) => { clearTimeout(t); reject(new QmpError(`cannot connect to QMP at ${path}: ${e.message}`)); });
-      client.pending.push({ resolve: () => { clearTimeout(t); resolve(); }, reject: (e) => { clearTimeout(t); reject(e); } });
+    let waitingFor = 'greet';
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => { sock.destroy(); reject(new QmpError(`QMP at ${path} did not ${waitingFor} within ${timeoutMs} ms`)); }, timeoutMs);
     });
-    await greeting;
-    await client.execute('qmp_capabilities');
+    const greeting = new Promise<void>((resolve, reject) => {
+      sock.once('error', (e) => reject(new QmpError(`cannot connect to QMP at ${path}: ${e.message}`)));
+      client.pending.push({ resolve: () => resolve(), reject });
+    });
+    try {
+      await Promise.race([greeting, deadline]);
+      waitingFor = 'answer qmp_capabilities';
+      await Promise.race([client.execute('qmp_capabilities'), deadline]);
+    } catch (e) {
+      sock.destroy();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
     return client;
   }
 
@@ -71,12 +83,17 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
   }
 }
 
-/** One command on a short-lived connection. */
+/** One command on a short-lived connection; each of connect, negotiation and the command has timeoutMs. */
 export async function qmpOnce<T = unknown>(path: string, command: string, args?: Record<string, unknown>, timeoutMs = 3000): Promise<T> {
   const c = await QmpClient.connect(path, timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QmpError(`QMP at ${path} did not answer ${command} within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    return await c.execute<T>(command, args);
+    return await Promise.race([c.execute<T>(command, args), deadline]);
   } finally {
+    clearTimeout(timer);
     c.close();
   }
 }
