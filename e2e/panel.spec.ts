@@ -35,7 +35,7 @@ test('the launch URL swaps its token for an HttpOnly SameSite=Strict cookie and 
 
   // The landing page: the lab, with no secret left in the address bar.
   expect(res!.status()).toBe(200);
-  expect(page.url()).toBe(`${panel.baseURL}/`);
+  await expect.poll(() => page.url()).toBe(`${panel.baseURL}/`);
   const href = await page.evaluate(() => location.href);
   expect(href).toBe(`${panel.baseURL}/`);
   expect(href).not.toContain(panel.token);
