@@ -243,6 +243,8 @@ export const labCommands: Record<string, Command> = {
       const { values } = parseCommand(argv, { 'remove-key': { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
       const lab = await Lab.open();
       const r = await lab.cleanLab({ removeKey: !!values['remove-key'] });
+      for (const e of r.entries) console.log(`removed ${e}`);
+      for (const e of r.left) console.log(`left alone ${e} (not pvmlab's)`);
       console.log(`lab cleaned (${r.removed.length} VMs removed)`);
       return 0;
     },

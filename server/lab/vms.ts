@@ -17,6 +17,7 @@ import { BadRequestError } from './errors.ts';
 import { ConflictError, getRecord, listRecords, readRecord, withVmLock, writeRecord } from './store.ts';
 import { inSubnet, ipToInt, vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
 import { prepareVmFiles } from './vmfiles.ts';
+import { planClean } from './home-guard.ts';
 
 
 export interface VmView extends VmRecord {
@@ -286,13 +287,12 @@ export class Vms {
   }
 
   /** Stop every VM and empty the home; the key pair stays unless asked. */
-  async cleanLab(opts: { removeKey?: boolean } = {}): Promise<{ removed: string[] }> {
+  async cleanLab(opts: { removeKey?: boolean } = {}): Promise<{ removed: string[]; entries: string[]; left: string[] }> {
     const names = listRecords(this.home).map((r) => r.name);
     for (const n of names) await this.clean(n);
-    for (const d of fs.readdirSync(this.home.root)) {
-      if (d === 'ssh' && !opts.removeKey) continue;
-      fs.rmSync(this.home.inside(d), { recursive: true, force: true });
-    }
-    return { removed: names };
+    // Only pvmlab's own entries (home-guard.ts): anything else in the folder is left and reported.
+    const plan = planClean(fs.readdirSync(this.home.root), !!opts.removeKey);
+    for (const d of plan.remove) fs.rmSync(this.home.inside(d), { recursive: true, force: true });
+    return { removed: names, entries: plan.remove.map((d) => this.home.inside(d)), left: plan.leave };
   }
 }
