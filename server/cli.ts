@@ -5,7 +5,7 @@ import { UsageError, parseCommand, parsePort } from './cli/args.ts';
 import { formatDoctor } from './cli/format.ts';
 import { LabHome } from './lab/home.ts';
 import { Lab } from './lab/services.ts';
-import { labCommands } from './cli/vm.ts';
+import { describeError, labCommands } from './cli/vm.ts';
 import { buildState } from './build.ts';
 
 export interface Command { usage: string; summary: string; run(argv: string[]): Promise<number> }
@@ -83,7 +83,8 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     if (e instanceof UsageError) { console.error(`pvmlab: ${e.message}`); return 2; }
-    console.error(`pvmlab: ${(e as Error).message.split('\n')[0]}`);
+    // One readable line for every error, zod's included (never a raw JSON dump).
+    console.error(`pvmlab: ${describeError(e).split('\n')[0]}`);
     return 1;
   }
 }

@@ -12,6 +12,7 @@ import { sshArgv } from './ssh/config.ts';
 import { Provisioner } from './provisioner/service.ts';
 import { reservation } from './provisioner/pxe.ts';
 import type { VmView } from './vms.ts';
+import { BrokenRecordError, NotFoundError } from './store.ts';
 
 export class Lab {
   readonly bus = new Bus();
@@ -61,9 +62,10 @@ export class Lab {
   }
 
   async cleanVm(name: string): Promise<void> {
-    const vm = this.vms.get(name);
+    // A broken record (or only files left of a name) is cleaned too: its reservation, if any, stays.
+    const vm = (() => { try { return this.vms.get(name); } catch (e) { if (e instanceof BrokenRecordError || e instanceof NotFoundError) return null; throw e; } })();
     await this.vms.clean(name);
-    if (this.provisioner.reservations().some((r) => r.mac === vm.mac)) await this.provisioner.removeReservation(vm.mac).catch(() => {});
+    if (vm && this.provisioner.reservations().some((r) => r.mac === vm.mac)) await this.provisioner.removeReservation(vm.mac).catch(() => {});
   }
 
   /** VMs with targets' private IPs from their reservation or DHCP lease (leases only while the provisioner runs). */

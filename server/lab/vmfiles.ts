@@ -8,6 +8,7 @@ import type { Jobs } from './jobs.ts';
 import type { VmRecord } from './spec.ts';
 import { ImageRefError, resolveImage } from './images/catalogue.ts';
 import { BadRequestError } from './errors.ts';
+import { refuseExisting } from './nofollow.ts';
 import { downloadFile, fetchSha256 } from './images/download.ts';
 import { renderCloudInit } from './cloudinit/render.ts';
 import { buildSeedIso } from './cloudinit/seed.ts';
@@ -44,6 +45,8 @@ export async function prepareVmFiles(p: PrepareInput): Promise<string | null> {
     }
   }
   const disk = home.vmDisk(rec.name);
+  // qemu-img create overwrites (and follows a planted symlink): the disk of a new VM must not exist yet.
+  if (image || rec.boot === 'pxe') refuseExisting(disk, `left from an earlier VM '${rec.name}'? remove it with: pvmlab vm clean ${rec.name}`);
   if (image) {
     const info = await imageInfo(image);
     // An overlay smaller than its image would cut the image's file system short: never below the image.

@@ -14,10 +14,11 @@ import { planQemu, type QemuPlan } from './qemu/plan.ts';
 import { launchQemu, livePid, readPid, stopQemu, type StopStep } from './qemu/process.ts';
 import { qmpOnce } from './qemu/qmp.ts';
 import { BadRequestError } from './errors.ts';
-import { ConflictError, getRecord, listRecords, readRecord, withVmLock, writeRecord } from './store.ts';
+import { BrokenRecordError, ConflictError, NotFoundError, getRecord, listRecords, readRecord, scanRecords, withVmLock, writeRecord, type BrokenRecord } from './store.ts';
 import { inSubnet, ipToInt, vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
 import { prepareVmFiles } from './vmfiles.ts';
 import { planClean } from './home-guard.ts';
+import { appendNoFollow, openReadNoFollow, refuseExisting, refuseLinks } from './nofollow.ts';
 
 
 export interface VmView extends VmRecord {
@@ -94,6 +95,8 @@ export class Vms {
   }
 
   list(leases?: Map<string, string>): VmView[] { return listRecords(this.home).map((r) => this.view(r, leases)); }
+  /** Record files that cannot be read, each with its file, reason and the command that removes it. */
+  broken(): BrokenRecord[] { return scanRecords(this.home).broken; }
   get(name: string): VmView { return this.view(getRecord(this.home, name)); }
 
   private emit(name: string, status: VmStatus, detail?: string): void {
@@ -176,10 +179,11 @@ export class Vms {
       const rec = getRecord(this.home, name);
       const pidFile = this.home.vmPid(name);
       if (livePid(pidFile)) throw new ConflictError(`VM '${name}' is already running`);
+      refuseLinks([this.home.vmLog(name), this.home.vmDisk(name), this.home.vmSeedIso(name), this.home.vmVars(name)]);
       this.emit(name, 'starting');
       const plan = await this.plan(rec);
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
-      fs.appendFileSync(this.home.vmLog(name), `\n=== pvmlab: power on ${new Date().toISOString()} ===\n`);
+      appendNoFollow(this.home.vmLog(name), `\n=== pvmlab: power on ${new Date().toISOString()} ===\n`);
       try {
         await launchQemu(plan, pidFile, networkBackend(this.config()).wrapper());
       } catch (e) {
@@ -237,8 +241,13 @@ export class Vms {
 
   async clean(name: string): Promise<void> {
     await withVmLock(this.home, name, 'clean', async () => {
-      const rec = getRecord(this.home, name);
-      await this.stopLocked(rec, { force: true });
+      // A broken record, or none at all but files left of the name (an interrupted create), is cleaned too.
+      let rec: VmRecord | null = null;
+      try { rec = readRecord(this.home, name); } catch (e) { if (!(e instanceof BrokenRecordError)) throw e; }
+      const lock = this.home.vmLock(name);
+      const left = this.home.vmFiles(name).filter((f) => f !== lock && fs.lstatSync(f, { throwIfNoEntry: false }));
+      if (!rec && !left.length) throw new NotFoundError(`no VM named '${name}' (see: pvmlab vm list)`);
+      await this.stopLocked(rec ?? ({ name } as VmRecord), { force: true });
       for (const f of this.home.vmFiles(name)) if (f !== this.home.vmLock(name)) fs.rmSync(f, { force: true, recursive: true });
       // A VM made again under this name gets new host keys: forget the old ones.
       if (fs.existsSync(this.home.knownHosts)) {
@@ -252,8 +261,8 @@ export class Vms {
   /** The console log as it is now, byte for byte (for downloads): a stream of its first `size` bytes. */
   logFile(name: string): { size: number; stream: NodeJS.ReadableStream } {
     getRecord(this.home, name);
-    let fd: number;
-    try { fd = fs.openSync(this.home.vmLog(name), 'r'); } catch { return { size: 0, stream: Readable.from([]) }; }
+    const fd = openReadNoFollow(this.home.vmLog(name));
+    if (fd === null) return { size: 0, stream: Readable.from([]) };
     const size = fs.fstatSync(fd).size;
     if (size === 0) { fs.closeSync(fd); return { size, stream: Readable.from([]) }; }
     return { size, stream: fs.createReadStream('', { fd, start: 0, end: size - 1 }) };
@@ -262,9 +271,8 @@ export class Vms {
   /** Bytes of the console log from an offset (for pages and `vm logs`). */
   log(name: string, offset: number, limit = 256 * 1024): { data: string; offset: number; size: number } {
     getRecord(this.home, name);
-    const file = this.home.vmLog(name);
-    let fd: number;
-    try { fd = fs.openSync(file, 'r'); } catch { return { data: '', offset: 0, size: 0 }; }
+    const fd = openReadNoFollow(this.home.vmLog(name));
+    if (fd === null) return { data: '', offset: 0, size: 0 };
     try {
       const size = fs.fstatSync(fd).size;
       const start = Math.min(Math.max(0, offset < 0 ? size + offset : offset), size);
