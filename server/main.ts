@@ -13,6 +13,7 @@ import type { Context } from './api/trpc.ts';
 import { SECURITY_HEADERS, WS_PROTOCOL, assertLoopbackBind, factsOf, judge, newSecret, type GuardConfig } from './guard.ts';
 import type { Lab } from './lab/services.ts';
 import { vmNameAfter } from './lab/spec.ts';
+import { handleUpload } from './http/upload.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_PORT = 7780;
@@ -111,12 +112,8 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
         return;
       }
       if (req.url.startsWith('/api/upload/artifact') && req.method === 'POST') {
-        // Streamed straight into the provisioner over SSH: never held whole in memory.
-        const name = new URL(req.url, 'http://x').searchParams.get('name') ?? '';
-        lab.provisioner.uploadArtifact(name, req).then(
-          () => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ ok: true, name })); },
-          (e: Error) => { res.writeHead(/name|not running|no provisioner/i.test(e.message) ? 400 : 500, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ ok: false, error: e.message })); },
-        );
+        // Streamed straight into the provisioner over SSH, checked on both ends (server/http/upload.ts).
+        void handleUpload({ upload: (n, body, o) => lab.provisioner.uploadArtifact(n, body, o) }, new URL(req.url, 'http://x'), req, res);
         return;
       }
       res.writeHead(404, { 'Content-Type': 'text/plain' });
