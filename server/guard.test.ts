@@ -43,7 +43,8 @@ describe('session', () => {
     if (v.kind === 'login') expect(v.cookie).toBe(`${COOKIE_NAME}=${cookieSecret}; HttpOnly; SameSite=Strict; Path=/`);
   });
   it('the clean URL never leaves the panel (no protocol-relative redirect)', () => {
-    expect(judge({ ...ok, cookie: undefined, url: `/.//evil.com/?token=${secret}` }, cfg)).toMatchObject({ kind: 'login', location: `/evil.com/#pvmlab-key=${secret}` });
+    expect(judge({ ...ok, cookie: undefined, url: `/.//evil.com/?token=${secret}` }, cfg)).toMatchObject({ kind: 'deny', status: 400 });
+    expect(judge({ ...ok, cookie: undefined, url: `///evil.com/?token=${secret}` }, cfg)).toMatchObject({ kind: 'login', location: `/evil.com/#pvmlab-key=${secret}` });
     expect(judge({ ...ok, cookie: undefined, url: `//evil.com/x?token=${secret}` }, cfg)).toMatchObject({ kind: 'login', location: `/x#pvmlab-key=${secret}` });
   });
   it('refuses a bad token, a missing cookie and a wrong cookie', () => {
@@ -110,6 +111,16 @@ describe('(case 1) no GET does anything without proof of the panel\'s own page',
     for (const fetchSite of [undefined, 'same-site', 'none']) {
       expect(judge({ ...ok, url: '/__nextjs_source-map?x', fetchSite, fetchMode: 'navigate' }, cfg)).toMatchObject({ kind: 'deny', status: 403 });
     }
+  });
+});
+
+describe('(case 14) dot segments are refused before any prefix check', () => {
+  it.each(['/api/logs/../../etc/passwd', '/api/logs/%2e%2e/%2E%2E/etc/passwd', '/api/logs/..%2f..%2fetc', '/ws/serial/./a', '/api/logs/a/..', '/..'])('%s → 400', (url) => {
+    expect(judge({ ...ok, url }, cfg)).toMatchObject({ kind: 'deny', status: 400 });
+    expect(judge({ ...ok, url, upgrade: true, origin: `http://127.0.0.1:${port}` }, cfg)).toMatchObject({ kind: 'deny', status: 400 });
+  });
+  it.each(['/api/logs/a..b', '/api/logs/.x', '/vms/a/serial', '/?q=../x'])('%s is fine', (url) => {
+    expect(judge({ ...ok, url }, cfg)).toEqual({ kind: 'allow' });
   });
 });
 

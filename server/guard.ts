@@ -23,7 +23,7 @@ export const NEXT_DEV_ACTIONS = ['/__nextjs_attach-nodejs-inspector', '/__nextjs
 export type Verdict =
   | { kind: 'allow' }
   | { kind: 'login'; location: string; cookie: string }
-  | { kind: 'deny'; status: 403 | 401; reason: string };
+  | { kind: 'deny'; status: 403 | 401 | 400; reason: string };
 
 export function allowedHosts(port: number): string[] {
   return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
@@ -117,10 +117,19 @@ function needsKey(pathname: string, safeMethod: boolean, upgrade: boolean): bool
   return !safeMethod || pathname.startsWith('/api/') || pathname.startsWith('/ws/');
 }
 
+/** A `.` or `..` segment (also as %2e): the URL parser would resolve it, so a prefix check on the raw path lies. */
+export function hasDotSegment(rawUrl: string): boolean {
+  const p = rawUrl.split(/[?#]/, 1)[0];
+  return p.split(/\/|%2f|\\/i).some((s) => /^(\.|%2e){1,2}$/i.test(s));
+}
+
 /** The whole decision for one request or upgrade. Pure. */
 export function judge(req: RequestFacts, cfg: GuardConfig): Verdict {
   if (!isAllowedHost(req.host, cfg.port)) {
     return { kind: 'deny', status: 403, reason: 'Host header not allowed' };
+  }
+  if (hasDotSegment(req.url)) {
+    return { kind: 'deny', status: 400, reason: 'path has a "." or ".." segment: ask for the normalised path' };
   }
   const safeMethod = req.method === 'GET' || req.method === 'HEAD';
   if (req.upgrade || !safeMethod) {

@@ -40,7 +40,7 @@ export interface Panel {
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  const text = status === 403 ? 'Forbidden' : 'Unauthorized';
+  const text = http.STATUS_CODES[status] ?? 'Refused';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
 }
 
@@ -131,8 +131,8 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
     socket.on('error', () => socket.destroy());
     if (hostHeaderCount(req) > 1) { refuseUpgrade(socket, 403, 'exactly one Host header'); return; }
     const verdict = judge(factsOf(req, true), cfg);
-    if (verdict.kind === 'deny' && verdict.status === 403) {
-      refuseUpgrade(socket, 403, verdict.reason);
+    if (verdict.kind === 'deny' && verdict.status !== 401) {
+      refuseUpgrade(socket, verdict.status, verdict.reason);
       return;
     }
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
