@@ -91,3 +91,20 @@ describe('(case 10) a name is a name, never a path', () => {
     expect(fs.readdirSync(home.lockDir)).toEqual([]);
   });
 });
+
+describe('(case 6) kernel/initrd must be regular files', () => {
+  it('a kernel replaced by a FIFO: start refused at once naming the field; the lock is free (stop/clean work)', async () => {
+    const { lab, dir } = await newLab();
+    const k = kernelFile(dir);
+    await lab.createVm({ name: 'f', boot: 'kernel', kernel: k, memory: '256M' });
+    fs.rmSync(k);
+    await (await import('execa')).execa('mkfifo', [k]);
+    const t0 = Date.now();
+    await expect(lab.vms.start('f')).rejects.toThrow(/^kernel: .* is not a regular file/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(lab.vms.get('f').status).toBe('stopped');
+    await lab.vms.stop('f');
+    await lab.cleanVm('f');
+    await expect(lab.createVm({ name: 'g', boot: 'kernel', kernel: k })).rejects.toThrow(/^kernel: .* is not a regular file/);
+  });
+});

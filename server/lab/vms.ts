@@ -64,6 +64,16 @@ export function logTail(file: string, lines = 20, maxBytes = 8192): string {
   }
 }
 
+/** Kernel and initrd must be regular files: a FIFO or device would block QEMU (and the start) forever. */
+export function checkBootFiles(rec: Pick<VmRecord, 'kernel' | 'initrd'>): void {
+  for (const [field, p] of [['kernel', rec.kernel], ['initrd', rec.initrd]] as const) {
+    if (!p) continue;
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    if (!st) throw new BadRequestError(field, `no such file: ${p}`);
+    if (!st.isFile()) throw new BadRequestError(field, `${p} is not a regular file (a FIFO, device or directory would make QEMU block or fail): give a kernel/initrd file`);
+  }
+}
+
 export class Vms {
   constructor(private home: LabHome, private bus: Bus, private jobs: Jobs, private doctor: () => Promise<DoctorReport>) {}
 
@@ -131,9 +141,7 @@ export class Vms {
         sshPort: provisioner ? await freePort(new Set(all.map((r) => r.sshPort ?? 0))) : null,
         sshUser: input.sshUser, createdAt: new Date().toISOString(), crash: null,
       };
-      for (const [field, p] of [['kernel', rec.kernel], ['initrd', rec.initrd]] as const) {
-        if (p && !fs.statSync(p, { throwIfNoEntry: false })?.isFile()) throw new BadRequestError(field, `no such file: ${p}`);
-      }
+      checkBootFiles(rec);
       const made: string[] = [];
       try {
         rec.image = await prepareVmFiles({ home: this.home, rec, imageRef: input.image ?? null, cfg, jobs: this.jobs, made });
@@ -180,6 +188,7 @@ export class Vms {
       const pidFile = this.home.vmPid(name);
       if (livePid(pidFile)) throw new ConflictError(`VM '${name}' is already running`);
       refuseLinks([this.home.vmLog(name), this.home.vmDisk(name), this.home.vmSeedIso(name), this.home.vmVars(name)]);
+      checkBootFiles(rec);
       this.emit(name, 'starting');
       const plan = await this.plan(rec);
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
@@ -187,6 +196,7 @@ export class Vms {
       try {
         await launchQemu(plan, pidFile, networkBackend(this.config()).wrapper());
       } catch (e) {
+        this.cleanRuntime(name); // a failed launch leaves no pid file and no sockets
         this.emit(name, rec.crash ? 'crashed' : 'stopped', (e as Error).message);
         throw e;
       }
