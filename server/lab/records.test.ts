@@ -108,3 +108,36 @@ describe('(case 6) kernel/initrd must be regular files', () => {
     await expect(lab.createVm({ name: 'g', boot: 'kernel', kernel: k })).rejects.toThrow(/^kernel: .* is not a regular file/);
   });
 });
+
+describe('(case 9) stale locks and leftovers of an interrupted operation', () => {
+  it('a lock whose owner died shows no transition; panel start sweeps stale locks and orphans only', async () => {
+    const { lab, home, dir } = await newLab();
+    await lab.createVm({ name: 'a', boot: 'kernel', kernel: kernelFile(dir), memory: '256M' });
+    const child = (await import('execa')).execa('true');
+    const dead = child.pid!;
+    await child;
+    fs.writeFileSync(home.vmLock('a'), `${dead}\nstart\n`);
+    fs.writeFileSync(home.vmLock('_lab'), `${dead}\ncreate\n`);
+    expect(lab.vms.get('a').status).toBe('stopped');
+    // A live owner (this process) does show the transition.
+    fs.writeFileSync(home.vmLock('a'), `${process.pid}\nstart\n`);
+    expect(lab.vms.get('a').status).toBe('starting');
+    fs.writeFileSync(home.vmLock('a'), `${dead}\nstart\n`);
+    fs.writeFileSync(home.vmDisk('orphan'), 'half a disk');
+    fs.mkdirSync(path.join(home.dir('configs'), '.orphan.iso.seed-abc'));
+    fs.writeFileSync(home.vmSeedIso('orphan'), 'iso');
+    const { sweepHome } = await import('./sweep.ts');
+    const removed = sweepHome(home).map((p) => path.relative(home.root, p)).sort();
+    expect(removed).toEqual(['configs/.orphan.iso.seed-abc', 'configs/orphan.iso', 'images/vm-orphan.qcow2', 'vms/.locks/_lab.lock', 'vms/.locks/a.lock']);
+    expect(fs.existsSync(home.vmSeedIso('a'))).toBe(true);
+    expect(fs.existsSync(home.vmRecord('a'))).toBe(true);
+  });
+  it('while a live create holds the lab lock, its half-made files are left alone', async () => {
+    const { home } = await newLab();
+    fs.writeFileSync(home.vmLock('_lab'), `${process.pid}\ncreate\n`);
+    fs.writeFileSync(home.vmDisk('making'), 'in progress');
+    const { sweepHome } = await import('./sweep.ts');
+    expect(sweepHome(home)).toEqual([]);
+    expect(fs.existsSync(home.vmDisk('making'))).toBe(true);
+  });
+});

@@ -13,6 +13,7 @@ import { Provisioner } from './provisioner/service.ts';
 import { reservation } from './provisioner/pxe.ts';
 import type { VmView } from './vms.ts';
 import { BrokenRecordError, NotFoundError } from './store.ts';
+import { sweepHome } from './sweep.ts';
 
 export class Lab {
   readonly bus = new Bus();
@@ -33,6 +34,7 @@ export class Lab {
 
   /** Panel mode: adopt running VMs and push their status changes. */
   watch(): void {
+    for (const p of sweepHome(this.home)) console.error(`pvmlab: removed ${p} (left by an interrupted operation)`);
     this.watcher ??= new VmWatcher(this.home, this.vms, this.bus);
     this.watcher.start();
     this.bus.on('vm', (e) => { if (e.status === 'running') void this.watcher?.watch(e.name); });

@@ -85,8 +85,17 @@ export function listRecords(home: LabHome): VmRecord[] {
   return out.sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === 'provisioner' ? -1 : 1));
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** The live holder of a lock file (pid and operation), or null when there is none or its owner died. */
+export function lockHolder(lockFile: string): { pid: number; op: string } | null {
+  let text: string;
+  try { text = fs.readFileSync(lockFile, 'utf8'); } catch { return null; }
+  const [p, op] = text.split('\n');
+  const pid = Number(p);
+  return Number.isInteger(pid) && pid > 0 && pidAlive(pid) ? { pid, op: op ?? '' } : null;
 }
 
 /**

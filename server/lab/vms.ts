@@ -14,7 +14,7 @@ import { planQemu, type QemuPlan } from './qemu/plan.ts';
 import { launchQemu, livePid, readPid, stopQemu, type StopStep } from './qemu/process.ts';
 import { qmpOnce } from './qemu/qmp.ts';
 import { BadRequestError } from './errors.ts';
-import { BrokenRecordError, ConflictError, NotFoundError, getRecord, listRecords, readRecord, scanRecords, withVmLock, writeRecord, type BrokenRecord } from './store.ts';
+import { BrokenRecordError, ConflictError, NotFoundError, getRecord, lockHolder, listRecords, readRecord, scanRecords, withVmLock, writeRecord, type BrokenRecord } from './store.ts';
 import { inSubnet, ipToInt, vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
 import { prepareVmFiles } from './vmfiles.ts';
 import { planClean } from './home-guard.ts';
@@ -83,8 +83,8 @@ export class Vms {
   status(rec: VmRecord): { status: VmStatus; pid: number | null } {
     const pidFile = this.home.vmPid(rec.name);
     const pid = livePid(pidFile);
-    let op: string | undefined;
-    try { op = fs.readFileSync(this.home.vmLock(rec.name), 'utf8').split('\n')[1]; } catch { /* no lock */ }
+    // A transition only while its lock's owner lives (a panel killed mid-start leaves a stale lock).
+    const op = lockHolder(this.home.vmLock(rec.name))?.op;
     if (op && TRANSITIONS[op]) return { status: TRANSITIONS[op], pid };
     if (pid) return { status: 'running', pid };
     if (rec.crash) return { status: 'crashed', pid: null };
