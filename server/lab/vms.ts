@@ -49,6 +49,15 @@ export function freePort(exclude: Set<number>): Promise<number> {
   });
 }
 
+/** Can we listen on 127.0.0.1:port right now? */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 /** Last lines of a log file, at most maxBytes read from its end. */
 export function logTail(file: string, lines = 20, maxBytes = 8192): string {
   let fd: number;
@@ -184,12 +193,13 @@ export class Vms {
 
   async start(name: string): Promise<VmView> {
     return withVmLock(this.home, name, 'start', async () => {
-      const rec = getRecord(this.home, name);
+      let rec = getRecord(this.home, name);
       const pidFile = this.home.vmPid(name);
       if (livePid(pidFile)) throw new ConflictError(`VM '${name}' is already running`);
       refuseLinks([this.home.vmLog(name), this.home.vmDisk(name), this.home.vmSeedIso(name), this.home.vmVars(name)]);
       checkBootFiles(rec);
       this.emit(name, 'starting');
+      rec = await this.freeSshPort(rec);
       const plan = await this.plan(rec);
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
       appendNoFollow(this.home.vmLog(name), `\n=== pvmlab: power on ${new Date().toISOString()} ===\n`);
@@ -208,6 +218,16 @@ export class Vms {
     });
   }
 
+  /** The provisioner's SSH forward port, moved to a free one if something else (another user?) took it. */
+  private async freeSshPort(rec: VmRecord): Promise<VmRecord> {
+    if (!rec.sshPort || await portFree(rec.sshPort)) return rec;
+    const sshPort = await freePort(new Set(listRecords(this.home).map((r) => r.sshPort ?? 0)));
+    const moved = { ...rec, sshPort };
+    writeRecord(this.home, moved);
+    this.emit(rec.name, 'starting', `SSH port ${rec.sshPort} is taken by another program: using ${sshPort}`);
+    return moved;
+  }
+
   async stop(name: string, opts: { force?: boolean; graceMs?: number } = {}): Promise<{ vm: VmView; step: StopStep | null }> {
     return withVmLock(this.home, name, 'stop', async () => {
       const rec = getRecord(this.home, name);
@@ -219,6 +239,7 @@ export class Vms {
   }
 
   private async stopLocked(rec: VmRecord, opts: { force?: boolean; graceMs?: number }): Promise<StopStep | null> {
+    this.jobs.cancelFor(rec.name); // its readiness job (if any) ends with it
     const pidFile = this.home.vmPid(rec.name);
     const pid = livePid(pidFile);
     if (!pid) { this.cleanRuntime(rec.name); return null; }

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { execaSync } from 'execa';
 import { QmpClient, qmpOnce } from './qmp.ts';
 import type { QemuPlan } from './plan.ts';
+import { ConflictError } from '../errors.ts';
 
 export function readPid(pidFile: string): number | null {
   try {
@@ -49,7 +50,8 @@ export function livePid(pidFile: string): number | null {
   return pid && isOurQemu(pid, pidFile) ? pid : null;
 }
 
-export class LaunchError extends Error {}
+/** QEMU could not start: the host's state (a file, a port, the accelerator) is in the way. → CONFLICT */
+export class LaunchError extends ConflictError {}
 
 /** Processes started for this pid file (`-pidfile <pidFile>` in their argv), whatever their state. */
 export function strayPids(pidFile: string): number[] {
