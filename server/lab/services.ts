@@ -12,7 +12,7 @@ import { sshArgv } from './ssh/config.ts';
 import { Provisioner } from './provisioner/service.ts';
 import { reservation } from './provisioner/pxe.ts';
 import type { VmView } from './vms.ts';
-import { BrokenRecordError, NotFoundError } from './store.ts';
+import { BrokenRecordError, NotFoundError, checkVmName } from './store.ts';
 import { sweepHome } from './sweep.ts';
 
 export class Lab {
@@ -95,6 +95,7 @@ export class Lab {
 
   /** ssh argv for a VM (targets jump through the provisioner). */
   sshArgv(name: string, command?: string[], opts: { tty?: boolean } = {}): string[] {
+    checkVmName(name);
     const ips = new Map(this.provisioner.reservations().map((r) => [r.mac, r.ip]));
     const vms = this.vms.list(ips).map((v) => ({ name: v.name, role: v.role, user: v.sshUser, sshPort: v.sshPort, ip: v.privateIp }));
     return sshArgv(this.home, vms, name, command, opts);
