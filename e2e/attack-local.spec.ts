@@ -1,11 +1,12 @@
 // Issue 12, browser cases: what got *around* the Host/Origin/cookie guard. A page on another port of
 // 127.0.0.1 receives the session cookie (cookies ignore ports; SameSite sees one site). Each attack is
 // played for real (Chromium, a server on another port) with a positive control beside it.
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import {
-  COOKIE_NAME, expect, keyHeader, keyProtocols, rawRequest, test, trpcSubscribe, watchNetwork, wsOutcome,
+  COOKIE_NAME, expect, keyHeader, keyProtocols, rawHttp, rawRequest, sessionCookie, test, trpcSubscribe, watchNetwork, wsOutcome,
 } from './harness.ts';
 
 /** A server on another loopback port that serves `html` and remembers the Cookie header it was sent. */
@@ -118,3 +119,37 @@ test('(12) a decoy pvmlab_session planted by another port does not lock the user
   }
 });
 
+
+test('(5) a broken record is shown on the lab page with its file and fix; the rest of the panel works', async ({ page, panel }) => {
+  const file = `${panel.home}/vms/zz-broken.json`;
+  fs.writeFileSync(file, '{"version": 1, "na');
+  try {
+    const cookie = await sessionCookie(panel);
+    const list = await rawRequest({ port: panel.port, path: '/api/trpc/vm.list', headers: { cookie, ...keyHeader(panel) } });
+    expect(list.status).toBe(200);
+    await page.goto('/');
+    const alert = page.getByTestId('broken-records');
+    await expect(alert).toContainText(file);
+    await expect(alert).toContainText('not valid JSON');
+    await expect(alert).toContainText('pvmlab vm clean zz-broken');
+    await expect(page.getByTestId('lab-title')).toBeVisible();
+  } finally { fs.rmSync(file, { force: true }); }
+});
+
+test('(11, 14) hostile upload names and dot-segment paths: 400 with one line, never a 5xx or a wrong VM', async ({ panel }) => {
+  const cookie = await sessionCookie(panel);
+  const h = { cookie, origin: panel.baseURL, 'content-type': 'application/octet-stream', ...keyHeader(panel) };
+  for (const name of ['../x', '%00', 'a'.repeat(300), '']) {
+    const r = await rawRequest({ port: panel.port, method: 'POST', path: `/api/upload/artifact?name=${encodeURIComponent(name)}`, headers: h, body: 'hi' });
+    expect(r.status, JSON.stringify(name)).toBe(400);
+    const j = JSON.parse(r.body) as { ok: boolean; error: string };
+    expect(j.error, JSON.stringify(name)).toMatch(/^name: use letters, digits/);
+    expect(j.error.split('\n')).toHaveLength(1);
+  }
+  for (const p of ['/api/logs/../../etc/passwd', '/api/logs/%2e%2e/%2e%2e/etc/passwd', '/ws/../api/logs/x']) {
+    const r = await rawHttp(panel.port, [`GET ${p} HTTP/1.1`, `Host: 127.0.0.1:${panel.port}`, `Cookie: ${cookie}`, `X-Pvmlab-Key: ${panel.token}`, 'Connection: close', '', ''].join('\r\n'));
+    expect(r.status, p).toBe(400);
+    expect(r.body, p).toContain('segment');
+    expect(r.body, p).not.toContain("no VM named 'd'");
+  }
+});
