@@ -153,3 +153,10 @@ test('(11, 14) hostile upload names and dot-segment paths: 400 with one line, ne
     expect(r.body, p).not.toContain("no VM named 'd'");
   }
 });
+
+test('(8) the Setup page states that the multicast segment is open to every local user', async ({ page }) => {
+  await page.goto('/setup');
+  const note = page.getByTestId('network-exposure');
+  await expect(note).toContainText('every local user');
+  await expect(note).toContainText('read or inject');
+});

@@ -27,7 +27,8 @@ test('the launch URL swaps its token for an HttpOnly SameSite=Strict cookie and 
   expect(first?.url()).toBe(panel.launchUrl);
   const hop = await first!.response();
   expect(hop?.status()).toBe(302);
-  expect(await hop!.headerValue('location')).toBe('/');
+  // The key travels to the page in the fragment (never sent to a server); the page keeps it and cleans the bar.
+  expect(await hop!.headerValue('location')).toBe(`/#pvmlab-key=${panel.token}`);
   const setCookie = (await hop!.headerValue('set-cookie')) ?? '';
   expect(setCookie).toMatch(new RegExp(`^${COOKIE_NAME}=[^;]+;`));
   expect(setCookie).toMatch(/;\s*HttpOnly/i);
@@ -51,12 +52,17 @@ test('the launch URL swaps its token for an HttpOnly SameSite=Strict cookie and 
   expect(session!.domain).toBe('127.0.0.1');
   expect(session!.path).toBe('/');
   expect(session!.value.length).toBeGreaterThanOrEqual(32);
+  expect(session!.value, 'the cookie is not the launch secret').not.toBe(panel.token);
+  expect(await page.evaluate(() => localStorage.getItem('pvmlab.key'))).toBe(panel.token);
   // HttpOnly for real: page scripts cannot read it.
   expect(await page.evaluate(() => document.cookie)).not.toContain(COOKIE_NAME);
 
-  // The cookie alone is enough from now on.
+  // The cookie is enough for pages from now on (the page sends the key to the API itself) — a new tab too.
   const again = await page.goto('/setup');
   expect(again?.status()).toBe(200);
+  const tab = await context.newPage();
+  await tab.goto(`${panel.baseURL}/setup`);
+  await expect(tab.getByTestId('checked-at')).toBeVisible();
 });
 
 test('a wrong launch token gets 401 and no cookie', async ({ context, panel }) => {

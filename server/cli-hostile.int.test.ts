@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testGuest } from './lab/testing/guests.ts';
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../bin/pvmlab.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pvh-'));
@@ -63,5 +64,26 @@ describe('pvmlab CLI, hostile homes and names', { timeout: 180_000 }, () => {
     expect((await run(home, 'vm', 'create', 'other', '--boot', 'kernel', '--kernel', '/bin/true', '--memory', '256M')).exitCode).toBe(0);
     expect((await run(home, 'vm', 'clean', 'bad')).exitCode).toBe(0);
     expect((await run(home, 'vm', 'list')).stdout).not.toContain('broken');
+  });
+
+  it('(case 9) kill -9 of `vm start` while it holds the lock: no ghost "starting", the next start takes over', async () => {
+    const g = await testGuest('x86_64');
+    const home = path.join(tmp, 'lab9');
+    const mk = await run(home, 'vm', 'create', 'k9', '--boot', 'kernel', '--kernel', g.kernel, '--initrd', g.initrd, '--append', `console=${g.console}`, '--memory', '256M');
+    expect(mk.exitCode, mk.stderr).toBe(0);
+    const lock = path.join(home, 'vms', '.locks', 'k9.lock');
+    const p = run(home, 'vm', 'start', 'k9');
+    const t0 = Date.now();
+    while (!fs.existsSync(lock) && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 5));
+    expect(fs.existsSync(lock), 'the start took its lock').toBe(true);
+    p.kill('SIGKILL');
+    await p;
+    const status = () => run(home, 'vm', 'list', '--json').then((r) => (JSON.parse(r.stdout) as { name: string; status: string }[]).find((v) => v.name === 'k9')!.status);
+    expect(['stopped', 'running']).toContain(await status());
+    const again = await run(home, 'vm', 'start', 'k9');
+    expect([0, 1]).toContain(again.exitCode);
+    if (again.exitCode === 1) expect(again.stderr).toMatch(/already running/);
+    expect(await status()).toBe('running');
+    expect((await run(home, 'vm', 'clean', 'k9')).exitCode).toBe(0);
   });
 });
