@@ -18,7 +18,8 @@ import { BrokenRecordError, ConflictError, NotFoundError, getRecord, lockHolder,
 import { inSubnet, ipToInt, vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
 import { prepareVmFiles } from './vmfiles.ts';
 import { planClean } from './home-guard.ts';
-import { appendNoFollow, openReadNoFollow, refuseExisting, refuseLinks } from './nofollow.ts';
+import { appendNoFollow, openReadNoFollow, refuseLinks } from './nofollow.ts';
+import { checkBootFiles, portFree } from './preflight.ts';
 
 
 export interface VmView extends VmRecord {
@@ -49,15 +50,6 @@ export function freePort(exclude: Set<number>): Promise<number> {
   });
 }
 
-/** Can we listen on 127.0.0.1:port right now? */
-export function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
 /** Last lines of a log file, at most maxBytes read from its end. */
 export function logTail(file: string, lines = 20, maxBytes = 8192): string {
   let fd: number;
@@ -70,16 +62,6 @@ export function logTail(file: string, lines = 20, maxBytes = 8192): string {
     return buf.toString('utf8').split(/\r?\n/).filter((l) => l.trim()).slice(-lines).join('\n');
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-/** Kernel and initrd must be regular files: a FIFO or device would block QEMU (and the start) forever. */
-export function checkBootFiles(rec: Pick<VmRecord, 'kernel' | 'initrd'>): void {
-  for (const [field, p] of [['kernel', rec.kernel], ['initrd', rec.initrd]] as const) {
-    if (!p) continue;
-    const st = fs.statSync(p, { throwIfNoEntry: false });
-    if (!st) throw new BadRequestError(field, `no such file: ${p}`);
-    if (!st.isFile()) throw new BadRequestError(field, `${p} is not a regular file (a FIFO, device or directory would make QEMU block or fail): give a kernel/initrd file`);
   }
 }
 
