@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../bin/pvmlab.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pvd-'));
+// `next dev` rewrites tsconfig.json's include list: put it back afterwards.
+const TSCONFIG = path.resolve(path.dirname(BIN), '..', 'tsconfig.json');
+const tsconfig = fs.readFileSync(TSCONFIG, 'utf8');
 let child: ChildProcess;
 let port = 0;
 let token = '';
@@ -41,6 +44,7 @@ afterAll(async () => {
   await new Promise((r) => setTimeout(r, 1500));
   if (child.pid) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
   fs.rmSync(tmp, { recursive: true, force: true });
+  if (fs.readFileSync(TSCONFIG, 'utf8') !== tsconfig) fs.writeFileSync(TSCONFIG, tsconfig);
 });
 
 describe('dev mode', () => {
