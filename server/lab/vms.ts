@@ -244,8 +244,9 @@ export class Vms {
 
   /** Mark a VM crashed (QEMU vanished without a clean stop), with its log tail. */
   markCrashed(name: string): void {
-    const rec = readRecord(this.home, name);
-    if (!rec) return;
+    let rec: VmRecord | null = null;
+    try { rec = readRecord(this.home, name); } catch (e) { if (!(e instanceof BrokenRecordError)) throw e; }
+    if (!rec) { this.cleanRuntime(name); return; }
     const tail = logTail(this.home.vmLog(name));
     writeRecord(this.home, { ...rec, crash: { at: new Date().toISOString(), logTail: tail } });
     this.cleanRuntime(name);
