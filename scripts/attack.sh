@@ -13,3 +13,5 @@ echo "== second uid and CLI (boots the test guest under TCG)"
 nice -n 10 "$KVM" npx vitest run server/lab/local-user.int.test.ts server/cli-hostile.int.test.ts
 echo "== browser: another port, rebinding, Origin, cookie replay, decoy cookies, dev endpoints"
 nice -n 10 "$KVM" npx playwright test e2e/attack.spec.ts e2e/attack-local.spec.ts
+echo "== dev mode: Next's dev server behind the guard"
+nice -n 10 npx vitest run server/dev-mode.int.test.ts
