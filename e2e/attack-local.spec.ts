@@ -146,6 +146,14 @@ test('(11, 14) hostile upload names and dot-segment paths: 400 with one line, ne
     expect(j.error, JSON.stringify(name)).toMatch(/^name: use letters, digits/);
     expect(j.error.split('\n')).toHaveLength(1);
   }
+  // (4) Over the size cap: 413 from the headers alone; a good upload with no provisioner: 404 naming the fix.
+  const big = await rawHttp(panel.port, [`POST /api/upload/artifact?name=big.iso HTTP/1.1`, `Host: 127.0.0.1:${panel.port}`, `Origin: ${panel.baseURL}`,
+    `Cookie: ${cookie}`, `X-Pvmlab-Key: ${panel.token}`, `Content-Length: ${2 ** 40}`, 'Connection: close', '', 'x'].join('\r\n'));
+  expect(big.status).toBe(413);
+  expect(big.body).toMatch(/"error":"file: \d+ bytes is over the \d+-byte limit/);
+  const none = await rawRequest({ port: panel.port, method: 'POST', path: '/api/upload/artifact?name=ok.bin', headers: h, body: 'hi' });
+  expect(none.status).toBe(404);
+  expect(JSON.parse(none.body).error).toMatch(/no provisioner: create one/);
   for (const p of ['/api/logs/../../etc/passwd', '/api/logs/%2e%2e/%2e%2e/etc/passwd', '/ws/../api/logs/x']) {
     const r = await rawHttp(panel.port, [`GET ${p} HTTP/1.1`, `Host: 127.0.0.1:${panel.port}`, `Cookie: ${cookie}`, `X-Pvmlab-Key: ${panel.token}`, 'Connection: close', '', ''].join('\r\n'));
     expect(r.status, p).toBe(400);
