@@ -265,7 +265,7 @@ export class Vms {
       for (const f of this.home.vmFiles(name)) if (f !== this.home.vmLock(name)) fs.rmSync(f, { force: true, recursive: true });
       // A VM made again under this name gets new host keys: forget the old ones.
       if (fs.existsSync(this.home.knownHosts)) {
-        await execa('ssh-keygen', ['-R', `pvmlab-${name}`, '-f', this.home.knownHosts], { reject: false });
+        await execa('ssh-keygen', ['-R', `pvmlab-${name}`, '-f', this.home.knownHosts], { reject: false, timeout: 30_000 });
         fs.rmSync(`${this.home.knownHosts}.old`, { force: true });
       }
     });
