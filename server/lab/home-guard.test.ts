@@ -34,6 +34,7 @@ describe('(case 2) a home with entries that are not pvmlab\'s', () => {
   it('plans clean purely', () => {
     expect(planClean(['vms', 'ssh', HOME_MARKER, 'x', 'logs'], false)).toEqual({ remove: ['logs', 'vms'], leave: ['x'] });
     expect(planClean(['ssh'], true).remove).toEqual(['ssh']);
+    expect(planClean(['vms', '.DS_Store'], false)).toEqual({ remove: ['vms'], leave: [] });
   });
 });
 

@@ -12,8 +12,11 @@ export function ownEntries(): readonly string[] { return [...HOME_DIRS, HOME_MAR
 export class HomeRefused extends Error {}
 
 /** Entries at the top of `root` that pvmlab did not make. */
+/** Files the OS itself drops into folders a user opened (macOS Finder): neither pvmlab's nor the user's data. */
+const OS_LITTER = ['.DS_Store'];
+
 export function foreignEntries(entries: string[]): string[] {
-  return entries.filter((e) => !ownEntries().includes(e)).sort();
+  return entries.filter((e) => !ownEntries().includes(e) && !OS_LITTER.includes(e)).sort();
 }
 
 /**
