@@ -52,7 +52,7 @@ async function main() {
     out.P2 = { totalMs: Math.round(total), stages: per };
 
     // P1
-    for (const [n, f] of [['vmlinuz', g.kernel], ['initrd.img', g.initrd]] as const) await lab.provisioner.uploadArtifact(n, fs.createReadStream(f));
+    for (const [n, f] of [['vmlinuz', g.kernel], ['initrd.img', g.initrd]] as const) await lab.provisioner.uploadArtifact(n, fs.createReadStream(f), { size: fs.statSync(f).size });
     const t = await lab.createVm({ name: 'pxe', boot: 'pxe', memory: '512M', sshUser: 'root' });
     await lab.provisioner.setProfile(t.mac, { kind: 'kernel', kernel: 'vmlinuz', initrd: 'initrd.img', cmdline: 'console=ttyS0 pvmlab.hostname=pxe pvmlab.dhcp=1' });
     await lab.createVm({ name: 'direct', boot: 'kernel', kernel: g.kernel, initrd: g.initrd, memory: '512M', append: 'console=ttyS0 pvmlab.hostname=direct pvmlab.dhcp=1' });

@@ -416,7 +416,7 @@ async function rawEcho(page: Page, wsUrl: string, proto: Proto): Promise<number[
   return page.evaluate(async ([url, pr, n, warm, vm]) => {
     const enc = new TextEncoder();
     const dec = new TextDecoder();
-    const ws = pr === 'ttyd' ? new WebSocket(url, ['tty']) : new WebSocket(url);
+    const ws = pr === 'ttyd' ? new WebSocket(url, ['tty']) : new WebSocket(url, ['pvmlab', `pvmlab.key.${localStorage.getItem('pvmlab.key')}`]);
     ws.binaryType = 'arraybuffer';
     const input = (s: string) => {
       if (pr === 'panel') { ws.send(enc.encode(s)); return; }
@@ -560,7 +560,7 @@ async function rawFlood(page: Page, wsPath: string, mib: number): Promise<FloodR
   const r = await page.evaluate(async ([p, cmd, vm]) => {
     const enc = new TextEncoder();
     const dec = new TextDecoder();
-    const ws = new WebSocket(`ws://${location.host}${p}`);
+    const ws = new WebSocket(`ws://${location.host}${p}`, ['pvmlab', `pvmlab.key.${localStorage.getItem('pvmlab.key')}`]);
     ws.binaryType = 'arraybuffer';
     let tail = '';
     let bytes = 0;

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from '@playwright/test';
 import {
-  CHROMIUM, CHROMIUM_ARGS, COOKIE_NAME, expect, rawHttp, rawRequest, sessionCookie, signIn, test, trpcQuery, trpcSubscribe,
+  CHROMIUM, CHROMIUM_ARGS, COOKIE_NAME, expect, keyHeader, keyProtocols, rawHttp, rawRequest, sessionCookie, signIn, test, trpcQuery, trpcSubscribe,
   upgradeRequest, watchNetwork, wsOutcome, type NetWatch, type PanelInfo, type RawResponse,
 } from './harness.ts';
 
@@ -14,9 +14,9 @@ interface DoctorLike { checkedAt: string }
 interface WsResult { opened: boolean; messages: string[]; code: number | null; timedOut?: boolean; error?: string }
 interface FetchResult { ok: boolean; type?: string; status?: number; text?: string; error?: string }
 interface AttackKit {
-  ws(url: string, send: string | null, timeoutMs: number): Promise<WsResult>;
-  postNoCors(url: string, body: 'form' | 'text'): Promise<FetchResult>;
-  read(url: string): Promise<FetchResult>;
+  ws(url: string, send: string | null, timeoutMs: number, key?: string): Promise<WsResult>;
+  postNoCors(url: string, body: 'form' | 'text', key?: string): Promise<FetchResult>;
+  read(url: string, key?: string): Promise<FetchResult>;
   submitForm(url: string): void;
 }
 declare global { interface Window { attack: AttackKit } }
@@ -27,27 +27,29 @@ declare global { interface Window { attack: AttackKit } }
  */
 const ATTACK_JS = String.raw`
 window.attack = {
-  ws(url, send, timeoutMs) {
+  // key: the panel's page has it (positive controls); an attacker on another port does not.
+  ws(url, send, timeoutMs, key) {
     return new Promise((resolve) => {
       const out = { opened: false, messages: [], code: null };
       let s;
-      try { s = new WebSocket(url); } catch (e) { resolve({ ...out, error: String(e) }); return; }
+      try { s = key ? new WebSocket(url, ['pvmlab', 'pvmlab.key.' + key]) : new WebSocket(url); } catch (e) { resolve({ ...out, error: String(e) }); return; }
       const timer = setTimeout(() => { resolve({ ...out, timedOut: true }); s.close(); }, timeoutMs);
       s.onopen = () => { out.opened = true; if (send) s.send(send); };
       s.onmessage = (e) => { out.messages.push(String(e.data)); clearTimeout(timer); resolve({ ...out }); s.close(); };
       s.onclose = (e) => { out.code = e.code; clearTimeout(timer); resolve({ ...out }); };
     });
   },
-  async postNoCors(url, kind) {
+  async postNoCors(url, kind, key) {
     const body = kind === 'form' ? new FormData() : '{}';
     try {
-      const r = await fetch(url, { method: 'POST', mode: 'no-cors', credentials: 'include', body });
+      const r = await fetch(url, key ? { method: 'POST', credentials: 'include', body, headers: { 'x-pvmlab-key': key } }
+        : { method: 'POST', mode: 'no-cors', credentials: 'include', body });
       return { ok: true, type: r.type, status: r.status };
     } catch (e) { return { ok: false, error: String(e) }; }
   },
-  async read(url) {
+  async read(url, key) {
     try {
-      const r = await fetch(url, { credentials: 'include' });
+      const r = await fetch(url, { credentials: 'include', headers: key ? { 'x-pvmlab-key': key } : {} });
       return { ok: true, type: r.type, status: r.status, text: await r.text() };
     } catch (e) { return { ok: false, error: String(e) }; }
   },
@@ -122,10 +124,10 @@ test.describe('DNS rebinding', () => {
       // Positive control: the same browser, the panel's real name — the launch URL signs in.
       const ok = await page.goto(panel.launchUrl);
       expect(ok?.status()).toBe(200);
-      expect(page.url()).toBe(`${panel.baseURL}/`);
-      expect((await page.goto(`${panel.baseURL}/api/trpc/host.doctor`))?.status()).toBe(200);
+      await expect.poll(() => page.url()).toBe(`${panel.baseURL}/`);
+      expect((await page.goto(`${panel.baseURL}/setup`))?.status()).toBe(200);
       // … and the cookie it got is not sent to (or honoured for) the rebinding name either.
-      expect((await page.goto(`${evil}/api/trpc/host.doctor`))?.status()).toBe(403);
+      expect((await page.goto(`${evil}/setup`))?.status()).toBe(403);
     } finally {
       await browser.close();
     }
@@ -164,7 +166,7 @@ test.describe('a page on another loopback port, in a signed-in browser', () => {
     const wsUrl = `ws://127.0.0.1:${panel.port}/ws/trpc`;
     // Positive control first: the same code on the panel's origin subscribes and hears back.
     await page.addScriptTag({ content: ATTACK_JS });
-    const control = await page.evaluate(([u, s]) => window.attack.ws(u, s, 10_000), [wsUrl, SUBSCRIBE] as const);
+    const control = await page.evaluate(([u, s, k]) => window.attack.ws(u, s, 10_000, k), [wsUrl, SUBSCRIBE, panel.token] as const);
     expect(control.opened).toBe(true);
     expect(control.messages.join('\n')).toMatch(/"type":"started"/);
 
@@ -193,7 +195,7 @@ test.describe('a page on another loopback port, in a signed-in browser', () => {
     // Positive control: the identical request from the panel's own page runs the mutation.
     await page.addScriptTag({ content: ATTACK_JS });
     let before = await checkedAt(panel, cookie);
-    const control = await page.evaluate(([u, k]) => window.attack.postNoCors(u, k), [url, 'form'] as const);
+    const control = await page.evaluate(([u, k, key]) => window.attack.postNoCors(u, k, key), [url, 'form', panel.token] as const);
     expect(control, 'control').toMatchObject({ ok: true, status: 200 });
     expect(await checkedAt(panel, cookie), 'the control re-checked').not.toBe(before);
 
@@ -223,7 +225,7 @@ test.describe('a page on another loopback port, in a signed-in browser', () => {
   test('cannot read API data with a CORS fetch', async ({ page, panel }) => {
     const url = `${panel.baseURL}/api/trpc/host.doctor`;
     await page.addScriptTag({ content: ATTACK_JS });
-    const control = await page.evaluate((u) => window.attack.read(u), url);
+    const control = await page.evaluate(([u, k]) => window.attack.read(u, k), [url, panel.token] as const);
     expect(control).toMatchObject({ ok: true, status: 200 });
     expect(control.text).toContain('checkedAt');
 
@@ -294,11 +296,11 @@ test.describe('without the session cookie', () => {
     expect(await checkedAt(panel, cookie)).toBe(before);
 
     // Positive controls: with the cookie, the socket subscribes, and the page and API answer.
-    expect(await wsOutcome(wsUrl, { Origin: origin, Cookie: cookie }, trpcSubscribe(1, 'host.events'))).toMatchObject({ kind: 'message' });
+    expect(await wsOutcome(wsUrl, { Origin: origin, Cookie: cookie }, trpcSubscribe(1, 'host.events'), 10_000, keyProtocols(panel))).toMatchObject({ kind: 'message' });
     await signIn(page, panel);
-    expect((await page.goto('/api/trpc/host.doctor'))?.status()).toBe(200);
+    expect((await page.goto('/setup'))?.status()).toBe(200);
     await page.addScriptTag({ content: ATTACK_JS });
-    const ok = await page.evaluate(([u, s]) => window.attack.ws(u, s, 10_000), [wsUrl, SUBSCRIBE] as const);
+    const ok = await page.evaluate(([u, s, k]) => window.attack.ws(u, s, 10_000, k), [wsUrl, SUBSCRIBE, panel.token] as const);
     expect(ok.opened).toBe(true);
     expect(ok.messages.join('\n')).toMatch(/"type":"started"/);
   });
@@ -338,7 +340,7 @@ test.describe('WebSocket Origin', () => {
 
     // Positive controls: each allowed origin, with the cookie, subscribes.
     for (const origin of [`http://127.0.0.1:${panel.port}`, `http://localhost:${panel.port}`, `http://[::1]:${panel.port}`]) {
-      const r = await wsOutcome(url, { Origin: origin, Cookie: cookie }, trpcSubscribe(1, 'host.events'));
+      const r = await wsOutcome(url, { Origin: origin, Cookie: cookie }, trpcSubscribe(1, 'host.events'), 10_000, keyProtocols(panel));
       expect(r, origin).toMatchObject({ kind: 'message' });
       expect((r as { messages: string[] }).messages[0]).toMatch(/"type":"started"/);
     }
@@ -359,9 +361,10 @@ test.describe('response headers', () => {
       { label: 'lab page', req: { port: panel.port, path: '/', headers: { cookie } }, status: 200 },
       { label: 'setup page', req: { port: panel.port, path: '/setup', headers: { cookie } }, status: 200 },
       { label: 'static asset', req: { port: panel.port, path: asset!, headers: { cookie } }, status: 200 },
-      { label: 'API query', req: { port: panel.port, path: '/api/trpc/host.doctor', headers: { cookie } }, status: 200, api: true },
-      { label: 'API query, same-origin Origin', req: { port: panel.port, path: '/api/trpc/host.home', headers: { cookie, origin: panel.baseURL } }, status: 200, api: true },
-      { label: 'API unknown', req: { port: panel.port, path: '/api/nope', headers: { cookie } }, status: 404, api: true },
+      { label: 'API query', req: { port: panel.port, path: '/api/trpc/host.doctor', headers: { cookie, ...keyHeader(panel) } }, status: 200, api: true },
+      { label: 'API query, same-origin Origin', req: { port: panel.port, path: '/api/trpc/host.home', headers: { cookie, origin: panel.baseURL, ...keyHeader(panel) } }, status: 200, api: true },
+      { label: 'API unknown', req: { port: panel.port, path: '/api/nope', headers: { cookie, ...keyHeader(panel) } }, status: 404, api: true },
+      { label: 'API with the cookie but no key', req: { port: panel.port, path: '/api/trpc/host.doctor', headers: { cookie } }, status: 401, api: true },
       { label: 'API without cookie', req: { port: panel.port, path: '/api/trpc/host.doctor' }, status: 401, api: true },
       { label: 'page without cookie', req: { port: panel.port, path: '/' }, status: 401 },
       { label: 'API foreign Origin', req: { port: panel.port, path: '/api/trpc/host.doctor', headers: { cookie, origin: 'http://evil.example' } }, status: 403, api: true },
@@ -409,9 +412,9 @@ test.describe('Host header (DNS rebinding from any client)', () => {
     const p = panel.port;
     const other = p === 65535 ? p - 1 : p + 1;
     const get = (path: string, hostLine: string | null, version = '1.1') =>
-      rawHttp(p, [`GET ${path} HTTP/${version}`, ...(hostLine === null ? [] : [hostLine]), `Cookie: ${cookie}`, 'Connection: close', '', ''].join('\r\n'));
+      rawHttp(p, [`GET ${path} HTTP/${version}`, ...(hostLine === null ? [] : [hostLine]), `Cookie: ${cookie}`, `X-Pvmlab-Key: ${panel.token}`, 'Connection: close', '', ''].join('\r\n'));
     const upgrade = (hostLine: string | null) =>
-      rawHttp(p, upgradeRequest('/ws/trpc', [...(hostLine === null ? [] : [hostLine]), `Origin: ${panel.baseURL}`, `Cookie: ${cookie}`]));
+      rawHttp(p, upgradeRequest('/ws/trpc', [...(hostLine === null ? [] : [hostLine]), `Origin: ${panel.baseURL}`, `Cookie: ${cookie}`, `X-Pvmlab-Key: ${panel.token}`]));
 
     const bad = [
       `localhost.evil.com:${p}`,

@@ -87,8 +87,14 @@ export function freePort(): Promise<number> {
 export async function signIn(page: Page, panel: PanelInfo): Promise<void> {
   const res = await page.goto(panel.launchUrl);
   expect(res?.status(), 'the launch URL should land on the lab page').toBe(200);
-  expect(page.url()).toBe(`${panel.baseURL}/`);
+  // The redirect hands the page its key in the fragment; the page keeps it and clears the address bar.
+  await expect.poll(() => page.url()).toBe(`${panel.baseURL}/`);
 }
+
+/** The second credential (DESIGN §3): the launch secret, sent by the panel's page as a header. */
+export function keyHeader(panel: PanelInfo): Record<string, string> { return { 'x-pvmlab-key': panel.token }; }
+/** …and as WebSocket subprotocols. */
+export function keyProtocols(panel: PanelInfo): string[] { return ['pvmlab', `pvmlab.key.${panel.token}`]; }
 
 export interface RawResponse { status: number; headers: http.IncomingHttpHeaders; body: string }
 
@@ -137,9 +143,9 @@ export async function sessionCookie(panel: PanelInfo): Promise<string> {
 /** One tRPC call over HTTP as the signed-in page makes it (session cookie; same-origin Origin on mutations). */
 export async function trpcCall<T = unknown>(panel: PanelInfo, cookie: string, kind: 'query' | 'mutation', proc: string, input?: unknown): Promise<T> {
   const res = kind === 'query'
-    ? await rawRequest({ port: panel.port, path: `/api/trpc/${proc}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, headers: { cookie } })
+    ? await rawRequest({ port: panel.port, path: `/api/trpc/${proc}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, headers: { cookie, ...keyHeader(panel) } })
     : await rawRequest({ port: panel.port, path: `/api/trpc/${proc}`, method: 'POST', body: JSON.stringify(input ?? {}),
-      headers: { cookie, origin: panel.baseURL, 'content-type': 'application/json' } });
+      headers: { cookie, origin: panel.baseURL, 'content-type': 'application/json', ...keyHeader(panel) } });
   if (res.status !== 200) throw new Error(`${proc}: ${res.status} ${res.body.slice(0, 300)}`);
   return (JSON.parse(res.body) as { result: { data: T } }).result.data;
 }
@@ -158,10 +164,10 @@ export type WsOutcome =
  * Open a WebSocket from Node with exact headers and report what happened: the handshake refused (HTTP
  * status), the socket closed (close code), or the first message received (after sending `send`, if any).
  */
-export function wsOutcome(url: string, headers: Record<string, string>, send?: unknown, timeoutMs = 10_000): Promise<WsOutcome> {
+export function wsOutcome(url: string, headers: Record<string, string>, send?: unknown, timeoutMs = 10_000, protocols: string[] = []): Promise<WsOutcome> {
   return new Promise((resolve) => {
     const messages: string[] = [];
-    const ws = new WebSocket(url, { headers, followRedirects: false, handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(url, protocols, { headers, followRedirects: false, handshakeTimeout: timeoutMs });
     const timer = setTimeout(() => { done({ kind: 'error', message: `nothing within ${timeoutMs} ms` }); }, timeoutMs);
     let settled = false;
     function done(o: WsOutcome) {

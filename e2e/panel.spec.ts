@@ -23,7 +23,8 @@ test('the launch URL swaps its token for an HttpOnly SameSite=Strict cookie and 
   expect(first?.url()).toBe(panel.launchUrl);
   const hop = await first!.response();
   expect(hop?.status()).toBe(302);
-  expect(await hop!.headerValue('location')).toBe('/');
+  // The key travels to the page in the fragment (never sent to a server); the page keeps it and cleans the bar.
+  expect(await hop!.headerValue('location')).toBe(`/#pvmlab-key=${panel.token}`);
   const setCookie = (await hop!.headerValue('set-cookie')) ?? '';
   expect(setCookie).toMatch(new RegExp(`^${COOKIE_NAME}=[^;]+;`));
   expect(setCookie).toMatch(/;\s*HttpOnly/i);
@@ -31,7 +32,7 @@ test('the launch URL swaps its token for an HttpOnly SameSite=Strict cookie and 
 
   // The landing page: the lab, with no secret left in the address bar.
   expect(res!.status()).toBe(200);
-  expect(page.url()).toBe(`${panel.baseURL}/`);
+  await expect.poll(() => page.url()).toBe(`${panel.baseURL}/`);
   const href = await page.evaluate(() => location.href);
   expect(href).toBe(`${panel.baseURL}/`);
   expect(href).not.toContain(panel.token);
@@ -47,12 +48,17 @@ test('the launch URL swaps its token for an HttpOnly SameSite=Strict cookie and 
   expect(session!.domain).toBe('127.0.0.1');
   expect(session!.path).toBe('/');
   expect(session!.value.length).toBeGreaterThanOrEqual(32);
+  expect(session!.value, 'the cookie is not the launch secret').not.toBe(panel.token);
+  expect(await page.evaluate(() => localStorage.getItem('pvmlab.key'))).toBe(panel.token);
   // HttpOnly for real: page scripts cannot read it.
   expect(await page.evaluate(() => document.cookie)).not.toContain(COOKIE_NAME);
 
-  // The cookie alone is enough from now on.
+  // The cookie is enough for pages from now on (the page sends the key to the API itself) — a new tab too.
   const again = await page.goto('/setup');
   expect(again?.status()).toBe(200);
+  const tab = await context.newPage();
+  await tab.goto(`${panel.baseURL}/setup`);
+  await expect(tab.getByTestId('checked-at')).toBeVisible();
 });
 
 test('a wrong launch token gets 401 and no cookie', async ({ context, panel }) => {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
-import { expect, rawRequest, sessionCookie, termLines, test, trpcCall, wsOutcome, type PanelInfo } from './harness.ts';
+import { expect, keyHeader, keyProtocols, rawRequest, sessionCookie, termLines, test, trpcCall, wsOutcome, type PanelInfo } from './harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BOOT_MS = 90_000;
@@ -236,14 +236,14 @@ test('a large log stays fast: a bounded window of rows in the DOM, old lines dro
   expect(size).toBeGreaterThan(16 << 20);
   // The download route is under the guard like everything else, and takes VM names only.
   expect((await rawRequest({ port: panel.port, path: `/api/logs/${name}` })).status).toBe(401);
-  expect((await rawRequest({ port: panel.port, path: '/api/logs/..%2Fconfigs%2Flab.json', headers: { cookie } })).status).toBe(400);
+  expect((await rawRequest({ port: panel.port, path: '/api/logs/..%2Fconfigs%2Flab.json', headers: { cookie, ...keyHeader(panel) } })).status).toBe(400);
   // A malformed %-escape is a bad name, answered — not an exception in the panel (HTTP and the byte sockets alike).
-  expect((await rawRequest({ port: panel.port, path: '/api/logs/%E0%A4%A', headers: { cookie } })).status).toBe(400);
+  expect((await rawRequest({ port: panel.port, path: '/api/logs/%E0%A4%A', headers: { cookie, ...keyHeader(panel) } })).status).toBe(400);
   for (const prefix of ['/ws/logs/', '/ws/serial/', '/ws/ssh/']) {
-    const out = await wsOutcome(`ws://127.0.0.1:${panel.port}${prefix}%E0%A4%A?session=abcdefgh12`, { cookie, origin: panel.baseURL });
+    const out = await wsOutcome(`ws://127.0.0.1:${panel.port}${prefix}%E0%A4%A?session=abcdefgh12`, { cookie, origin: panel.baseURL }, undefined, 10_000, keyProtocols(panel));
     expect(out, prefix).toMatchObject({ kind: 'closed', code: 4400, reason: 'bad VM name: malformed %-escape in the path' });
   }
-  expect((await rawRequest({ port: panel.port, path: '/api/logs/no-such-vm', headers: { cookie } })).status).toBe(404);
+  expect((await rawRequest({ port: panel.port, path: '/api/logs/no-such-vm', headers: { cookie, ...keyHeader(panel) } })).status).toBe(404);
 
   await page.goto(`/vms/${name}/logs`);
   const lines = page.getByTestId('log-lines');

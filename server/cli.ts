@@ -6,7 +6,7 @@ import { formatDoctor } from './cli/format.ts';
 import { GUEST_ARCHES, type GuestArch } from './lab/accel/choose.ts';
 import { LabHome } from './lab/home.ts';
 import { Lab } from './lab/services.ts';
-import { labCommands } from './cli/vm.ts';
+import { describeError, labCommands } from './cli/vm.ts';
 import { buildState } from './build.ts';
 
 export interface Command { usage: string; summary: string; run(argv: string[]): Promise<number> }
@@ -94,7 +94,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof HelpRequest) { console.log(`usage: ${e.usage}${cmd?.summary ? `\n${cmd.summary}` : ''}`); return 0; }
     if (e instanceof UsageError) { console.error(`pvmlab: ${e.message}`); return 2; }
-    console.error(`pvmlab: ${(e as Error).message.split('\n')[0]}`);
+    // One readable line for every error, zod's included (never a raw JSON dump).
+    console.error(`pvmlab: ${describeError(e).split('\n')[0]}`);
     return 1;
   }
 }

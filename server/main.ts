@@ -10,9 +10,10 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { appRouter } from './api/root.ts';
 import type { Context } from './api/trpc.ts';
-import { SECURITY_HEADERS, assertLoopbackBind, judge, newSecret, type GuardConfig } from './guard.ts';
+import { SECURITY_HEADERS, WS_PROTOCOL, assertLoopbackBind, factsOf, judge, newSecret, type GuardConfig } from './guard.ts';
 import type { Lab } from './lab/services.ts';
 import { vmNameAfter } from './lab/spec.ts';
+import { handleUpload } from './http/upload.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_PORT = 7780;
@@ -39,7 +40,7 @@ export interface Panel {
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  const text = status === 403 ? 'Forbidden' : 'Unauthorized';
+  const text = http.STATUS_CODES[status] ?? 'Refused';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
 }
 
@@ -67,7 +68,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
   assertLoopbackBind(host);
   const port = opts.port ?? DEFAULT_PORT;
   const secret = newSecret();
-  const cfg: GuardConfig = { port, secret };
+  const cfg: GuardConfig = { port, secret, cookieSecret: newSecret() };
   const lab = opts.lab;
   const createContext = (): Context => ({ lab });
 
@@ -79,16 +80,17 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
   const nextUpgrade = (app as unknown as { upgradeHandler: (req: http.IncomingMessage, s: Duplex, h: Buffer) => Promise<void> }).upgradeHandler;
 
   const trpcHandler = createHTTPHandler({ router: appRouter, createContext, basePath: '/api/trpc/' });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD });
+  // The page offers `pvmlab` and `pvmlab.key.<key>`: answer `pvmlab`, never echo the key.
+  const handleProtocols = (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD, handleProtocols });
   const trpcWs = applyWSSHandler({ wss, router: appRouter, createContext, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
-  const rawWss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD });
+  const rawWss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD, handleProtocols });
   const sockets = Object.entries(opts.sockets ?? {});
 
   const server = http.createServer((req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     if (hostHeaderCount(req) > 1) { res.writeHead(403, { 'Content-Type': 'text/plain' }); res.end('403 exactly one Host header\n'); return; }
-    const verdict = judge({ method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host,
-      origin: req.headers.origin, cookie: req.headers.cookie, upgrade: false }, cfg);
+    const verdict = judge(factsOf(req, false), cfg);
     if (verdict.kind === 'deny') {
       res.writeHead(verdict.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(`${verdict.status} ${verdict.reason}\n`);
@@ -110,12 +112,8 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
         return;
       }
       if (req.url.startsWith('/api/upload/artifact') && req.method === 'POST') {
-        // Streamed straight into the provisioner over SSH: never held whole in memory.
-        const name = new URL(req.url, 'http://x').searchParams.get('name') ?? '';
-        lab.provisioner.uploadArtifact(name, req).then(
-          () => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ ok: true, name })); },
-          (e: Error) => { res.writeHead(/name|not running|no provisioner/i.test(e.message) ? 400 : 500, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ ok: false, error: e.message })); },
-        );
+        // Streamed straight into the provisioner over SSH, checked on both ends (server/http/upload.ts).
+        void handleUpload({ upload: (n, body, o) => lab.provisioner.uploadArtifact(n, body, o) }, new URL(req.url, 'http://x'), req, res);
         return;
       }
       res.writeHead(404, { 'Content-Type': 'text/plain' });
@@ -132,10 +130,9 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     if (hostHeaderCount(req) > 1) { refuseUpgrade(socket, 403, 'exactly one Host header'); return; }
-    const verdict = judge({ method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host,
-      origin: req.headers.origin, cookie: req.headers.cookie, upgrade: true }, cfg);
-    if (verdict.kind === 'deny' && verdict.status === 403) {
-      refuseUpgrade(socket, 403, verdict.reason);
+    const verdict = judge(factsOf(req, true), cfg);
+    if (verdict.kind === 'deny' && verdict.status !== 401) {
+      refuseUpgrade(socket, verdict.status, verdict.reason);
       return;
     }
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);

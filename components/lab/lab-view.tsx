@@ -13,6 +13,7 @@ import { CleanLabButton } from './clean-lab';
 import { CreateVmDialog } from './create-vm';
 import { JobsPanel } from './jobs-panel';
 import { VmTable } from './vm-table';
+import { BrokenRecords } from './broken-records';
 
 export function LabView() {
   const trpc = useTRPC();
@@ -58,6 +59,7 @@ export function LabView() {
                   {' '}Check the host first on the <Link className="text-sky-700 underline dark:text-sky-400" href="/setup">Setup page</Link>.
                 </Empty>
               )}
+              <BrokenRecords />
               {list.length > 0 && <VmTable vms={list} />}
               {!targets.length && (
                 <Empty>

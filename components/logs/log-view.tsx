@@ -109,7 +109,7 @@ export function LogView({ name }: { name: string }) {
             Follow
           </label>
           <button type="button" className={btn} onClick={toEnd} data-testid="log-end">Jump to end</button>
-          <button type="button" className={btn} onClick={() => downloadLog(name)} data-testid="log-download" title="The whole file, byte for byte">
+          <button type="button" className={btn} onClick={() => { downloadLog(name).catch((e: Error) => window.alert(e.message)); }} data-testid="log-download" title="The whole file, byte for byte">
             Download
           </button>
         </div>

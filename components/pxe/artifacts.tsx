@@ -3,6 +3,7 @@
 import { useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTRPC } from '../trpc';
+import { KEY_HEADER, sessionKey } from '../session-key';
 import { Button, Card, Empty } from '../ui/bits';
 import { errorText, useToast } from '../ui/toast';
 
@@ -10,6 +11,7 @@ function upload(file: File, onProgress: (f: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `/api/upload/artifact?name=${encodeURIComponent(file.name)}`);
+    xhr.setRequestHeader(KEY_HEADER, sessionKey());
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
     xhr.onload = () => {
       if (xhr.status === 200) resolve();

@@ -25,6 +25,13 @@ export function NetworkCard() {
         <div className="grid gap-1 text-sm" data-testid="network">
           <p><span className="mono">{s.backend}</span> <StatusChip status={s.running ? 'running' : 'stopped'} /> — {s.detail}</p>
           {s.hint && <p className="text-zinc-500">Next: <span className="mono">{s.hint}</span></p>}
+          {s.backend === 'userspace' && (
+            <p className="text-amber-700 dark:text-amber-400" data-testid="network-exposure">
+              Shared with every local user: any process on this computer, of any user, can join the lab&apos;s multicast
+              group on 127.0.0.1 and read or inject the private network&apos;s frames (DHCP, TFTP, boot files). Use it where
+              you trust the local users — see docs/network-threat.md.
+            </p>
+          )}
           {n && <p className="text-zinc-500">Private network <span className="mono">{n.subnet}</span>, provisioner <span className="mono">{n.provisionerIp}</span>, DHCP range <span className="mono">{n.dhcpStart}–{n.dhcpEnd}</span></p>}
         </div>
       )}

@@ -4,6 +4,7 @@
 // by itself with backoff when the connection drops — but not after a 44xx close (a final answer such as
 // "the VM is stopped": its reason is shown) nor after the producer said it ended ("exit"), unless asked.
 // No React here: components wrap it (see use-stream-state.ts).
+import { keyProtocols } from '../session-key';
 
 export type StreamPhase = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
@@ -122,7 +123,7 @@ export class StreamSocket {
     this.pendingAck = 0;
     if (this._state.phase !== 'reconnecting') this.setState({ phase: 'connecting', attempt: this.attempt });
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${proto}://${location.host}${this.opts.path()}`);
+    const ws = new WebSocket(`${proto}://${location.host}${this.opts.path()}`, keyProtocols());
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => {

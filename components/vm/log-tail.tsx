@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useTRPC } from '../trpc';
+import { keyProtocols } from '../session-key';
 
 const TAIL_BYTES = 4096;
 const KEEP_CHARS = 12_000;
@@ -29,7 +30,7 @@ export function useLogTail(name: string): { text: string; loading: boolean; erro
     if (data.size > TAIL_BYTES) start = start.slice(start.indexOf('\n') + 1);
     setText(start);
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/logs/${encodeURIComponent(name)}?offset=${data.offset}`;
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, keyProtocols());
     ws.binaryType = 'arraybuffer';
     const decoder = new TextDecoder();
     ws.onopen = () => setLive(true);

@@ -2,7 +2,7 @@
 import { TRPCError, initTRPC } from '@trpc/server';
 import { ZodError } from 'zod';
 import type { Lab } from '../lab/services.ts';
-import { BadRequestError, ConflictError, NotFoundError } from '../lab/errors.ts';
+import { BadRequestError, errorKind, errorLine } from '../lab/errors.ts';
 
 export interface Context { lab: Lab }
 
@@ -21,11 +21,9 @@ const mapErrors = t.middleware(async ({ next }) => {
   const r = await next();
   if (r.ok) return r;
   const e = r.error.cause ?? r.error;
-  const wrap = (code: TRPCError['code'], message: string) => { throw new TRPCError({ code, message, cause: e }); };
-  if (e instanceof ZodError) wrap('BAD_REQUEST', e.issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; '));
-  if (e instanceof BadRequestError) wrap('BAD_REQUEST', e.message);
-  if (e instanceof ConflictError) wrap('CONFLICT', e.message);
-  if (e instanceof NotFoundError) wrap('NOT_FOUND', e.message);
+  // The one map (lab/errors.ts); zod issues become one "field: message" line.
+  const kind = errorKind(e);
+  if (kind) throw new TRPCError({ code: kind, message: e instanceof ZodError ? errorLine(e) : (e as Error).message, cause: e });
   return r;
 });
 

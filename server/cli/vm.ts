@@ -128,10 +128,13 @@ const vmCommands: Record<string, Command> = {
       const { values } = parseCommand(argv, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
       const lab = await Lab.open();
       const vms = await lab.listVms();
-      if (values.json) { console.log(JSON.stringify(vms, null, 2)); return 0; }
-      if (!vms.length) { console.log('no VMs yet: pvmlab vm create <name> --role provisioner …'); return 0; }
+      const broken = lab.vms.broken();
+      if (values.json) { console.log(JSON.stringify(broken.length ? { vms, broken } : vms, null, 2)); return 0; }
+      const brokenLines = broken.map((b) => `broken: ${b.file} — ${b.reason}; remove it with: ${b.fix}`);
+      if (!vms.length) { console.log([...brokenLines, 'no VMs yet: pvmlab vm create <name> --role provisioner …'].join('\n')); return 0; }
       console.log(formatTable(['NAME', 'ROLE', 'ARCH', 'PRIVATE-IP', 'SSH', 'MAC', 'STATUS'],
         vms.map((v) => [v.name, v.role, v.arch, v.privateIp ?? '-', v.sshPort ? `127.0.0.1:${v.sshPort}` : '-', v.mac, v.status])));
+      for (const l of brokenLines) console.log(l);
       return 0;
     },
   },
@@ -305,6 +308,8 @@ export const labCommands: Record<string, Command> = {
       const { values } = parseCommand(argv, { 'remove-key': { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
       const lab = await Lab.open();
       const r = await lab.cleanLab({ removeKey: !!values['remove-key'] });
+      for (const e of r.entries) console.log(`removed ${e}`);
+      for (const e of r.left) console.log(`left alone ${e} (not pvmlab's)`);
       console.log(`lab cleaned (${r.removed.length} VMs removed)`);
       return 0;
     },

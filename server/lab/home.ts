@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { HOME_MARKER, checkHomeRoot } from './home-guard.ts';
 
 export const HOME_DIRS = ['configs', 'docker_images', 'images', 'logs', 'monitors', 'pids', 'ssh', 'vms'] as const;
 export type HomeDir = (typeof HOME_DIRS)[number];
@@ -77,7 +78,10 @@ export interface HomeInfo {
 /** Create the layout (idempotent) and the lab key pair (never overwritten). */
 export async function ensureHome(home: LabHome): Promise<HomeInfo> {
   const created = !fs.existsSync(home.root);
+  checkHomeRoot(home.root); // only pvmlab's own entries, owned by us, no symlinked folders (home-guard.ts)
   fs.mkdirSync(home.root, { recursive: true, mode: 0o700 });
+  fs.chmodSync(home.root, 0o700);
+  if (!fs.existsSync(path.join(home.root, HOME_MARKER))) fs.writeFileSync(path.join(home.root, HOME_MARKER), 'pvmlab lab home: every entry here is pvmlab\'s\n', { mode: 0o600 });
   for (const d of HOME_DIRS) fs.mkdirSync(home.dir(d), { recursive: true, mode: 0o755 });
   fs.mkdirSync(home.lockDir, { recursive: true });
   fs.chmodSync(home.dir('ssh'), 0o700);

@@ -49,6 +49,13 @@ export class Jobs {
     return true;
   }
 
+  /** Cancel every running job of a VM (a stopped VM's readiness must not go on polling). */
+  cancelFor(vm: string): number {
+    let n = 0;
+    for (const j of this.jobs.values()) if (j.view.vm === vm && j.view.state === 'running') { j.ctl.abort(new Error('cancelled: the VM was stopped')); n++; }
+    return n;
+  }
+
   /** Run fn as a job; resolves with fn's value (or rejects) while the job's view records how it went. */
   async run<T>(meta: { kind: string; title: string; vm?: string }, fn: (h: JobHandle) => Promise<T>, listener?: (v: JobView) => void): Promise<T> {
     const id = crypto.randomUUID();

@@ -16,6 +16,8 @@ import { Provisioner, WARM_SNAPSHOT } from './provisioner/service.ts';
 import { Snapshots, type SnapshotInfo } from './vm/snapshots.ts';
 import { reservation } from './provisioner/pxe.ts';
 import type { VmView } from './vms.ts';
+import { BrokenRecordError, NotFoundError, checkVmName } from './store.ts';
+import { sweepHome } from './sweep.ts';
 
 export class Lab {
   readonly bus = new Bus();
@@ -38,6 +40,7 @@ export class Lab {
 
   /** Panel mode: adopt running VMs and push their status changes. */
   watch(): void {
+    for (const p of sweepHome(this.home)) console.error(`pvmlab: removed ${p} (left by an interrupted operation)`);
     this.watcher ??= new VmWatcher(this.home, this.vms, this.bus);
     this.watcher.start();
     this.bus.on('vm', (e) => { if (e.status === 'running') void this.watcher?.watch(e.name); });
@@ -67,9 +70,10 @@ export class Lab {
   }
 
   async cleanVm(name: string): Promise<void> {
-    const vm = this.vms.get(name);
+    // A broken record (or only files left of a name) is cleaned too: its reservation, if any, stays.
+    const vm = (() => { try { return this.vms.get(name); } catch (e) { if (e instanceof BrokenRecordError || e instanceof NotFoundError) return null; throw e; } })();
     await this.vms.clean(name);
-    if (this.provisioner.reservations().some((r) => r.mac === vm.mac)) await this.provisioner.removeReservation(vm.mac).catch(() => {});
+    if (vm && this.provisioner.reservations().some((r) => r.mac === vm.mac)) await this.provisioner.removeReservation(vm.mac).catch(() => {});
   }
 
   /** VMs with targets' private IPs from their reservation or DHCP lease (leases only while the provisioner runs). */
@@ -159,6 +163,7 @@ export class Lab {
 
   /** ssh argv for a VM (targets jump through the provisioner). */
   sshArgv(name: string, command?: string[], opts: { tty?: boolean } = {}): string[] {
+    checkVmName(name);
     const ips = new Map(this.provisioner.reservations().map((r) => [r.mac, r.ip]));
     const vms = this.vms.list(ips).map((v) => ({ name: v.name, role: v.role, user: v.sshUser, sshPort: v.sshPort, ip: v.privateIp }));
     return sshArgv(this.home, vms, name, command, opts);

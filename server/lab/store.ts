@@ -2,19 +2,71 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic, type LabHome } from './home.ts';
-import { vmRecord, type VmRecord } from './spec.ts';
-import { ConflictError, NotFoundError } from './errors.ts';
+import { vmName, vmRecord, type VmRecord } from './spec.ts';
+import { BadRequestError, ConflictError, NotFoundError } from './errors.ts';
 export { ConflictError, NotFoundError };
 
+/** Every name that reaches the disk is checked with the API's schema (no `../configs/lab` aliases). */
+export function checkVmName(name: string): string {
+  const r = vmName.safeParse(name);
+  if (!r.success) throw new BadRequestError('name', `'${name.slice(0, 64)}' is not a VM name: ${r.error.issues[0].message}`);
+  return r.data;
+}
+
+/** A record file that cannot be used: the lab lists it as broken and goes on with the others. */
+export class BrokenRecordError extends ConflictError {
+  constructor(readonly vm: string, readonly file: string, readonly reason: string) {
+    super(`VM record ${file} is broken (${reason}): remove it with \`pvmlab vm clean ${vm}\` (or rm ${file})`);
+  }
+  get fix(): string { return `pvmlab vm clean ${this.vm}`; }
+}
 
 export function readRecord(home: LabHome, name: string): VmRecord | null {
-  const p = home.vmRecord(name);
+  const p = home.vmRecord(checkVmName(name));
   let raw: string;
-  try { raw = fs.readFileSync(p, 'utf8'); } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+  try {
+    // Never through a symlink: a planted vms/<x>.json → /elsewhere is not a record of this lab.
+    const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      if (!fs.fstatSync(fd).isFile()) throw new BrokenRecordError(name, p, 'not a regular file');
+      raw = fs.readFileSync(fd, 'utf8');
+    } finally { fs.closeSync(fd); }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw new BrokenRecordError(name, p, 'a symlink; pvmlab never follows links out of its home');
     throw e;
   }
-  return vmRecord.parse(JSON.parse(raw));
+  let json: unknown;
+  try { json = JSON.parse(raw); } catch (e) { throw new BrokenRecordError(name, p, `not valid JSON: ${(e as Error).message}`); }
+  const r = vmRecord.safeParse(json);
+  if (!r.success) throw new BrokenRecordError(name, p, r.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || 'record'}: ${i.message}`).join('; '));
+  if (r.data.name !== name) throw new BrokenRecordError(name, p, `it names VM '${r.data.name}', not '${name}'`);
+  return r.data;
+}
+
+export interface BrokenRecord { name: string; file: string; reason: string; fix: string }
+
+/** Every record file: the good ones, and the broken ones with their file, reason and fix. */
+export function scanRecords(home: LabHome): { records: VmRecord[]; broken: BrokenRecord[] } {
+  const records: VmRecord[] = [];
+  const broken: BrokenRecord[] = [];
+  for (const f of fs.readdirSync(home.dir('vms'))) {
+    if (!f.endsWith('.json') || f.startsWith('.')) continue;
+    const name = f.slice(0, -5);
+    if (!vmName.safeParse(name).success) {
+      broken.push({ name, file: `${home.dir('vms')}/${f}`, reason: 'its file name is not a VM name', fix: `rm '${home.dir('vms')}/${f}'` });
+      continue;
+    }
+    try {
+      const r = readRecord(home, name);
+      if (r) records.push(r);
+    } catch (e) {
+      if (!(e instanceof BrokenRecordError)) throw e;
+      broken.push({ name, file: e.file, reason: e.reason, fix: e.fix });
+    }
+  }
+  return { records, broken };
 }
 
 export function getRecord(home: LabHome, name: string): VmRecord {
@@ -27,17 +79,13 @@ export function writeRecord(home: LabHome, rec: VmRecord): void {
   writeFileAtomic(home.vmRecord(rec.name), JSON.stringify(vmRecord.parse(rec), null, 2) + '\n');
 }
 
+/** The usable records (broken ones are skipped here: see scanRecords). */
 export function listRecords(home: LabHome): VmRecord[] {
-  const out: VmRecord[] = [];
-  for (const f of fs.readdirSync(home.dir('vms'))) {
-    if (!f.endsWith('.json') || f.startsWith('.')) continue;
-    const r = readRecord(home, f.slice(0, -5));
-    if (r) out.push(r);
-  }
+  const out = scanRecords(home).records;
   return out.sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === 'provisioner' ? -1 : 1));
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
@@ -63,12 +111,21 @@ function createLock(lock: string, content: string): boolean {
   }
 }
 
+/** The live holder of a lock file (pid and operation), or null when there is none or its owner died. */
+export function lockHolder(lockFile: string): { pid: number; op: string } | null {
+  let text: string;
+  try { text = fs.readFileSync(lockFile, 'utf8'); } catch { return null; }
+  const [p, op] = text.split('\n');
+  const pid = Number(p);
+  return Number.isInteger(pid) && pid > 0 && pidAlive(pid) ? { pid, op: op ?? '' } : null;
+}
+
 /**
  * Run fn holding the VM's lock. The lock is a file holding "pid\nwhat\n", created whole or not at all; a lock
  * whose owner process is gone is stale and taken over. Busy → ConflictError (the caller says what is going on).
  */
 export async function withVmLock<T>(home: LabHome, name: string, what: string, fn: () => Promise<T>): Promise<T> {
-  const lock = home.vmLock(name);
+  const lock = home.vmLock(name === '_lab' ? name : checkVmName(name));
   fs.mkdirSync(path.dirname(lock), { recursive: true });
   for (let attempt = 0; !createLock(lock, `${process.pid}\n${what}\n`); attempt++) {
     const held = readLock(lock);

@@ -8,15 +8,19 @@ import type { Jobs } from './jobs.ts';
 import type { VmRecord } from './spec.ts';
 import { ImageRefError, resolveImage } from './images/catalogue.ts';
 import { BadRequestError } from './errors.ts';
+import { refuseExisting } from './nofollow.ts';
 import { downloadFile, fetchSha256 } from './images/download.ts';
 import { renderCloudInit } from './cloudinit/render.ts';
 import { buildSeedIso } from './cloudinit/seed.ts';
 import { provisionerCloudInit } from './provisioner/cloudinit.ts';
 
+/** Every tool run while the lab lock is held has a deadline: no lock holder waits forever. */
+const LOCKED_STEP_MS = 120_000;
+
 export interface PrepareInput { home: LabHome; rec: VmRecord; imageRef: string | null; cfg: LabConfig; jobs: Jobs; made: string[] }
 
 async function imageInfo(path: string): Promise<{ format: string; 'virtual-size': number }> {
-  const r = await execa('qemu-img', ['info', '--output=json', path], { reject: false });
+  const r = await execa('qemu-img', ['info', '--output=json', path], { reject: false, timeout: LOCKED_STEP_MS });
   if (r.exitCode !== 0) throw new Error(`image: cannot read ${path}: ${r.stderr.trim().split('\n').pop()}`);
   return JSON.parse(r.stdout) as { format: string; 'virtual-size': number };
 }
@@ -70,15 +74,17 @@ export async function prepareVmFiles(p: PrepareInput): Promise<string | null> {
     }
   }
   const disk = home.vmDisk(rec.name);
+  // qemu-img create overwrites (and follows a planted symlink): the disk of a new VM must not exist yet.
+  if (image || rec.boot === 'pxe') refuseExisting(disk, `left from an earlier VM '${rec.name}'? remove it with: pvmlab vm clean ${rec.name}`);
   if (image) {
     const info = await imageInfo(image);
     // An overlay smaller than its image would cut the image's file system short: never below the image.
     const mib = Math.max(rec.diskSizeMiB, Math.ceil(info['virtual-size'] / (1 << 20)));
     p.made.push(disk);
-    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', info.format, '-b', image, disk, `${mib}M`]);
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', info.format, '-b', image, disk, `${mib}M`], { timeout: LOCKED_STEP_MS });
   } else if (rec.boot === 'pxe') {
     p.made.push(disk);
-    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, `${rec.diskSizeMiB}M`]);
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, `${rec.diskSizeMiB}M`], { timeout: LOCKED_STEP_MS });
   }
   if (rec.boot !== 'pxe') {
     const publicKey = fs.readFileSync(home.publicKey, 'utf8').trim();

@@ -15,9 +15,12 @@ import { planQemu, type QemuPlan } from './qemu/plan.ts';
 import { LaunchError, launchQemu, livePid, readPid, stopQemu, type StopStep } from './qemu/process.ts';
 import { qmpOnce } from './qemu/qmp.ts';
 import { BadRequestError } from './errors.ts';
-import { ConflictError, getRecord, listRecords, readRecord, withVmLock, writeRecord } from './store.ts';
+import { BrokenRecordError, ConflictError, NotFoundError, getRecord, lockHolder, listRecords, readRecord, scanRecords, withVmLock, writeRecord, type BrokenRecord } from './store.ts';
 import { inSubnet, ipToInt, vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
 import { freshDisk, prepareVmFiles } from './vmfiles.ts';
+import { planClean } from './home-guard.ts';
+import { appendNoFollow, openReadNoFollow, refuseLinks } from './nofollow.ts';
+import { checkBootFiles, portFree } from './preflight.ts';
 
 
 export interface VmView extends VmRecord {
@@ -86,8 +89,8 @@ export class Vms {
   status(rec: VmRecord): { status: VmStatus; pid: number | null } {
     const pidFile = this.home.vmPid(rec.name);
     const pid = livePid(pidFile);
-    let op: string | undefined;
-    try { op = fs.readFileSync(this.home.vmLock(rec.name), 'utf8').split('\n')[1]; } catch { /* no lock */ }
+    // A transition only while its lock's owner lives (a panel killed mid-start leaves a stale lock).
+    const op = lockHolder(this.home.vmLock(rec.name))?.op;
     if (op && TRANSITIONS[op]) return { status: TRANSITIONS[op], pid };
     if (pid) return { status: 'running', pid };
     if (rec.crash) return { status: 'crashed', pid: null };
@@ -108,6 +111,8 @@ export class Vms {
   }
 
   list(leases?: Map<string, string>): VmView[] { return listRecords(this.home).map((r) => this.view(r, leases)); }
+  /** Record files that cannot be read, each with its file, reason and the command that removes it. */
+  broken(): BrokenRecord[] { return scanRecords(this.home).broken; }
   get(name: string): VmView { return this.view(getRecord(this.home, name)); }
 
   private emit(name: string, status: VmStatus, detail?: string): void {
@@ -142,9 +147,7 @@ export class Vms {
         sshPort: provisioner ? await freePort(new Set(all.map((r) => r.sshPort ?? 0))) : null,
         sshUser: input.sshUser, createdAt: new Date().toISOString(), accel: input.accel ?? null, crash: null,
       };
-      for (const [field, p] of [['kernel', rec.kernel], ['initrd', rec.initrd]] as const) {
-        if (p && !fs.statSync(p, { throwIfNoEntry: false })?.isFile()) throw new BadRequestError(field, `no such file: ${p}`);
-      }
+      checkBootFiles(rec);
       const made: string[] = [];
       try {
         rec.image = await prepareVmFiles({ home: this.home, rec, imageRef: input.image ?? null, cfg, jobs: this.jobs, made });
@@ -201,17 +204,21 @@ export class Vms {
   /** Start a VM; `loadvm` resumes it from one of its running snapshots instead of booting. */
   async start(name: string, opts: { loadvm?: string | null } = {}): Promise<VmView> {
     return withVmLock(this.home, name, 'start', async () => {
-      const rec = getRecord(this.home, name);
+      let rec = getRecord(this.home, name);
       const pidFile = this.home.vmPid(name);
       if (livePid(pidFile)) throw new ConflictError(`VM '${name}' is already running`);
+      refuseLinks([this.home.vmLog(name), this.home.vmDisk(name), this.home.vmSeedIso(name), this.home.vmVars(name)]);
+      checkBootFiles(rec);
       this.emit(name, 'starting');
+      rec = await this.freeSshPort(rec);
       const accel = await this.accel(rec);
       const plan = await this.plan(rec, accel, opts.loadvm);
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
-      fs.appendFileSync(this.home.vmLog(name), `\n=== pvmlab: ${opts.loadvm ? `resume from snapshot ${opts.loadvm}` : 'power on'} ${new Date().toISOString()} ===\n`);
+      appendNoFollow(this.home.vmLog(name), `\n=== pvmlab: ${opts.loadvm ? `resume from snapshot ${opts.loadvm}` : 'power on'} ${new Date().toISOString()} ===\n`);
       try {
         await launchQemu(plan, pidFile, networkBackend(this.config()).wrapper());
       } catch (e) {
+        this.cleanRuntime(name); // a failed launch leaves no pid file and no sockets
         if (e instanceof LaunchError && accel.accelerator !== 'tcg') e.message += ` — ${launchHint(accel)}`;
         this.emit(name, rec.crash ? 'crashed' : 'stopped', (e as Error).message);
         throw e;
@@ -234,9 +241,19 @@ export class Vms {
       if (rec.role === 'provisioner') throw new ConflictError(`'${name}' is the provisioner: re-provision targets (the provisioner resets from its ready snapshot)`);
       await this.stopLocked(rec, { force: true });
       if (!(await freshDisk(this.home, rec))) throw new BadRequestError('vm', `'${name}' has no disk to re-provision (a kernel-boot VM without an image): just restart it`);
-      fs.appendFileSync(this.home.vmLog(name), `\n=== pvmlab: re-provision (fresh disk) ${new Date().toISOString()} ===\n`);
+      appendNoFollow(this.home.vmLog(name), `\n=== pvmlab: re-provision (fresh disk) ${new Date().toISOString()} ===\n`);
     });
     return this.start(name);
+  }
+
+  /** The provisioner's SSH forward port, moved to a free one if something else (another user?) took it. */
+  private async freeSshPort(rec: VmRecord): Promise<VmRecord> {
+    if (!rec.sshPort || await portFree(rec.sshPort)) return rec;
+    const sshPort = await freePort(new Set(listRecords(this.home).map((r) => r.sshPort ?? 0)));
+    const moved = { ...rec, sshPort };
+    writeRecord(this.home, moved);
+    this.emit(rec.name, 'starting', `SSH port ${rec.sshPort} is taken by another program: using ${sshPort}`);
+    return moved;
   }
 
   async stop(name: string, opts: { force?: boolean; graceMs?: number } = {}): Promise<{ vm: VmView; step: StopStep | null }> {
@@ -250,6 +267,7 @@ export class Vms {
   }
 
   private async stopLocked(rec: VmRecord, opts: { force?: boolean; graceMs?: number }): Promise<StopStep | null> {
+    this.jobs.cancelFor(rec.name); // its readiness job (if any) ends with it
     const pidFile = this.home.vmPid(rec.name);
     const pid = livePid(pidFile);
     if (!pid) { this.cleanRuntime(rec.name); return null; }
@@ -272,8 +290,9 @@ export class Vms {
 
   /** Mark a VM crashed (QEMU vanished without a clean stop), with its log tail. */
   markCrashed(name: string): void {
-    const rec = readRecord(this.home, name);
-    if (!rec) return;
+    let rec: VmRecord | null = null;
+    try { rec = readRecord(this.home, name); } catch (e) { if (!(e instanceof BrokenRecordError)) throw e; }
+    if (!rec) { this.cleanRuntime(name); return; }
     const tail = logTail(this.home.vmLog(name));
     writeRecord(this.home, { ...rec, crash: { at: new Date().toISOString(), logTail: tail } });
     this.cleanRuntime(name);
@@ -282,12 +301,17 @@ export class Vms {
 
   async clean(name: string): Promise<void> {
     await withVmLock(this.home, name, 'clean', async () => {
-      const rec = getRecord(this.home, name);
-      await this.stopLocked(rec, { force: true });
+      // A broken record, or none at all but files left of the name (an interrupted create), is cleaned too.
+      let rec: VmRecord | null = null;
+      try { rec = readRecord(this.home, name); } catch (e) { if (!(e instanceof BrokenRecordError)) throw e; }
+      const lock = this.home.vmLock(name);
+      const left = this.home.vmFiles(name).filter((f) => f !== lock && fs.lstatSync(f, { throwIfNoEntry: false }));
+      if (!rec && !left.length) throw new NotFoundError(`no VM named '${name}' (see: pvmlab vm list)`);
+      await this.stopLocked(rec ?? ({ name } as VmRecord), { force: true });
       for (const f of this.home.vmFiles(name)) if (f !== this.home.vmLock(name)) fs.rmSync(f, { force: true, recursive: true });
       // A VM made again under this name gets new host keys: forget the old ones.
       if (fs.existsSync(this.home.knownHosts)) {
-        await execa('ssh-keygen', ['-R', `pvmlab-${name}`, '-f', this.home.knownHosts], { reject: false });
+        await execa('ssh-keygen', ['-R', `pvmlab-${name}`, '-f', this.home.knownHosts], { reject: false, timeout: 30_000 });
         fs.rmSync(`${this.home.knownHosts}.old`, { force: true });
       }
     });
@@ -297,8 +321,8 @@ export class Vms {
   /** The console log as it is now, byte for byte (for downloads): a stream of its first `size` bytes. */
   logFile(name: string): { size: number; stream: NodeJS.ReadableStream } {
     getRecord(this.home, name);
-    let fd: number;
-    try { fd = fs.openSync(this.home.vmLog(name), 'r'); } catch { return { size: 0, stream: Readable.from([]) }; }
+    const fd = openReadNoFollow(this.home.vmLog(name));
+    if (fd === null) return { size: 0, stream: Readable.from([]) };
     const size = fs.fstatSync(fd).size;
     if (size === 0) { fs.closeSync(fd); return { size, stream: Readable.from([]) }; }
     return { size, stream: fs.createReadStream('', { fd, start: 0, end: size - 1 }) };
@@ -307,9 +331,8 @@ export class Vms {
   /** Bytes of the console log from an offset (for pages and `vm logs`). */
   log(name: string, offset: number, limit = 256 * 1024): { data: string; offset: number; size: number } {
     getRecord(this.home, name);
-    const file = this.home.vmLog(name);
-    let fd: number;
-    try { fd = fs.openSync(file, 'r'); } catch { return { data: '', offset: 0, size: 0 }; }
+    const fd = openReadNoFollow(this.home.vmLog(name));
+    if (fd === null) return { data: '', offset: 0, size: 0 };
     try {
       const size = fs.fstatSync(fd).size;
       const start = Math.min(Math.max(0, offset < 0 ? size + offset : offset), size);
@@ -332,13 +355,12 @@ export class Vms {
   }
 
   /** Stop every VM and empty the home; the key pair stays unless asked. */
-  async cleanLab(opts: { removeKey?: boolean } = {}): Promise<{ removed: string[] }> {
+  async cleanLab(opts: { removeKey?: boolean } = {}): Promise<{ removed: string[]; entries: string[]; left: string[] }> {
     const names = listRecords(this.home).map((r) => r.name);
     for (const n of names) await this.clean(n);
-    for (const d of fs.readdirSync(this.home.root)) {
-      if (d === 'ssh' && !opts.removeKey) continue;
-      fs.rmSync(this.home.inside(d), { recursive: true, force: true });
-    }
-    return { removed: names };
+    // Only pvmlab's own entries (home-guard.ts): anything else in the folder is left and reported.
+    const plan = planClean(fs.readdirSync(this.home.root), !!opts.removeKey);
+    for (const d of plan.remove) fs.rmSync(this.home.inside(d), { recursive: true, force: true });
+    return { removed: names, entries: plan.remove.map((d) => this.home.inside(d)), left: plan.leave };
   }
 }

@@ -20,12 +20,12 @@ export function logsSocket(ws: WebSocket, name: string, url: URL, lab: Lab): voi
       for (;;) {
         if (paused || ws.readyState !== ws.OPEN) break;
         let size = 0;
-        try { size = fs.statSync(file).size; } catch { break; }
+        try { const st = fs.lstatSync(file); if (!st.isFile()) break; size = st.size; } catch { break; } // never through a symlink
         if (size < offset) { offset = 0; fan.control({ t: 'reset' }); } // truncated or recreated
         if (size === offset) break;
         const len = Math.min(CHUNK, size - offset);
         const buf = Buffer.alloc(len);
-        const fd = fs.openSync(file, 'r');
+        const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
         try { fs.readSync(fd, buf, 0, len, offset); } finally { fs.closeSync(fd); }
         offset += len;
         fan.write(buf);

@@ -66,10 +66,10 @@ export async function buildSeedIso(dest: string, docs: CloudInitDocs, opts: Seed
     const iso = path.join(tmp, 'seed.iso');
     const args = seedIsoArgs(tool.name, iso, SEED_FILES.map(([f]) => f));
     // xorriso 1.5.4 sometimes crashes (SIGSEGV) while shutting down after writing the image: try again, from scratch.
-    let r = await execa(tool.path, args, { cwd: tmp, reject: false, stdin: 'ignore', all: true, env: { LC_ALL: 'C' } });
+    let r = await execa(tool.path, args, { cwd: tmp, reject: false, stdin: 'ignore', all: true, env: { LC_ALL: 'C' }, timeout: 120_000 });
     for (let attempt = 1; attempt < 3 && (r.exitCode !== 0 || r.failed) && /SIGSEGV|SIGBUS|ABORT/.test(r.all ?? ''); attempt++) {
       fs.rmSync(iso, { force: true });
-      r = await execa(tool.path, args, { cwd: tmp, reject: false, stdin: 'ignore', all: true, env: { LC_ALL: 'C' } });
+      r = await execa(tool.path, args, { cwd: tmp, reject: false, stdin: 'ignore', all: true, env: { LC_ALL: 'C' }, timeout: 120_000 });
     }
     if (r.exitCode !== 0 || r.failed) {
       const out = (r.all ?? '').trim().split('\n').slice(-8).join('\n');

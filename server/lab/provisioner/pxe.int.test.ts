@@ -54,7 +54,7 @@ describe('provisioner + pxeboot stack + PXE target', () => {
 
   it('a PXE target boots from it with its reserved IP, calls home and reaches the outside through NAT', async () => {
     for (const [name, file] of [['vmlinuz', guest.kernel], ['initrd.img', guest.initrd]] as const) {
-      await lab.provisioner.uploadArtifact(name, fs.createReadStream(file));
+      await lab.provisioner.uploadArtifact(name, fs.createReadStream(file), { size: fs.statSync(file).size });
     }
     const arts = await lab.provisioner.artifacts();
     expect(arts.map((a) => a.name).sort()).toEqual(['initrd.img', 'vmlinuz']);

@@ -253,10 +253,11 @@ export class Provisioner {
     return out.split('\n').filter(Boolean).map((l) => { const [name, size, sha256] = l.split('|'); return { name, size: Number(size), sha256 }; });
   }
 
-  async uploadArtifact(name: string, body: NodeJS.ReadableStream): Promise<void> {
+  /** Publish an artifact only when exactly `size` bytes (and the sha256, if given) arrived (see upload.ts). */
+  async uploadArtifact(name: string, body: NodeJS.ReadableStream, o: { size: number; sha256?: string | null; signal?: AbortSignal }): Promise<void> {
     const n = artifactName.parse(name);
     this.running();
-    await this.stack().writePxeFile(`http/artifacts/${n}`, body);
+    await this.stack().uploadPxeFile(`http/artifacts/${n}`, body, { size: o.size, sha256: o.sha256 ?? null, signal: o.signal });
     await this.refreshWarm();
     this.lab.bus.emit('pxe', { kind: 'artifacts', at: new Date().toISOString() });
   }

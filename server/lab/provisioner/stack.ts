@@ -6,6 +6,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { LabConfig } from '../config.ts';
 import { Remote, RemoteError, shq } from './remote.ts';
+import { UPLOAD_EXIT, uploadArgv } from './upload.ts';
+import { BadRequestError, ConflictError } from '../errors.ts';
 
 export const STACK_SRC = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../pxeboot_stack');
 export const STACK_DIR = '/opt/pvmlab/pxeboot_stack';
@@ -172,11 +174,22 @@ export class Stack {
   }
 
   /** Write a file under the PXE dir (atomically on the provisioner side). */
-  async writePxeFile(rel: string, content: string | NodeJS.ReadableStream): Promise<void> {
-    const dst = `${PXE_DIR}/${rel}`;
-    const tmp = `${path.posix.dirname(dst)}/.${path.posix.basename(dst)}.tmp`;
-    await this.remote.run(['sh', '-c', `mkdir -p ${shq(path.posix.dirname(dst))} && cat > ${shq(tmp)} && chmod 0644 ${shq(tmp)} && mv ${shq(tmp)} ${shq(dst)}`],
-      { sudo: true, input: content, timeoutMs: 30 * 60_000 });
+  /** Write a small file: published only if every byte arrived (the same script as uploads, no margin). */
+  async writePxeFile(rel: string, content: string): Promise<void> {
+    await this.remote.run(uploadArgv(`${PXE_DIR}/${rel}`, Buffer.byteLength(content), null, 0), { sudo: true, input: content, timeoutMs: 120_000 });
+  }
+
+  /** Stream a file in; the provisioner publishes it only if it is complete (and has free space for it). */
+  async uploadPxeFile(rel: string, body: NodeJS.ReadableStream, o: { size: number; sha256: string | null; signal?: AbortSignal }): Promise<void> {
+    try {
+      await this.remote.run(uploadArgv(`${PXE_DIR}/${rel}`, o.size, o.sha256), { sudo: true, input: body, signal: o.signal, timeoutMs: 6 * 3600_000 });
+    } catch (e) {
+      const code = (e as RemoteError).exitCode;
+      if (code === 3) throw new ConflictError(`${UPLOAD_EXIT[3]}: ${(e as RemoteError).stderr.trim().split('\n').pop()}; remove artifacts or give the provisioner a bigger disk`);
+      if (code === 5) throw new BadRequestError('sha256', UPLOAD_EXIT[5]);
+      if (code === 4) throw new BadRequestError('file', UPLOAD_EXIT[4]);
+      throw e;
+    }
   }
 
   async removePxeFile(rel: string): Promise<void> {

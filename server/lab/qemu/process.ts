@@ -1,8 +1,10 @@
 // Executors around QEMU processes: launch a plan, find and verify the pid, stop with escalating steps.
 import fs from 'node:fs';
-import { execa, execaSync } from 'execa';
+import { spawn } from 'node:child_process';
+import { execaSync } from 'execa';
 import { QmpClient, qmpOnce } from './qmp.ts';
 import type { QemuPlan } from './plan.ts';
+import { ConflictError } from '../errors.ts';
 
 export function readPid(pidFile: string): number | null {
   try {
@@ -48,21 +50,72 @@ export function livePid(pidFile: string): number | null {
   return pid && isOurQemu(pid, pidFile) ? pid : null;
 }
 
-export class LaunchError extends Error {}
+/** QEMU could not start: the host's state (a file, a port, the accelerator) is in the way. → CONFLICT */
+export class LaunchError extends ConflictError {}
 
-/** Run QEMU with -daemonize: returns when the guest is created (the parent exits), with its pid. */
-export async function launchQemu(plan: QemuPlan, pidFile: string, wrapper: string[] = []): Promise<number> {
+/** Processes started for this pid file (`-pidfile <pidFile>` in their argv), whatever their state. */
+export function strayPids(pidFile: string): number[] {
+  if (process.platform !== 'linux') return [];
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    let argv: string[];
+    try { argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    const i = argv.indexOf('-pidfile');
+    if (i >= 0 && argv[i + 1] === pidFile) out.push(Number(d));
+  }
+  return out;
+}
+
+/** Spawn with stdout/stderr on a file descriptor (no pipe to wait on); SIGKILL at the deadline. */
+function runWithDeadline(cmd: string, args: string[], fd: number, ms: number): Promise<{ exitCode: number | null; timedOut: boolean; code?: string; error?: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, ms);
+    child.once('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); resolve({ exitCode: null, timedOut, code: e.code, error: e.message }); });
+    child.once('exit', (code) => { clearTimeout(timer); resolve({ exitCode: code, timedOut }); });
+  });
+}
+
+/** Default launch deadline (PVMLAB_LAUNCH_TIMEOUT_MS overrides). */
+export function launchDeadlineMs(env: Record<string, string | undefined> = process.env): number {
+  const n = Number(env.PVMLAB_LAUNCH_TIMEOUT_MS);
+  return Number.isFinite(n) && n > 0 ? n : 60_000;
+}
+
+/**
+ * Run QEMU with -daemonize: returns when the guest is created (the parent exits), with its pid.
+ * QEMU's output goes to a file, never a pipe: a daemonised child that blocks cannot hold our stdout open
+ * and make the deadline moot. On any failure every process of this pid file is killed and the pid file
+ * removed, so a failed launch leaves nothing that looks like a VM.
+ */
+export async function launchQemu(plan: QemuPlan, pidFile: string, wrapper: string[] = [], opts: { deadlineMs?: number } = {}): Promise<number> {
   const [cmd, ...pre] = wrapper.length ? wrapper : [plan.binary];
   const args = wrapper.length ? [...pre, plan.binary, ...plan.args] : plan.args;
-  const r = await execa(cmd, args, { reject: false, stdin: 'ignore', timeout: 60_000 });
-  if (r.exitCode !== 0) {
-    const err = (r.stderr || r.stdout || String(r.message)).trim().split('\n').slice(-5).join('\n');
-    if ((r as { code?: string }).code === 'ENOENT') throw new LaunchError(`${cmd} is not installed: see the Setup page (pvmlab doctor)`);
-    throw new LaunchError(`QEMU failed to start: ${err}`);
+  const deadline = opts.deadlineMs ?? launchDeadlineMs();
+  const out = `${pidFile}.launch-out`;
+  fs.rmSync(out, { force: true });
+  const fd = fs.openSync(out, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  let outText = '';
+  try {
+    const r = await runWithDeadline(cmd, args, fd, deadline);
+    try { outText = fs.readFileSync(out, 'utf8'); } catch { /* none */ }
+    const err = (outText || r.error || '').trim().split('\n').slice(-5).join('\n');
+    if (r.code === 'ENOENT') throw new LaunchError(`${cmd} is not installed: see the Setup page (pvmlab doctor)`);
+    if (r.timedOut) throw new LaunchError(`QEMU did not finish starting within ${Math.round(deadline / 1000)} s (a kernel, initrd or disk that blocks when read?); it was stopped. ${err}`.trim());
+    if (r.exitCode !== 0) throw new LaunchError(`QEMU failed to start: ${err}`);
+    const pid = readPid(pidFile);
+    if (!pid || !isOurQemu(pid, pidFile)) throw new LaunchError('QEMU started but wrote no pid file of a running QEMU');
+    return pid;
+  } catch (e) {
+    for (const p of strayPids(pidFile)) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+    fs.rmSync(pidFile, { force: true });
+    throw e;
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(out, { force: true });
   }
-  const pid = readPid(pidFile);
-  if (!pid) throw new LaunchError('QEMU started but wrote no pid file');
-  return pid;
 }
 
 async function waitGone(pid: number, ms: number): Promise<boolean> {
