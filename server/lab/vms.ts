@@ -17,6 +17,7 @@ import { BadRequestError } from './errors.ts';
 import { ConflictError, getRecord, listRecords, readRecord, withVmLock, writeRecord } from './store.ts';
 import { inSubnet, ipToInt, vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
 import { prepareVmFiles } from './vmfiles.ts';
+import { ensureRunDir, removeRunDir } from './sockets.ts';
 
 
 export interface VmView extends VmRecord {
@@ -177,6 +178,7 @@ export class Vms {
       if (livePid(pidFile)) throw new ConflictError(`VM '${name}' is already running`);
       this.emit(name, 'starting');
       const plan = await this.plan(rec);
+      ensureRunDir(this.home.runDir); // QEMU's sockets go there (recreated if /tmp was emptied since)
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
       fs.appendFileSync(this.home.vmLog(name), `\n=== pvmlab: power on ${new Date().toISOString()} ===\n`);
       try {
@@ -293,6 +295,7 @@ export class Vms {
       if (d === 'ssh' && !opts.removeKey) continue;
       fs.rmSync(this.home.inside(d), { recursive: true, force: true });
     }
+    removeRunDir(this.home.runDir);
     return { removed: names };
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderSshConfig } from './config.ts';
 
-const paths = { privateKey: '/h/ssh/id_ed25519', knownHosts: '/h/ssh/known_hosts', controlDir: '/h/ssh' };
+const paths = { privateKey: '/h/ssh/id_ed25519', knownHosts: '/h/ssh/known_hosts', controlPath: '/tmp/pvmlab-0-0123456789ab/cm-%C' };
 
 describe('renderSshConfig', () => {
   it('provisioner via its loopback forward, targets through it as jump host, key-only, lab known_hosts', () => {
@@ -17,6 +17,7 @@ describe('renderSshConfig', () => {
       expect(text.split(line).length - 1).toBe(2);
     }
     expect(text).not.toMatch(/StrictHostKeyChecking no/);
+    expect(text.split('  ControlPath /tmp/pvmlab-0-0123456789ab/cm-%C\n').length - 1).toBe(2);
   });
   it('quotes paths with spaces', () => {
     const text = renderSshConfig({ ...paths, privateKey: '/Users/a b/key' }, [{ name: 'p', role: 'provisioner', user: 'u', sshPort: 1, ip: null }]);

@@ -6,6 +6,7 @@ import type { LabHome } from '../home.ts';
 import { writeFileAtomic } from '../home.ts';
 import type { VmRecord } from '../spec.ts';
 import { ConflictError } from '../errors.ts';
+import { ensureRunDir } from '../sockets.ts';
 
 function q(p: string): string {
   return /[\s"]/.test(p) ? `"${p.replace(/"/g, '')}"` : p;
@@ -13,7 +14,7 @@ function q(p: string): string {
 
 export interface SshTarget { name: string; role: VmRecord['role']; user: string; sshPort: number | null; ip: string | null }
 
-export function renderSshConfig(paths: { privateKey: string; knownHosts: string; controlDir: string }, vms: SshTarget[]): string {
+export function renderSshConfig(paths: { privateKey: string; knownHosts: string; controlPath: string }, vms: SshTarget[]): string {
   const common = [
     `  IdentityFile ${q(paths.privateKey)}`,
     '  IdentitiesOnly yes',
@@ -27,7 +28,7 @@ export function renderSshConfig(paths: { privateKey: string; knownHosts: string;
     // One TCP connection per VM, reused by every command (the provisioner's readiness runs hundreds):
     // the master exits 30 s after its last client, or at once when the VM goes away.
     '  ControlMaster auto',
-    `  ControlPath ${q(paths.controlDir)}/cm-%C`,
+    `  ControlPath ${q(paths.controlPath)}`,
     '  ControlPersist 30',
   ];
   const prov = vms.find((v) => v.role === 'provisioner' && v.sshPort);
@@ -55,7 +56,8 @@ export function sshArgv(home: LabHome, vms: SshTarget[], name: string, command?:
     if (!vm.ip) throw new SshUnavailable(`'${name}' has no private IP yet (no reservation and no DHCP lease): start it and wait for its lease`);
   }
   const file = path.join(home.dir('configs'), 'ssh_config');
-  const text = renderSshConfig({ privateKey: home.privateKey, knownHosts: home.knownHosts, controlDir: home.dir('ssh') }, vms);
+  ensureRunDir(home.runDir); // the control master's socket lives there (recreated if /tmp was emptied)
+  const text = renderSshConfig({ privateKey: home.privateKey, knownHosts: home.knownHosts, controlPath: home.sshControlPath }, vms);
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) writeFileAtomic(file, text, 0o600);
   return ['ssh', '-F', file, ...(opts.tty ? ['-tt'] : []), name, ...(command ?? [])];
 }
