@@ -91,7 +91,7 @@ const vmCommands: Record<string, Command> = {
       }
       try {
         const vm = await lab.createVm(input);
-        console.log(values.json ? JSON.stringify(vm, null, 2) : `created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.ip ? `, ip ${vm.ip}` : ''})`);
+        console.log(values.json ? JSON.stringify(vm, null, 2) : [`created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.privateIp ? `, ip ${vm.privateIp}` : ''})`, ...vm.notes].join('\n'));
         return 0;
       } catch (e) { throw new Error(describeError(e)); }
     },
@@ -167,6 +167,7 @@ const vmCommands: Record<string, Command> = {
       const own = dash >= 0 ? argv.slice(0, dash) : argv;
       const { positionals } = parseCommand(own, {}, { min: 1, max: 1, usage: this.usage });
       const lab = await Lab.open();
+      await lab.listVms(); // current DHCP leases, for targets without a reservation
       const ssh = lab.sshArgv(positionals[0], dash >= 0 ? argv.slice(dash + 1) : undefined);
       const r = await execa(ssh[0], ssh.slice(1), { stdio: 'inherit', reject: false });
       return r.exitCode ?? 1;

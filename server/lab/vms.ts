@@ -15,7 +15,9 @@ import { launchQemu, livePid, readPid, stopQemu, type StopStep } from './qemu/pr
 import { qmpOnce } from './qemu/qmp.ts';
 import { BadRequestError } from './errors.ts';
 import { ConflictError, getRecord, listRecords, readRecord, withVmLock, writeRecord } from './store.ts';
-import { inSubnet, ipToInt, vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
+import { vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
+import { addressPlan, ipHolders, ipProblem, vmAddress, type AddressFacts } from './addressing.ts';
+import { shq } from './provisioner/remote.ts';
 import { prepareVmFiles } from './vmfiles.ts';
 import { ensureRunDir, removeRunDir } from './sockets.ts';
 
@@ -63,8 +65,12 @@ export function logTail(file: string, lines = 20, maxBytes = 8192): string {
   }
 }
 
+/** What addresses are read from (addressing.ts): reservations (with hostnames, for messages) and known leases. */
+export type LabFacts = AddressFacts & { reservations: { mac: string; ip: string; hostname: string }[] };
+
 export class Vms {
-  constructor(private home: LabHome, private bus: Bus, private jobs: Jobs, private doctor: () => Promise<DoctorReport>) {}
+  constructor(private home: LabHome, private bus: Bus, private jobs: Jobs, private doctor: () => Promise<DoctorReport>,
+    private facts: () => LabFacts = () => ({ reservations: [], leases: new Map() })) {}
 
   config(): LabConfig { return ensureLabConfig(this.home); }
 
@@ -81,26 +87,32 @@ export class Vms {
     return { status: 'stopped', pid: null };
   }
 
-  view(rec: VmRecord, ips: Map<string, string> = new Map()): VmView {
+  /** A record as pages, the CLI and sockets see it: status, and the private IP from the one rule (addressing.ts vmAddress). */
+  view(rec: VmRecord, facts: AddressFacts = this.facts()): VmView {
     const { status, pid } = this.status(rec);
-    return this.addressed({ ...rec, status, pid, privateIp: null, sshCommand: null }, ips);
+    const privateIp = vmAddress(rec, facts);
+    const reachable = rec.role === 'provisioner' ? !!rec.sshPort : !!privateIp;
+    const sshCommand = reachable ? ['ssh', '-F', `${this.home.dir('configs')}/ssh_config`, rec.name].map(shq).join(' ') : null;
+    return { ...rec, status, pid, privateIp, sshCommand };
   }
 
-  /** Fill in the private IP (record, reservation or lease) and the ssh command it makes possible. */
-  addressed(v: VmView, ips: Map<string, string>): VmView {
-    const privateIp = v.ip ?? ips.get(v.mac) ?? null;
-    const reachable = v.role === 'provisioner' ? !!v.sshPort : !!privateIp;
-    return { ...v, privateIp, sshCommand: reachable ? `ssh -F ${this.home.dir('configs')}/ssh_config ${v.name}` : null };
+  list(): VmView[] {
+    const facts = this.facts();
+    return listRecords(this.home).map((r) => this.view(r, facts));
   }
-
-  list(leases?: Map<string, string>): VmView[] { return listRecords(this.home).map((r) => this.view(r, leases)); }
   get(name: string): VmView { return this.view(getRecord(this.home, name)); }
 
   private emit(name: string, status: VmStatus, detail?: string): void {
     this.bus.emit('vm', { name, status, detail, at: new Date().toISOString() });
   }
 
-  async create(raw: unknown): Promise<VmView> {
+  /**
+   * Create a VM record and its files. The IP (given, or the plan's for the provisioner) passes the one
+   * validator (addressing.ts ipProblem) against every VM record and reservation. opts.adopting: the IP is
+   * an existing reservation's for this MAC (Lab.createVm), so the dynamic-range rule does not apply.
+   * Errors: ZodError (input), BadRequestError (ip, image, kernel…), ConflictError (name, provisioner, mac, ip).
+   */
+  async create(raw: unknown, opts: { adopting?: boolean } = {}): Promise<VmView> {
     const parsed = vmCreateInput.safeParse(raw);
     if (!parsed.success) throw parsed.error;
     const input = parsed.data;
@@ -117,7 +129,10 @@ export class Vms {
       const macs = new Set(all.flatMap((r) => [r.mac, r.uplinkMac].filter((m): m is string => !!m)));
       if (input.mac && macs.has(input.mac)) throw new ConflictError(`mac: ${input.mac} is already used by another VM of the lab`);
       const ip = input.ip ?? (input.role === 'provisioner' ? cfg.network.provisionerIp : undefined);
-      if (ip) this.checkIp(ip, input.role, cfg, all);
+      if (ip) {
+        const problem = ipProblem(addressPlan(cfg.network), ip, { role: input.role, mac: input.mac ?? null, holders: ipHolders(all, this.facts().reservations), adopting: opts.adopting });
+        if (problem) throw problem.code === 'CONFLICT' ? new ConflictError(`ip: ${problem.message}`) : new BadRequestError('ip', problem.message);
+      }
       const mac = input.mac ?? randomMac(macs);
       macs.add(mac);
       const provisioner = input.role === 'provisioner';
@@ -142,18 +157,6 @@ export class Vms {
       this.emit(rec.name, 'stopped', 'created');
       return this.view(rec);
     });
-  }
-
-  private checkIp(ip: string, role: VmRecord['role'], cfg: LabConfig, all: VmRecord[]): void {
-    const subnet = cfg.network.subnet;
-    if (!inSubnet(ip, subnet)) throw new BadRequestError('ip', `${ip} is not a host address of the private network ${subnet}`);
-    if (role === 'target' && ip === cfg.network.provisionerIp) throw new ConflictError(`ip: ${ip} is the provisioner's address`);
-    const n = ipToInt(ip);
-    if (role === 'target' && n >= ipToInt(cfg.network.dhcpStart) && n <= ipToInt(cfg.network.dhcpEnd)) {
-      throw new BadRequestError('ip', `${ip} is inside the dynamic DHCP range ${cfg.network.dhcpStart}–${cfg.network.dhcpEnd}; reserve an address outside it (e.g. .2–.99)`);
-    }
-    const other = all.find((r) => r.ip === ip);
-    if (other) throw new ConflictError(`ip: ${ip} is already used by '${other.name}'`);
   }
 
   async plan(rec: VmRecord): Promise<QemuPlan> {

@@ -6,7 +6,7 @@ const byName = z.object({ name: vmName });
 
 export const vmRouter = router({
   list: publicProcedure.query(({ ctx }) => ctx.lab.listVms()),
-  get: publicProcedure.input(byName).query(({ ctx, input }) => ctx.lab.vms.get(input.name)),
+  get: publicProcedure.input(byName).query(({ ctx, input }) => ctx.lab.getVm(input.name)),
   // The domain validates the whole create input (one schema for API, CLI and pages).
   create: publicProcedure.input(z.unknown()).mutation(({ ctx, input }) => ctx.lab.createVm(input)),
   start: publicProcedure.input(byName).mutation(({ ctx, input }) => ctx.lab.startVm(input.name)),
