@@ -142,11 +142,12 @@ const vmCommands: Record<string, Command> = {
       const lab = await Lab.open();
       const name = positionals[0];
       let off = 0;
+      // The log's bytes as they are (a character split across two reads arrives whole on stdout).
       const drain = () => {
         for (;;) {
-          const r = lab.vms.log(name, off);
-          if (r.offset < off) off = 0; // truncated
-          if (r.data) process.stdout.write(r.data);
+          const r = lab.vms.logBytes(name, off);
+          if (r.size < off) { off = 0; continue; } // truncated or recreated: start again
+          if (r.data.length) process.stdout.write(r.data);
           if (r.offset === off) break;
           off = r.offset;
         }

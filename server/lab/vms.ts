@@ -20,6 +20,7 @@ import { addressPlan, ipHolders, ipProblem, vmAddress, type AddressFacts } from 
 import { shq } from './provisioner/remote.ts';
 import { prepareVmFiles } from './vmfiles.ts';
 import { ensureRunDir, removeRunDir } from './sockets.ts';
+import { readLogBytes, readLogText, type LogBytes, type LogText } from './consolelog.ts';
 
 
 export interface VmView extends VmRecord {
@@ -50,19 +51,9 @@ export function freePort(exclude: Set<number>): Promise<number> {
   });
 }
 
-/** Last lines of a log file, at most maxBytes read from its end. */
+/** Last lines of a log file, at most maxBytes read from its end (decoded on character boundaries). */
 export function logTail(file: string, lines = 20, maxBytes = 8192): string {
-  let fd: number;
-  try { fd = fs.openSync(file, 'r'); } catch { return ''; }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const len = Math.min(size, maxBytes);
-    const buf = Buffer.alloc(len);
-    fs.readSync(fd, buf, 0, len, size - len);
-    return buf.toString('utf8').split(/\r?\n/).filter((l) => l.trim()).slice(-lines).join('\n');
-  } finally {
-    fs.closeSync(fd);
-  }
+  return readLogText(file, -maxBytes, maxBytes).data.split(/\r?\n/).filter((l) => l.trim()).slice(-lines).join('\n');
 }
 
 /** What addresses are read from (addressing.ts): reservations (with hostnames, for messages) and known leases. */
@@ -263,22 +254,16 @@ export class Vms {
     return { size, stream: fs.createReadStream('', { fd, start: 0, end: size - 1 }) };
   }
 
-  /** Bytes of the console log from an offset (for pages and `vm logs`). */
-  log(name: string, offset: number, limit = 256 * 1024): { data: string; offset: number; size: number } {
+  /** Raw bytes of the console log from a byte offset (negative: from the end) — for `vm logs`, never decoded. */
+  logBytes(name: string, offset: number, limit = 256 * 1024): LogBytes {
     getRecord(this.home, name);
-    const file = this.home.vmLog(name);
-    let fd: number;
-    try { fd = fs.openSync(file, 'r'); } catch { return { data: '', offset: 0, size: 0 }; }
-    try {
-      const size = fs.fstatSync(fd).size;
-      const start = Math.min(Math.max(0, offset < 0 ? size + offset : offset), size);
-      const len = Math.min(limit, size - start);
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, start);
-      return { data: buf.toString('utf8'), offset: start + len, size };
-    } finally {
-      fs.closeSync(fd);
-    }
+    return readLogBytes(this.home.vmLog(name), offset, limit);
+  }
+
+  /** The console log as text on character boundaries (consolelog.ts readLogText): `start`/`offset` are the bytes `data` decodes. */
+  log(name: string, offset: number, limit = 256 * 1024): LogText {
+    getRecord(this.home, name);
+    return readLogText(this.home.vmLog(name), offset, limit);
   }
 
   async queryStatus(name: string): Promise<string | null> {
