@@ -11,6 +11,8 @@ import { logTail } from '../vms.ts';
 import { listRecords, writeRecord } from '../store.ts';
 import { mac as macSchema } from '../spec.ts';
 import { addressPlan, ipHolders, ipProblem } from '../addressing.ts';
+import { loadersFor, profileCmdlineProblem } from './cmdline.ts';
+import type { VmRecord } from '../spec.ts';
 import { Remote } from './remote.ts';
 import { Stack } from './stack.ts';
 import { artifactName, bootProfile, grubPathForMac, ipxePathForMac, renderGrubConfig, parseLeases, renderIpxeScript, renderReservations, reservation, type Lease, type Reservation } from './pxe.ts';
@@ -28,6 +30,13 @@ export class StageTimeout extends Error {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A kernel profile's cmdline must reach the kernel unchanged through the loader(s) its target boots with. */
+function checkProfile(p: Reservation['profile'], owner: VmRecord | undefined): void {
+  if (p.kind !== 'kernel') return;
+  const problem = profileCmdlineProblem(p.cmdline, loadersFor(owner?.arch ?? null));
+  if (problem) throw new BadRequestError('profile.cmdline', problem);
+}
 
 export class Provisioner {
   constructor(private lab: Lab) {}
@@ -130,6 +139,7 @@ export class Provisioner {
     const problem = ipProblem(addressPlan(this.lab.vms.config().network), r.ip,
       { role: 'target', mac: r.mac, holders: ipHolders(records, s.reservations), adopting: existing?.ip === r.ip });
     if (problem) throw problem.code === 'CONFLICT' ? new ConflictError(`ip: ${problem.message}`) : new BadRequestError('ip', problem.message);
+    checkProfile(r.profile, owner);
     const clash = s.reservations.find((x) => x.mac !== r.mac && x.hostname === r.hostname);
     if (clash) throw new ConflictError(`hostname: '${r.hostname}' is already the hostname of the reservation for ${clash.mac} (${clash.ip})`);
     s.reservations = [...s.reservations.filter((x) => x.mac !== r.mac), r];
@@ -153,6 +163,7 @@ export class Provisioner {
     const s = this.state();
     const r = s.reservations.find((x) => x.mac === m);
     if (!r) throw new NotFoundError(`no reservation for ${m}`);
+    checkProfile(profile, listRecords(this.lab.home).find((v) => v.mac === m));
     r.profile = profile;
     this.save(s);
     await this.syncIfRunning();
