@@ -8,7 +8,9 @@ const tmps: string[] = [];
 function tmpHome() {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'pvh-'));
   tmps.push(d);
-  return new LabHome(path.join(d, 'lab'));
+  const home = new LabHome(path.join(d, 'lab'));
+  tmps.push(home.runDir);
+  return home;
 }
 afterEach(() => { for (const d of tmps.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
 
