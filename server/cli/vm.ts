@@ -230,7 +230,7 @@ export const labCommands: Record<string, Command> = {
         if (r.exitCode !== 0) throw new Error(`image build failed (exit ${r.exitCode}): see the lines above`);
         const dir = String(r.stdout).trim().split('\n').pop();
         const { append } = JSON.parse(fs.readFileSync(`${dir}/manifest.json`, 'utf8')) as { append: string };
-        console.log(`image ready: ${dir}\ncreate a provisioner from it: pvmlab vm create prov --role provisioner --boot kernel --image ${dir}/disk.qcow2 --kernel ${dir}/vmlinuz --initrd ${dir}/initrd.img --append "${append}" --memory 2G --cpus 2`);
+        console.log(`image ready: ${dir}\ncreate a provisioner from it: pvmlab vm create prov --role provisioner --boot kernel --image ${dir}/disk.qcow2 --kernel ${dir}/vmlinuz --initrd ${dir}/initrd.img --append '${append.replace(/'/g, `'\\''`)}' --memory 2G --cpus 2`);
         return 0;
       },
     },

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { completeUtf8Length, leadingContinuations, readLogBytes, readLogText } from './consolelog.ts';
+import { completeUtf8Length, leadingContinuations, lineSplitter, readLogBytes, readLogText } from './consolelog.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pvlog-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -59,5 +59,15 @@ describe('issue 11 #3: console bytes are bytes', () => {
   });
   it('a missing log is empty', () => {
     expect(readLogText(path.join(dir, 'none.log'), -10, 10)).toEqual({ data: '', start: 0, offset: 0, size: 0 });
+  });
+});
+
+describe('lineSplitter (a child\'s output as log lines)', () => {
+  it('keeps characters and lines whole across chunks', () => {
+    const got: string[] = [];
+    const s = lineSplitter((l) => got.push(l));
+    for (const c of [[0x73, 0x74, 0x65, 0x70, 0x20, 0xe2], [0x9c, 0x93, 0x20, 0x6f], [0x6b, 0x0a, 0x0a, 0x6e, 0x65, 0x78], [0x74, 0x0d, 0x0a, 0x74, 0x61, 0x69, 0x6c]]) s.write(Uint8Array.from(c));
+    s.end();
+    expect(got).toEqual(['step ✓ ok', 'next', 'tail']);
   });
 });

@@ -84,3 +84,22 @@ export function readLogText(file: string, offset: number, limit: number): LogTex
   const end = completeUtf8Length(body);
   return { data: body.subarray(0, end).toString('utf8'), start: r.start + skip, offset: r.start + skip + end, size: r.size };
 }
+
+/**
+ * Lines of a byte stream (a child's stdout): decoded with a streaming decoder, so a character split across
+ * chunks arrives whole, and split on "\n" with the unfinished last line kept for the next chunk. Empty
+ * lines are skipped. `end()` flushes what is left.
+ */
+export function lineSplitter(onLine: (line: string) => void): { write(chunk: Uint8Array): void; end(): void } {
+  const decoder = new TextDecoder('utf-8');
+  let partial = '';
+  const emit = (text: string, final: boolean) => {
+    const parts = (partial + text).split('\n');
+    partial = final ? '' : parts.pop()!;
+    for (const l of parts) if (l.replace(/\r$/, '')) onLine(l.replace(/\r$/, ''));
+  };
+  return {
+    write(chunk) { emit(decoder.decode(chunk, { stream: true }), false); },
+    end() { emit(decoder.decode(), true); },
+  };
+}

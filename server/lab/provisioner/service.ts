@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../home.ts';
 import type { JobHandle } from '../jobs.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
 import { logTail } from '../vms.ts';
-import { listRecords, writeRecord } from '../store.ts';
+import { listRecords, withVmLock, writeRecord } from '../store.ts';
 import { mac as macSchema } from '../spec.ts';
 import { addressPlan, ipHolders, ipProblem } from '../addressing.ts';
 import { loadersFor, profileCmdlineProblem } from './cmdline.ts';
@@ -108,6 +108,16 @@ export class Provisioner {
 
   private save(s: PxeState): void { writeFileAtomic(this.statePath(), JSON.stringify(s, null, 2) + '\n'); }
 
+  /** Read-modify-write of configs/pxe.json under a lab-wide lock (the panel and a CLI never lose each other's edit). */
+  private edit<T>(fn: (s: PxeState) => T): Promise<T> {
+    return withVmLock(this.lab.home, '_pxe', 'reservations', async () => {
+      const s = this.state();
+      const r = fn(s);
+      this.save(s);
+      return r;
+    });
+  }
+
   reservations(): Reservation[] { return this.state().reservations; }
 
   /**
@@ -128,23 +138,23 @@ export class Provisioner {
    */
   async setReservation(raw: unknown): Promise<Reservation> {
     const r = reservation.parse(raw);
-    const s = this.state();
-    const existing = s.reservations.find((x) => x.mac === r.mac);
-    if (existing && (raw as { profile?: unknown }).profile === undefined) r.profile = existing.profile;
-    const records = listRecords(this.lab.home);
-    const owner = records.find((v) => v.mac === r.mac);
-    if (owner?.role === 'provisioner' || records.some((v) => v.uplinkMac === r.mac)) {
-      throw new BadRequestError('mac', `${r.mac} is a NIC of the provisioner, which has a fixed address and needs no reservation`);
-    }
-    const problem = ipProblem(addressPlan(this.lab.vms.config().network), r.ip,
-      { role: 'target', mac: r.mac, holders: ipHolders(records, s.reservations), adopting: existing?.ip === r.ip });
-    if (problem) throw problem.code === 'CONFLICT' ? new ConflictError(`ip: ${problem.message}`) : new BadRequestError('ip', problem.message);
-    checkProfile(r.profile, owner);
-    const clash = s.reservations.find((x) => x.mac !== r.mac && x.hostname === r.hostname);
-    if (clash) throw new ConflictError(`hostname: '${r.hostname}' is already the hostname of the reservation for ${clash.mac} (${clash.ip})`);
-    s.reservations = [...s.reservations.filter((x) => x.mac !== r.mac), r];
-    this.save(s);
-    if (owner && owner.ip !== r.ip) writeRecord(this.lab.home, { ...owner, ip: r.ip });
+    await this.edit((s) => {
+      const existing = s.reservations.find((x) => x.mac === r.mac);
+      if (existing && (raw as { profile?: unknown }).profile === undefined) r.profile = existing.profile;
+      const records = listRecords(this.lab.home);
+      const owner = records.find((v) => v.mac === r.mac);
+      if (owner?.role === 'provisioner' || records.some((v) => v.uplinkMac === r.mac)) {
+        throw new BadRequestError('mac', `${r.mac} is a NIC of the provisioner, which has a fixed address and needs no reservation`);
+      }
+      const problem = ipProblem(addressPlan(this.lab.vms.config().network), r.ip,
+        { role: 'target', mac: r.mac, holders: ipHolders(records, s.reservations), adopting: existing?.ip === r.ip });
+      if (problem) throw problem.code === 'CONFLICT' ? new ConflictError(`ip: ${problem.message}`) : new BadRequestError('ip', problem.message);
+      checkProfile(r.profile, owner);
+      const clash = s.reservations.find((x) => x.mac !== r.mac && x.hostname === r.hostname);
+      if (clash) throw new ConflictError(`hostname: '${r.hostname}' is already the hostname of the reservation for ${clash.mac} (${clash.ip})`);
+      s.reservations = [...s.reservations.filter((x) => x.mac !== r.mac), r];
+      if (owner && owner.ip !== r.ip) writeRecord(this.lab.home, { ...owner, ip: r.ip });
+    });
     await this.syncIfRunning();
     return r;
   }
@@ -160,12 +170,13 @@ export class Provisioner {
   async setProfile(macAddr: string, raw: unknown): Promise<Reservation> {
     const m = macSchema.parse(macAddr);
     const profile = bootProfile.parse(raw);
-    const s = this.state();
-    const r = s.reservations.find((x) => x.mac === m);
-    if (!r) throw new NotFoundError(`no reservation for ${m}`);
-    checkProfile(profile, listRecords(this.lab.home).find((v) => v.mac === m));
-    r.profile = profile;
-    this.save(s);
+    const r = await this.edit((s) => {
+      const x = s.reservations.find((y) => y.mac === m);
+      if (!x) throw new NotFoundError(`no reservation for ${m}`);
+      checkProfile(profile, listRecords(this.lab.home).find((v) => v.mac === m));
+      x.profile = profile;
+      return x;
+    });
     await this.syncIfRunning();
     return r;
   }
@@ -173,11 +184,11 @@ export class Provisioner {
   /** Remove a reservation. One that a VM owns stays (its IP would silently stop being its IP): CONFLICT. */
   async removeReservation(macAddr: string): Promise<void> {
     const m = macSchema.parse(macAddr);
-    const owner = listRecords(this.lab.home).find((v) => v.mac === m);
-    if (owner) throw new ConflictError(`mac: the reservation for ${m} belongs to VM '${owner.name}' (its address ${owner.ip ?? '?'}): remove the VM (pvmlab vm clean ${owner.name}) to free it`);
-    const s = this.state();
-    s.reservations = s.reservations.filter((x) => x.mac !== m);
-    this.save(s);
+    await this.edit((s) => {
+      const owner = listRecords(this.lab.home).find((v) => v.mac === m);
+      if (owner) throw new ConflictError(`mac: the reservation for ${m} belongs to VM '${owner.name}' (its address ${owner.ip ?? '?'}): remove the VM (pvmlab vm clean ${owner.name}) to free it`);
+      s.reservations = s.reservations.filter((x) => x.mac !== m);
+    });
     await this.syncIfRunning();
   }
 

@@ -6,15 +6,24 @@ import type { LabHome } from '../home.ts';
 import { writeFileAtomic } from '../home.ts';
 import type { VmRecord } from '../spec.ts';
 import { ConflictError } from '../errors.ts';
-import { ensureRunDir } from '../sockets.ts';
+import { ensureRunDir, SSH_CONTROL_NAME } from '../sockets.ts';
 
-function q(p: string): string {
-  return /[\s"]/.test(p) ? `"${p.replace(/"/g, '')}"` : p;
+/**
+ * A path as one ssh_config argument that ssh reads back unchanged: "%" doubled (ssh expands %-tokens in
+ * IdentityFile, UserKnownHostsFile and ControlPath), double-quoted when it has whitespace. `tail` is appended
+ * as is (e.g. "/cm-%C", a token ssh must expand). ssh_config has no way to write a double quote inside a
+ * quoted argument: such a path is refused, never silently changed.
+ */
+export function sshConfigPath(p: string, tail = ''): string {
+  if (/["\r\n]/.test(p)) throw new Error(`cannot write this path into ssh_config (it has a double quote or a line break): ${JSON.stringify(p)}; move the lab home (PVMLAB_HOME)`);
+  const t = p.replace(/%/g, '%%') + tail;
+  return /\s/.test(t) ? `"${t}"` : t;
 }
+const q = (p: string) => sshConfigPath(p);
 
 export interface SshTarget { name: string; role: VmRecord['role']; user: string; sshPort: number | null; ip: string | null }
 
-export function renderSshConfig(paths: { privateKey: string; knownHosts: string; controlPath: string }, vms: SshTarget[]): string {
+export function renderSshConfig(paths: { privateKey: string; knownHosts: string; controlDir: string }, vms: SshTarget[]): string {
   const common = [
     `  IdentityFile ${q(paths.privateKey)}`,
     '  IdentitiesOnly yes',
@@ -28,7 +37,7 @@ export function renderSshConfig(paths: { privateKey: string; knownHosts: string;
     // One TCP connection per VM, reused by every command (the provisioner's readiness runs hundreds):
     // the master exits 30 s after its last client, or at once when the VM goes away.
     '  ControlMaster auto',
-    `  ControlPath ${q(paths.controlPath)}`,
+    `  ControlPath ${sshConfigPath(paths.controlDir, `/${SSH_CONTROL_NAME}`)}`,
     '  ControlPersist 30',
   ];
   const prov = vms.find((v) => v.role === 'provisioner' && v.sshPort);
@@ -57,7 +66,7 @@ export function sshArgv(home: LabHome, vms: SshTarget[], name: string, command?:
   }
   const file = path.join(home.dir('configs'), 'ssh_config');
   ensureRunDir(home.runDir); // the control master's socket lives there (recreated if /tmp was emptied)
-  const text = renderSshConfig({ privateKey: home.privateKey, knownHosts: home.knownHosts, controlPath: home.sshControlPath }, vms);
+  const text = renderSshConfig({ privateKey: home.privateKey, knownHosts: home.knownHosts, controlDir: path.dirname(home.sshControlPath) }, vms);
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) writeFileAtomic(file, text, 0o600);
   return ['ssh', '-F', file, ...(opts.tty ? ['-tt'] : []), name, ...(command ?? [])];
 }
