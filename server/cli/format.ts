@@ -20,7 +20,7 @@ export function formatDoctor(r: DoctorReport, home?: HomeInfo): string {
   const out: string[] = [];
   out.push(`host:        ${r.os.distro} (${r.os.platform} ${r.os.release}), ${r.os.cpuArch}, ${r.os.cpus} CPUs, ${formatBytes(r.os.memoryBytes)}`);
   out.push(`accelerator: ${r.accelerator.accelerator} — ${r.accelerator.reason}`);
-  if (home) out.push(`lab home:    ${home.path} (${formatBytes(home.freeBytes)} free)`);
+  if (home) out.push(`lab home:    ${home.path} (${formatBytes(home.freeBytes)} free)`, `sockets:     ${home.runDir}`);
   out.push('');
   out.push(formatTable(['TOOL', 'VERSION', 'INSTALL'], r.tools.map((t) => [t.name, t.found ? `${t.version} (${t.command})` : 'missing', t.found ? '' : t.install])));
   out.push('');

@@ -70,6 +70,8 @@ export class LabHome {
 
 export interface HomeInfo {
   path: string;
+  /** Where the lab's Unix sockets live (short, per lab; sockets.ts). */
+  runDir: string;
   created: boolean;
   publicKey: string;
   keyCreated: boolean;
@@ -90,6 +92,7 @@ export async function ensureHome(home: LabHome): Promise<HomeInfo> {
   const st = fs.statfsSync(home.root);
   return {
     path: home.root,
+    runDir: home.runDir,
     created,
     publicKey: fs.readFileSync(home.publicKey, 'utf8').trim(),
     keyCreated,
