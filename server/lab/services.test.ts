@@ -44,6 +44,15 @@ describe('issue 11 #4: one address plan on every path', () => {
     fs.rmSync(lab.home.inside('configs', 'pxe.json'));
   });
 
+  it('a profile saved before cmdlines were checked still loads (and is not booted mangled); a new one is refused', async () => {
+    const legacy = { mac: '52:54:00:bb:00:03', ip: '192.168.100.3', hostname: 'oldk', profile: { kind: 'kernel', kernel: 'k', cmdline: 'a  b\tc' } };
+    fs.writeFileSync(lab.home.inside('configs', 'pxe.json'), JSON.stringify({ reservations: [legacy] }));
+    expect(lab.provisioner.reservations()).toEqual([legacy]);
+    expect(await err(lab.provisioner.setProfile('52:54:00:bb:00:03', { kind: 'kernel', kernel: 'k', cmdline: 'a=${x}' }))).toEqual({ type: 'BadRequestError',
+      message: "profile.cmdline: iPXE replaces ${…} with a setting's value and has no escape for it, so 'a=${x}' would not reach the kernel as written (no VM owns this MAC yet, so both iPXE and GRUB must carry it)" });
+    fs.rmSync(lab.home.inside('configs', 'pxe.json'));
+  });
+
   it('list, get, the ssh command and ssh_config give one answer', async () => {
     const t = await lab.createVm({ name: 'web', boot: 'pxe', ip: '192.168.100.20' });
     expect(t.privateIp).toBe('192.168.100.20');

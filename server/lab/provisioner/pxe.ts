@@ -6,22 +6,29 @@ import { cmdlineProblem, cmdlineSyntaxProblem, grubCmdline, ipxeCmdline } from '
 export const artifactName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, ".", "_" and "-" (no slashes), up to 128 characters')
   .refine((n) => !n.includes('..'), 'must not contain ".."');
 
-export const bootProfile = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('kernel'),
-    /** Artifact names served under /artifacts/. */
-    kernel: artifactName,
-    initrd: artifactName.optional(),
-    /** What the kernel gets after the loader's own words (iPXE: initrd=<name>; GRUB: BOOT_IMAGE=<path>). */
-    cmdline: z.string().max(2000).transform((s) => s.trim()).superRefine((s, ctx) => {
-      const p = cmdlineSyntaxProblem(s);
-      if (p) ctx.addIssue({ code: 'custom', message: p });
-    }).default(''),
-  }),
-  z.object({ kind: z.literal('script'), script: z.string().max(64 * 1024).refine((s) => s.startsWith('#!ipxe'), 'an iPXE script starts with #!ipxe') }),
-  z.object({ kind: z.literal('exit') }),
-]);
-export type BootProfile = z.infer<typeof bootProfile>;
+/** Boot profiles: `cmdline` is what the kernel gets after the loader's own words (iPXE: initrd=<name>; GRUB: BOOT_IMAGE=<path>). */
+function profileSchema<C extends z.ZodType<string, string | undefined>>(cmdline: C) {
+  return z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('kernel'),
+      /** Artifact names served under /artifacts/. */
+      kernel: artifactName,
+      initrd: artifactName.optional(),
+      cmdline,
+    }),
+    z.object({ kind: z.literal('script'), script: z.string().max(64 * 1024).refine((s) => s.startsWith('#!ipxe'), 'an iPXE script starts with #!ipxe') }),
+    z.object({ kind: z.literal('exit') }),
+  ]);
+}
+
+/** A profile as input (API, page): the cmdline passes what every loader needs (cmdline.ts). */
+export const bootProfile = profileSchema(z.string().max(2000).transform((s) => s.trim()).superRefine((s, ctx) => {
+  const p = cmdlineSyntaxProblem(s);
+  if (p) ctx.addIssue({ code: 'custom', message: p });
+}).default(''));
+/** A profile as stored in configs/pxe.json: read as it is, even one saved before the cmdline was checked (renderers refuse those). */
+export const storedBootProfile = profileSchema(z.string().max(2000).default(''));
+export type BootProfile = z.infer<typeof storedBootProfile>;
 
 export const reservation = z.object({
   mac,
@@ -29,7 +36,9 @@ export const reservation = z.object({
   hostname: vmName,
   profile: bootProfile.default({ kind: 'exit' }),
 });
-export type Reservation = z.infer<typeof reservation>;
+/** A reservation as stored: its profile is read leniently (storedBootProfile); its IP is checked where it is used. */
+export const storedReservation = reservation.extend({ profile: storedBootProfile.default({ kind: 'exit' }) });
+export type Reservation = z.infer<typeof storedReservation>;
 
 /** dnsmasq dhcp-hostsfile: one `MAC,IP,hostname` per line (re-read on SIGHUP). */
 export function renderReservations(list: Reservation[]): string {

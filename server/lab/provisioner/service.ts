@@ -15,9 +15,9 @@ import { loadersFor, profileCmdlineProblem } from './cmdline.ts';
 import type { VmRecord } from '../spec.ts';
 import { Remote } from './remote.ts';
 import { Stack } from './stack.ts';
-import { artifactName, bootProfile, grubPathForMac, ipxePathForMac, renderGrubConfig, parseLeases, renderIpxeScript, renderReservations, reservation, type Lease, type Reservation } from './pxe.ts';
+import { artifactName, bootProfile, grubPathForMac, ipxePathForMac, renderGrubConfig, parseLeases, renderIpxeScript, renderReservations, reservation, storedReservation, type Lease, type Reservation } from './pxe.ts';
 
-const pxeState = z.object({ reservations: z.array(reservation).default([]) });
+const pxeState = z.object({ reservations: z.array(storedReservation).default([]) });
 type PxeState = z.infer<typeof pxeState>;
 
 export const STAGES = ['booted', 'ssh', 'cloud-init', 'docker', 'image', 'container'] as const;
