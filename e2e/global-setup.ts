@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FullConfig } from '@playwright/test';
 import { STATE_ENV, freePort, type PanelInfo } from './harness.ts';
-import { runDirFor } from '../server/lab/sockets.ts';
+import { runDirFor } from '../server/lab/rundir.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** From spawn to the launch URL when no build is needed. */
@@ -116,7 +116,7 @@ async function startPanel(dir: string, home: string, log: string): Promise<{ chi
 }
 
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
-  // (Sockets live in the lab's own short run directory, server/lab/sockets.ts: the home may be anywhere.)
+  // (Sockets live in the lab's own short run directory, server/lab/rundir.ts: the home may be anywhere.)
   const dir = fs.mkdtempSync('/tmp/pve-');
   fs.chmodSync(dir, 0o700);
   const home = path.join(dir, 'home');

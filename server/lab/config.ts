@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { writeFileAtomic, type LabHome } from './home.ts';
 import { cidr, ipv4 } from './spec.ts';
 import { planProblems } from './addressing.ts';
-import { MAX_SOCKET_PATH } from './sockets.ts';
+import { MAX_SOCKET_PATH } from './rundir.ts';
 
 export const labConfigSchema = z.object({
   version: z.literal(1),

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { checkSocketPath, ensureRunDir, runDirFor, SSH_CONTROL_NAME, SSH_TEMP_SUFFIX } from './sockets.ts';
+import { checkSocketPath, ensureRunDir, runDirFor, SSH_CONTROL_NAME, SSH_TEMP_SUFFIX } from './rundir.ts';
 
 export const HOME_DIRS = ['configs', 'docker_images', 'images', 'logs', 'monitors', 'pids', 'ssh', 'vms'] as const;
 export type HomeDir = (typeof HOME_DIRS)[number];
@@ -15,7 +15,7 @@ export function defaultHomePath(env: Record<string, string | undefined> = proces
 
 export class LabHome {
   readonly root: string;
-  /** The short per-lab directory of every Unix socket (see sockets.ts): fits wherever the home is. */
+  /** The short per-lab directory of every Unix socket (see rundir.ts): fits wherever the home is. */
   readonly runDir: string;
   constructor(root: string = defaultHomePath(), runDir?: string) {
     this.root = path.resolve(root);
@@ -70,7 +70,7 @@ export class LabHome {
 
 export interface HomeInfo {
   path: string;
-  /** Where the lab's Unix sockets live (short, per lab; sockets.ts). */
+  /** Where the lab's Unix sockets live (short, per lab; rundir.ts). */
   runDir: string;
   created: boolean;
   publicKey: string;

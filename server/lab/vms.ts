@@ -19,7 +19,7 @@ import { vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
 import { addressPlan, ipHolders, ipProblem, vmAddress, type AddressFacts } from './addressing.ts';
 import { shq } from './provisioner/remote.ts';
 import { prepareVmFiles } from './vmfiles.ts';
-import { ensureRunDir, removeRunDir } from './sockets.ts';
+import { ensureRunDir, removeRunDir } from './rundir.ts';
 import { readLogBytes, readLogText, type LogBytes, type LogText } from './consolelog.ts';
 
 

@@ -6,7 +6,7 @@ import type { LabHome } from '../home.ts';
 import { writeFileAtomic } from '../home.ts';
 import type { VmRecord } from '../spec.ts';
 import { ConflictError } from '../errors.ts';
-import { ensureRunDir, SSH_CONTROL_NAME } from '../sockets.ts';
+import { ensureRunDir, SSH_CONTROL_NAME } from '../rundir.ts';
 
 /**
  * A path as one ssh_config argument that ssh reads back unchanged: "%" doubled (ssh expands %-tokens in

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabHome } from './home.ts';
-import { MAX_SOCKET_PATH, SSH_TEMP_SUFFIX, checkSocketPath, ensureRunDir, longestSocketPath, removeRunDir, runDirFor } from './sockets.ts';
+import { MAX_SOCKET_PATH, SSH_TEMP_SUFFIX, checkSocketPath, ensureRunDir, longestSocketPath, removeRunDir, runDirFor } from './rundir.ts';
 
 const tmps: string[] = [];
 afterEach(() => { for (const d of tmps.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
