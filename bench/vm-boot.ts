@@ -93,6 +93,7 @@ async function main() {
   fs.writeFileSync(path.join(ROOT, 'bench/results/vm-boot.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, ...results }, null, 2));
   fs.rmSync(home, { recursive: true, force: true });
   fs.rmSync(listHome, { recursive: true, force: true });
+  for (const h of [home, listHome]) fs.rmSync(new LabHome(h).runDir, { recursive: true, force: true }); // sockets (server/lab/rundir.ts)
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

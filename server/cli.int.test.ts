@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runDirFor } from './lab/rundir.ts';
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../bin/pvmlab.mjs');
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pvc-'));
 const run = (...args: string[]) => execa('node', [BIN, ...args], { env: { ...process.env, PVMLAB_HOME: home }, reject: false });
-afterAll(async () => { await run('clean', '--remove-key'); fs.rmSync(home, { recursive: true, force: true }); });
+afterAll(async () => { await run('clean', '--remove-key'); fs.rmSync(home, { recursive: true, force: true }); fs.rmSync(runDirFor(home), { recursive: true, force: true }); });
 
 describe('pvmlab CLI', { timeout: 180_000 }, () => {
   it('setup --json creates the home and key and reports the doctor (tcg here)', async () => {

@@ -26,6 +26,7 @@ afterAll(async () => {
   await lab?.cleanLab({ removeKey: true }).catch(() => {});
   await lab?.close();
   fs.rmSync(parent, { recursive: true, force: true });
+  if (lab) fs.rmSync(lab.home.runDir, { recursive: true, force: true });
 });
 
 describe('a 75-character lab home', () => {
