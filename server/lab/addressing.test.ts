@@ -21,9 +21,9 @@ describe('ipProblem: one validator for every path that sets an IP', () => {
     expect(ipProblem(plan, '192.168.100.201', target())).toBeNull();
   });
   it('issue 11 #6: an IP held by any VM record cannot be reserved for another MAC; the same MAC may keep it', () => {
-    expect(ipProblem(plan, '192.168.100.30', target('52:54:00:bb:00:01'))).toEqual({ code: 'CONFLICT', message: "192.168.100.30 is already held by VM 'stat1'" });
+    expect(ipProblem(plan, '192.168.100.30', target('52:54:00:bb:00:01'))).toEqual({ code: 'CONFLICT', message: "192.168.100.30 is already held by VM 'stat1': choose another (pvmlab vm list and the PXE page show the ones in use)" });
     expect(ipProblem(plan, '192.168.100.30', target('52:54:00:00:00:30'))).toBeNull();
-    expect(ipProblem(plan, '192.168.100.37', target('52:54:00:bb:00:01'))).toEqual({ code: 'CONFLICT', message: '192.168.100.37 is already held by the reservation for 52:54:00:aa:00:37 (pxe1)' });
+    expect(ipProblem(plan, '192.168.100.37', target('52:54:00:bb:00:01'))).toEqual({ code: 'CONFLICT', message: '192.168.100.37 is already held by the reservation for 52:54:00:aa:00:37 (pxe1): choose another (pvmlab vm list and the PXE page show the ones in use)' });
     expect(ipProblem(plan, '192.168.100.37', target('52:54:00:AA:00:37'))).toBeNull();
   });
   it('the provisioner gets the plan\'s address and no other', () => {

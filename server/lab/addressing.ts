@@ -77,7 +77,7 @@ export function ipProblem(plan: AddressPlan, ip: string, req: IpRequest): IpProb
   }
   const mac = req.mac?.toLowerCase();
   const holder = req.holders.find((h) => h.ip === ip && h.mac.toLowerCase() !== mac);
-  if (holder) return { code: 'CONFLICT', message: `${ip} is already held by ${holder.what}` };
+  if (holder) return { code: 'CONFLICT', message: `${ip} is already held by ${holder.what}: choose another (pvmlab vm list and the PXE page show the ones in use)` };
   return null;
 }
 

@@ -107,7 +107,7 @@ describe('issue 11 #6: an IP a VM is given is an IP it gets', () => {
   });
   it('…and that IP cannot be reserved for another MAC', async () => {
     expect(await err(lab.provisioner.setReservation({ mac: '52:54:00:cc:00:01', ip: '192.168.100.30', hostname: 'other' }))).toEqual({ type: 'ConflictError',
-      message: "ip: 192.168.100.30 is already held by VM 'stat1'" });
+      message: "ip: 192.168.100.30 is already held by VM 'stat1': choose another (pvmlab vm list and the PXE page show the ones in use)" });
   });
   it('a target without an IP stays on DHCP (no reservation) unless it boots from the network', async () => {
     const plain = await lab.createVm({ name: 'plain', image });
