@@ -38,10 +38,17 @@ describe('issue 11 #4: one address plan on every path', () => {
     expect(lab.vms.list().map((v) => v.name)).toEqual(['prov']);
   });
 
-  it('a reservation saved before (at the provisioner\'s address) is neither published nor believed', async () => {
-    fs.writeFileSync(lab.home.inside('configs', 'pxe.json'), JSON.stringify({ reservations: [{ mac: '52:54:00:bb:00:02', ip: '192.168.100.1', hostname: 'old', profile: { kind: 'exit' } }] }));
+  it('a target reserved at the provisioner\'s address before the plan was checked: not published, not believed, vm shell does not land on the provisioner', async () => {
+    const t = await lab.createVm({ name: 'tgt1', image });
+    fs.writeFileSync(lab.home.inside('configs', 'pxe.json'), JSON.stringify({ reservations: [{ mac: t.mac, ip: '192.168.100.1', hostname: 'tgt1', profile: { kind: 'exit' } }] }));
     expect(lab.provisioner.usableReservations()).toEqual([]);
+    expect((await lab.listVms()).find((v) => v.name === 'tgt1')?.privateIp).toBeNull();
+    expect(() => lab.sshArgv('tgt1')).toThrow("'tgt1' has no private IP yet");
+    const config = fs.readFileSync(lab.sshArgv('prov')[2], 'utf8');
+    expect(config).toContain('Host prov\n  HostName 127.0.0.1\n');
+    expect(config).not.toContain('Host tgt1');
     fs.rmSync(lab.home.inside('configs', 'pxe.json'));
+    await lab.cleanVm('tgt1');
   });
 
   it('a profile saved before cmdlines were checked still loads (and is not booted mangled); a new one is refused', async () => {
