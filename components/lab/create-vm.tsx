@@ -113,7 +113,8 @@ function CreateVmForm({ role, onDone }: { role: Role; onDone: () => void }) {
     const name = values.name.trim();
     if (!errs.name && others.some((v) => v.name === name)) errs.name = `a VM named '${name}' already exists`;
     const mac = values.mac.trim().toLowerCase().replace(/-/g, ':');
-    if (!errs.mac && mac && others.some((v) => v.mac === mac || v.uplinkMac === mac)) errs.mac = `${mac} is already used by another VM of the lab`;
+    const macOwner = mac ? others.find((v) => v.mac === mac || v.uplinkMac === mac) : undefined;
+    if (!errs.mac && macOwner) errs.mac = `${mac} is already used by VM '${macOwner.name}'`;
     const ip = values.ip.trim();
     if (!errs.ip && ip && ipv4.safeParse(ip).success && net) {
       // The server's one validator (server/lab/addressing.ts), against the same VMs and reservations.

@@ -90,6 +90,7 @@ describe('issue 11 #5: a reservation is never silently overwritten', () => {
     expect(vm.notes).toEqual(['adopted the existing reservation for 52:54:00:aa:00:37: 192.168.100.150, profile kernel, hostname old37 → pxe2']);
     expect(vm).toMatchObject({ mac: '52:54:00:aa:00:37', ip: '192.168.100.150', privateIp: '192.168.100.150' });
     expect(lab.provisioner.reservations()).toEqual([{ mac: '52:54:00:aa:00:37', ip: '192.168.100.150', hostname: 'pxe2', profile: kernel }]);
+    expect(await err(lab.createVm({ name: 'pxe5', boot: 'pxe', mac: '52:54:00:aa:00:37' }))).toEqual({ type: 'ConflictError', message: "mac: 52:54:00:aa:00:37 is already used by VM 'pxe2'" });
     await lab.cleanVm('pxe2');
   });
   it('…or CONFLICT naming it when another IP is asked for', async () => {

@@ -54,8 +54,9 @@ export class Lab {
     const parsed = vmCreateInput.safeParse(raw);
     const notes: string[] = [];
     let adopt: Reservation | undefined;
-    if (parsed.success && parsed.data.mac) {
-      const m = parsed.data.mac;
+    const m = parsed.success ? parsed.data.mac : undefined;
+    // (a MAC another VM already has is refused by vms.create, naming that VM)
+    if (m && parsed.success && !listRecords(this.home).some((r) => r.mac === m || r.uplinkMac === m)) {
       adopt = this.provisioner.reservations().find((r) => r.mac === m);
       const what = adopt && `a reservation (${adopt.ip}, hostname ${adopt.hostname}, profile ${adopt.profile.kind})`;
       if (adopt && parsed.data.role === 'provisioner') throw new ConflictError(`mac: ${m} has ${what}; the provisioner has a fixed address: remove the reservation first, or use another MAC`);

@@ -118,7 +118,8 @@ export class Vms {
         if (p) throw new ConflictError(`role: the lab already has a provisioner ('${p.name}'); a lab has exactly one`);
       }
       const macs = new Set(all.flatMap((r) => [r.mac, r.uplinkMac].filter((m): m is string => !!m)));
-      if (input.mac && macs.has(input.mac)) throw new ConflictError(`mac: ${input.mac} is already used by another VM of the lab`);
+      const macOwner = input.mac ? all.find((r) => r.mac === input.mac || r.uplinkMac === input.mac) : undefined;
+      if (macOwner) throw new ConflictError(`mac: ${input.mac} is already used by VM '${macOwner.name}'`);
       const ip = input.ip ?? (input.role === 'provisioner' ? cfg.network.provisionerIp : undefined);
       if (ip) {
         const problem = ipProblem(addressPlan(cfg.network), ip, { role: input.role, mac: input.mac ?? null, holders: ipHolders(all, this.facts().reservations), adopting: opts.adopting });
