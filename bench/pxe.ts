@@ -126,6 +126,7 @@ async function main() {
     await lab.cleanLab({ removeKey: true }).catch(() => {});
     await lab.close();
     fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(lab.home.runDir, { recursive: true, force: true }); // sockets (server/lab/rundir.ts)
   }
   fs.writeFileSync(path.join(ROOT, 'bench/results/pxe.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, accelerator: await accelLabels(), load: os.loadavg(), ...out }, null, 2));
 }

@@ -71,6 +71,7 @@ async function main() {
     await lab?.cleanLab({ removeKey: true }).catch(() => {});
     fs.rmSync(home, { recursive: true, force: true });
     fs.rmSync(listHome, { recursive: true, force: true });
+    for (const h of [home, listHome]) fs.rmSync(new LabHome(h).runDir, { recursive: true, force: true }); // sockets (server/lab/rundir.ts)
   }
 }
 

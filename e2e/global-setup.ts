@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FullConfig } from '@playwright/test';
 import { STATE_ENV, freePort, type PanelInfo } from './harness.ts';
+import { runDirFor } from '../server/lab/rundir.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** From spawn to the launch URL when no build is needed. */
@@ -115,7 +116,7 @@ async function startPanel(dir: string, home: string, log: string): Promise<{ chi
 }
 
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
-  // Short path on purpose: QMP and serial sockets live under the home and must stay under ~100 bytes.
+  // (Sockets live in the lab's own short run directory, server/lab/rundir.ts: the home may be anywhere.)
   const dir = fs.mkdtempSync('/tmp/pve-');
   fs.chmodSync(dir, 0o700);
   const home = path.join(dir, 'home');
@@ -147,6 +148,7 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     await stopGroup(child);
     process.off('exit', onExit);
     killLabVms(home);
+    fs.rmSync(runDirFor(home), { recursive: true, force: true }); // the lab's sockets (QEMU, ssh masters)
     if (process.env.PVMLAB_E2E_KEEP === '1') {
       console.log(`[e2e] kept ${dir} (PVMLAB_E2E_KEEP=1); panel log: ${log}`);
     } else {

@@ -186,7 +186,7 @@ test('bad input shows each field’s error as you type, server errors land on th
   // Each error shows while typing, before any submit.
   await expect(dialog.getByTestId('field-error-name')).toHaveText('use 1–32 characters: a lowercase letter first, then lowercase letters, digits or "-"');
   await expect(dialog.getByTestId('field-error-mac')).toHaveText('use six hex pairs, e.g. 52:54:00:12:34:56');
-  await expect(dialog.getByTestId('field-error-ip')).toHaveText('10.0.0.1 is not a host address of the private network 192.168.100.0/24');
+  await expect(dialog.getByTestId('field-error-ip')).toHaveText('10.0.0.1 is outside the private network 192.168.100.0/24: use one of 192.168.100.2–192.168.100.99 or 192.168.100.201–192.168.100.254');
   await expect(dialog.getByTestId('field-error-memory')).toHaveText('use a size like 512M or 2G');
   for (const label of ['Name', 'MAC address', 'Private IP', 'Memory']) {
     await expect(dialog.getByLabel(label, { exact: true })).toHaveAttribute('aria-invalid', 'true');

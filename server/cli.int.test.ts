@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runDirFor } from './lab/rundir.ts';
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../bin/pvmlab.mjs');
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pvc-'));
 const run = (...args: string[]) => execa('node', [BIN, ...args], { env: { ...process.env, PVMLAB_HOME: home }, reject: false });
-afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+afterAll(async () => { await run('clean', '--remove-key'); fs.rmSync(home, { recursive: true, force: true }); fs.rmSync(runDirFor(home), { recursive: true, force: true }); });
 
 describe('pvmlab CLI', { timeout: 180_000 }, () => {
   it('setup --json creates the home and key and reports the doctor with the accelerator the probe proved', async () => {
@@ -66,5 +67,27 @@ describe('pvmlab CLI', { timeout: 180_000 }, () => {
     expect(JSON.parse((await run('vm', 'list', '--json')).stdout)).toEqual([]);
     const net = await run('network', 'status');
     expect(net.stdout).toMatch(/^userspace: running — multicast segment 239\.255\.\d+\.\d+:\d+ on 127\.0\.0\.1/);
+  });
+  it('issue 11 #3: vm logs writes the log\'s bytes as they are; -f too, with a character split across two writes', async () => {
+    expect((await run('vm', 'create', 'logt', '--boot', 'kernel', '--kernel', '/bin/true', '--memory', '256M')).exitCode).toBe(0);
+    const log = path.join(home, 'logs', 'logt.log');
+    const bytes = Buffer.concat([Buffer.from('a'.repeat(262_143)), Buffer.from([0xe2, 0x94, 0x80, 0x0a]), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xff, 0x0a])]);
+    fs.writeFileSync(log, bytes);
+    const r = await execa('node', [BIN, 'vm', 'logs', 'logt'], { env: { ...process.env, PVMLAB_HOME: home }, encoding: 'buffer', stripFinalNewline: false });
+    expect(Buffer.from(r.stdout).equals(bytes)).toBe(true);
+
+    // printf 'slow: \342'; sleep 1; printf '\234\223 done\n'
+    fs.writeFileSync(log, Buffer.from('slow: \xe2', 'latin1'));
+    const follow = execa('node', [BIN, 'vm', 'logs', 'logt', '-f'], { env: { ...process.env, PVMLAB_HOME: home }, encoding: 'buffer', reject: false });
+    const got: Buffer[] = [];
+    follow.stdout!.on('data', (d: Buffer) => got.push(d));
+    const until = async (n: number) => { for (let i = 0; i < 200 && Buffer.concat(got).length < n; i++) await new Promise((res) => setTimeout(res, 50)); };
+    await until(7);
+    fs.appendFileSync(log, Buffer.from('\x9c\x93 done\n', 'latin1'));
+    await until(14);
+    follow.kill();
+    await follow;
+    expect(Buffer.concat(got).toString('utf8')).toBe('slow: ✓ done\n');
+    expect((await run('vm', 'clean', 'logt')).exitCode).toBe(0);
   });
 });

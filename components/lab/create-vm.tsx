@@ -9,7 +9,8 @@ import { Button } from '../ui/bits';
 import { Dialog } from '../ui/dialog';
 import { Progress } from '../ui/progress';
 import { errorText, useToast } from '../ui/toast';
-import { inSubnet, ipToInt, ipv4, vmCreateInput, type Role } from '@/server/lab/spec';
+import { ipv4, vmCreateInput, type Role } from '@/server/lab/spec';
+import { addressPlan, ipHolders, ipProblem } from '@/server/lab/addressing';
 
 const FIELDS = ['name', 'arch', 'cpus', 'memory', 'boot', 'image', 'diskSize', 'kernel', 'initrd', 'append', 'mac', 'ip', 'sshUser'] as const;
 type Field = (typeof FIELDS)[number];
@@ -87,6 +88,7 @@ function CreateVmForm({ role, onDone }: { role: Role; onDone: () => void }) {
   const doctor = useQuery(trpc.host.doctor.queryOptions());
   const config = useQuery(trpc.lab.config.queryOptions());
   const vms = useQuery(trpc.vm.list.queryOptions());
+  const reservations = useQuery(trpc.pxe.reservations.list.queryOptions());
   // Kept fresh by the lab page's jobs.events subscription.
   const jobs = useQuery(trpc.jobs.list.queryOptions());
   const hostArch = doctor.data?.os.cpuArch === 'arm64' ? 'aarch64' : 'x86_64';
@@ -111,22 +113,22 @@ function CreateVmForm({ role, onDone }: { role: Role; onDone: () => void }) {
     const name = values.name.trim();
     if (!errs.name && others.some((v) => v.name === name)) errs.name = `a VM named '${name}' already exists`;
     const mac = values.mac.trim().toLowerCase().replace(/-/g, ':');
-    if (!errs.mac && mac && others.some((v) => v.mac === mac || v.uplinkMac === mac)) errs.mac = `${mac} is already used by another VM of the lab`;
+    const macOwner = mac ? others.find((v) => v.mac === mac || v.uplinkMac === mac) : undefined;
+    if (!errs.mac && macOwner) errs.mac = `${mac} is already used by VM '${macOwner.name}'`;
     const ip = values.ip.trim();
     if (!errs.ip && ip && ipv4.safeParse(ip).success && net) {
-      const n = ipToInt(ip);
-      const user = others.find((v) => v.ip === ip);
-      if (!inSubnet(ip, net.subnet)) errs.ip = `${ip} is not a host address of the private network ${net.subnet}`;
-      else if (role === 'target' && ip === net.provisionerIp) errs.ip = `${ip} is the provisioner’s address`;
-      else if (role === 'target' && n >= ipToInt(net.dhcpStart) && n <= ipToInt(net.dhcpEnd)) errs.ip = `${ip} is inside the dynamic DHCP range ${net.dhcpStart}–${net.dhcpEnd}; pick one outside it (e.g. .2–.99)`;
-      else if (user) errs.ip = `${ip} is already used by '${user.name}'`;
+      // The server's one validator (server/lab/addressing.ts), against the same VMs and reservations.
+      const held = reservations.data ?? [];
+      const adopting = !!mac && held.some((r) => r.mac === mac && r.ip === ip);
+      const problem = ipProblem(addressPlan(net), ip, { role, mac: mac || null, holders: ipHolders(others, held), adopting });
+      if (problem) errs.ip = problem.message;
     }
     return errs;
-  }, [values, role, vms.data, net]);
+  }, [values, role, vms.data, reservations.data, net]);
 
   const create = useMutation(trpc.vm.create.mutationOptions({
     onSuccess: (vm) => {
-      toast('info', `Created ${vm.name}`);
+      toast('info', [`Created ${vm.name}`, ...vm.notes].join('; '));
       onDone();
     },
     onError: (e) => {

@@ -5,6 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useTRPC } from '../trpc';
 import { Button, Card, Empty, StatusChip } from '../ui/bits';
+import { loadersFor, profileCmdlineProblem } from '@/server/lab/provisioner/cmdline';
 import { errorText, useToast } from '../ui/toast';
 import { ArtifactsCard } from './artifacts';
 
@@ -58,7 +59,7 @@ export function PxeView() {
                   <td className="py-1">{r.hostname}</td>
                   <td className="mono">{r.mac}</td>
                   <td className="mono">{r.ip}</td>
-                  <td><ProfileEditor mac={r.mac} profile={r.profile} /></td>
+                  <td><ProfileEditor mac={r.mac} profile={r.profile} arch={vms.data?.find((v) => v.mac === r.mac)?.arch ?? null} /></td>
                   <td><Button variant="danger" onClick={() => remove.mutate({ mac: r.mac })}>Remove</Button></td>
                 </tr>
               ))}
@@ -81,7 +82,7 @@ export function PxeView() {
   );
 }
 
-function ProfileEditor({ mac, profile }: { mac: string; profile: { kind: string; kernel?: string; initrd?: string; cmdline?: string; script?: string } }) {
+function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: string; kernel?: string; initrd?: string; cmdline?: string; script?: string }; arch: 'x86_64' | 'aarch64' | null }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const toast = useToast();
@@ -96,6 +97,8 @@ function ProfileEditor({ mac, profile }: { mac: string; profile: { kind: string;
     onSuccess: () => { setOpen(false); toast('info', 'profile saved'); void qc.invalidateQueries(); },
   }));
   if (!open) return <button className="text-left text-sky-600 hover:underline" onClick={() => setOpen(true)}>{profile.kind === 'kernel' ? <span className="mono">{profile.kernel} {profile.cmdline}</span> : profile.kind}</button>;
+  // The server's rule (server/lab/provisioner/cmdline.ts): the loader(s) this target boots with must carry the line unchanged.
+  const cmdlineError = kind === 'kernel' ? profileCmdlineProblem(cmdline.trim(), loadersFor(arch)) : null;
   const submit = () => save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
   return (
     <div className="grid gap-1">
@@ -105,10 +108,11 @@ function ProfileEditor({ mac, profile }: { mac: string; profile: { kind: string;
       {kind === 'kernel' && <>
         <input aria-label="kernel artifact" placeholder="kernel artifact (e.g. vmlinuz)" value={kernel} onChange={(e) => setKernel(e.target.value)} className="mono rounded border px-1 dark:bg-zinc-800" />
         <input aria-label="initrd artifact" placeholder="initrd artifact (optional)" value={initrd} onChange={(e) => setInitrd(e.target.value)} className="mono rounded border px-1 dark:bg-zinc-800" />
-        <input aria-label="kernel command line" placeholder="console=ttyS0 …" value={cmdline} onChange={(e) => setCmdline(e.target.value)} className="mono rounded border px-1 dark:bg-zinc-800" />
+        <input aria-label="kernel command line" placeholder="console=ttyS0 …" value={cmdline} onChange={(e) => setCmdline(e.target.value)} aria-invalid={!!cmdlineError} className="mono rounded border px-1 dark:bg-zinc-800" />
+        {cmdlineError && <p className="text-xs text-red-600" data-testid="cmdline-error">{cmdlineError}</p>}
       </>}
       {kind === 'script' && <textarea aria-label="iPXE script" rows={5} value={script} onChange={(e) => setScript(e.target.value)} className="mono rounded border px-1 text-xs dark:bg-zinc-800" />}
-      <div className="flex gap-2"><Button variant="primary" onClick={submit} disabled={save.isPending}>Save</Button><Button onClick={() => setOpen(false)}>Cancel</Button></div>
+      <div className="flex gap-2"><Button variant="primary" onClick={submit} disabled={save.isPending || !!cmdlineError}>Save</Button><Button onClick={() => setOpen(false)}>Cancel</Button></div>
     </div>
   );
 }

@@ -27,7 +27,7 @@ export function formatDoctor(r: DoctorReport, home?: HomeInfo): string {
     out.push(`  ${arch.padEnd(8)} ${a.accelerator} -cpu ${a.cpu}${src} — ${a.reason}`);
     for (const t of a.tried.filter((x) => !x.ok)) out.push(`           not ${t.accel} (${t.cpu}): ${t.symptom}${t.advice ? `\n             → ${t.advice}` : ''}`);
   }
-  if (home) out.push(`lab home:    ${home.path} (${formatBytes(home.freeBytes)} free)`);
+  if (home) out.push(`lab home:    ${home.path} (${formatBytes(home.freeBytes)} free)`, `sockets:     ${home.runDir}`);
   out.push('');
   out.push(formatTable(['TOOL', 'VERSION', 'INSTALL'], r.tools.map((t) => [t.name, t.found ? `${t.version} (${t.command})` : 'missing', t.found ? '' : t.install])));
   out.push('');

@@ -91,7 +91,7 @@ const vmCommands: Record<string, Command> = {
       }
       try {
         const vm = await lab.createVm(input);
-        console.log(values.json ? JSON.stringify(vm, null, 2) : `created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.ip ? `, ip ${vm.ip}` : ''})`);
+        console.log(values.json ? JSON.stringify(vm, null, 2) : [`created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.privateIp ? `, ip ${vm.privateIp}` : ''})`, ...vm.notes].join('\n'));
         return 0;
       } catch (e) { throw new Error(describeError(e)); }
     },
@@ -146,11 +146,12 @@ const vmCommands: Record<string, Command> = {
       const lab = await Lab.open();
       const name = positionals[0];
       let off = 0;
+      // The log's bytes as they are (a character split across two reads arrives whole on stdout).
       const drain = () => {
         for (;;) {
-          const r = lab.vms.log(name, off);
-          if (r.offset < off) off = 0; // truncated
-          if (r.data) process.stdout.write(r.data);
+          const r = lab.vms.logBytes(name, off);
+          if (r.size < off) { off = 0; continue; } // truncated or recreated: start again
+          if (r.data.length) process.stdout.write(r.data);
           if (r.offset === off) break;
           off = r.offset;
         }
@@ -214,6 +215,7 @@ const vmCommands: Record<string, Command> = {
       const own = dash >= 0 ? argv.slice(0, dash) : argv;
       const { positionals } = parseCommand(own, {}, { min: 1, max: 1, usage: this.usage });
       const lab = await Lab.open();
+      await lab.listVms(); // current DHCP leases, for targets without a reservation
       const ssh = lab.sshArgv(positionals[0], dash >= 0 ? argv.slice(dash + 1) : undefined);
       const r = await execa(ssh[0], ssh.slice(1), { stdio: 'inherit', reject: false });
       return r.exitCode ?? 1;
@@ -281,7 +283,7 @@ export const labCommands: Record<string, Command> = {
         if (r.exitCode !== 0) throw new Error(`image build failed (exit ${r.exitCode}): see the lines above`);
         const dir = String(r.stdout).trim().split('\n').pop();
         const { append } = JSON.parse(fs.readFileSync(`${dir}/manifest.json`, 'utf8')) as { append: string };
-        console.log(`image ready: ${dir}\ncreate a provisioner from it: pvmlab vm create prov --role provisioner --boot kernel --image ${dir}/disk.qcow2 --kernel ${dir}/vmlinuz --initrd ${dir}/initrd.img --append "${append}" --memory 2G --cpus 2`);
+        console.log(`image ready: ${dir}\ncreate a provisioner from it: pvmlab vm create prov --role provisioner --boot kernel --image ${dir}/disk.qcow2 --kernel ${dir}/vmlinuz --initrd ${dir}/initrd.img --append '${append.replace(/'/g, `'\\''`)}' --memory 2G --cpus 2`);
         return 0;
       },
     },

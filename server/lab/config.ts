@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { writeFileAtomic, type LabHome } from './home.ts';
 import { cidr, ipv4 } from './spec.ts';
 import { accelMode, cpuModel } from './accel/choose.ts';
+import { planProblems } from './addressing.ts';
+import { MAX_SOCKET_PATH } from './rundir.ts';
 
 export const labConfigSchema = z.object({
   version: z.literal(1),
@@ -21,7 +23,14 @@ export const labConfigSchema = z.object({
     /** userspace backend: every VM of this lab joins this multicast group on loopback. */
     mcast: z.object({ group: ipv4, port: z.number().int().min(1024).max(65535) }),
     /** socket_vmnet backend (macOS). */
-    socketVmnet: z.object({ socketPath: z.string(), networkId: z.string().uuid() }),
+    socketVmnet: z.object({
+      socketPath: z.string().refine((p) => p.startsWith('/') && Buffer.byteLength(p) <= MAX_SOCKET_PATH,
+        `use an absolute path of at most ${MAX_SOCKET_PATH} bytes (the Unix socket limit)`),
+      networkId: z.string().uuid(),
+    }),
+  }).superRefine((n, ctx) => {
+    // The one address plan (addressing.ts) must itself be sound: every other address check builds on it.
+    for (const p of planProblems(n)) ctx.addIssue({ code: 'custom', path: [p.split(':')[0]], message: p });
   }),
 });
 export type LabConfig = z.infer<typeof labConfigSchema>;

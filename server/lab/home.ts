@@ -4,12 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { HOME_MARKER, checkHomeRoot } from './home-guard.ts';
+import { checkSocketPath, ensureRunDir, runDirFor, SSH_CONTROL_NAME, SSH_TEMP_SUFFIX } from './rundir.ts';
 
 export const HOME_DIRS = ['configs', 'docker_images', 'images', 'logs', 'monitors', 'pids', 'ssh', 'vms'] as const;
 export type HomeDir = (typeof HOME_DIRS)[number];
-
-/** Unix socket paths are limited to 107 bytes on Linux (103 on macOS). */
-const MAX_SOCKET_PATH = 103;
 
 export function defaultHomePath(env: Record<string, string | undefined> = process.env): string {
   const fromEnv = env.PVMLAB_HOME?.trim();
@@ -18,8 +16,11 @@ export function defaultHomePath(env: Record<string, string | undefined> = proces
 
 export class LabHome {
   readonly root: string;
-  constructor(root: string = defaultHomePath()) {
+  /** The short per-lab directory of every Unix socket (see rundir.ts): fits wherever the home is. */
+  readonly runDir: string;
+  constructor(root: string = defaultHomePath(), runDir?: string) {
     this.root = path.resolve(root);
+    this.runDir = runDir ?? runDirFor(this.root);
   }
 
   dir(d: HomeDir): string {
@@ -45,9 +46,14 @@ export class LabHome {
   vmLock(name: string): string { return this.inside('vms', '.locks', `${name}.lock`); }
   vmLog(name: string): string { return this.inside('logs', `${name}.log`); }
   vmPid(name: string): string { return this.inside('pids', `${name}.pid`); }
-  vmQmp(name: string): string { return this.socketPath(this.inside('monitors', `${name}.qmp`)); }
-  vmSerial(name: string): string { return this.socketPath(this.inside('monitors', `${name}.serial`)); }
-  vmEvents(name: string): string { return this.socketPath(this.inside('monitors', `${name}.events`)); }
+  vmQmp(name: string): string { return this.socketPath(name, 'qmp'); }
+  vmSerial(name: string): string { return this.socketPath(name, 'serial'); }
+  vmEvents(name: string): string { return this.socketPath(name, 'events'); }
+  /** OpenSSH's ControlPath (a pattern: ssh expands %C); fits with the temporary name ssh binds first. */
+  get sshControlPath(): string {
+    checkSocketPath(path.join(this.runDir, SSH_CONTROL_NAME.replace('%C', 'x'.repeat(40))), SSH_TEMP_SUFFIX);
+    return path.join(this.runDir, SSH_CONTROL_NAME);
+  }
   vmSeedIso(name: string): string { return this.inside('configs', `${name}.iso`); }
   vmDisk(name: string): string { return this.inside('images', `vm-${name}.qcow2`); }
   vmVars(name: string): string { return this.inside('images', `vm-${name}-efivars.fd`); }
@@ -57,17 +63,16 @@ export class LabHome {
       this.vmSeedIso(name), this.vmDisk(name), this.vmVars(name), this.vmLock(name)];
   }
 
-  private socketPath(p: string): string {
-    if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
-      throw new Error(`socket path too long (${Buffer.byteLength(p)} > ${MAX_SOCKET_PATH} bytes): ${p}. ` +
-        `Set PVMLAB_HOME to a shorter directory.`);
-    }
-    return p;
+  private socketPath(name: string, kind: 'qmp' | 'serial' | 'events'): string {
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new Error(`bad VM name for a socket: ${JSON.stringify(name)}`);
+    return checkSocketPath(path.join(this.runDir, `${name}.${kind}`));
   }
 }
 
 export interface HomeInfo {
   path: string;
+  /** Where the lab's Unix sockets live (short, per lab; rundir.ts). */
+  runDir: string;
   created: boolean;
   publicKey: string;
   keyCreated: boolean;
@@ -85,11 +90,13 @@ export async function ensureHome(home: LabHome): Promise<HomeInfo> {
   for (const d of HOME_DIRS) fs.mkdirSync(home.dir(d), { recursive: true, mode: 0o755 });
   fs.mkdirSync(home.lockDir, { recursive: true });
   fs.chmodSync(home.dir('ssh'), 0o700);
+  ensureRunDir(home.runDir);
   const keyCreated = await ensureKeyPair(home);
   fs.chmodSync(home.privateKey, 0o600);
   const st = fs.statfsSync(home.root);
   return {
     path: home.root,
+    runDir: home.runDir,
     created,
     publicKey: fs.readFileSync(home.publicKey, 'utf8').trim(),
     keyCreated,

@@ -14,10 +14,15 @@ import type { NetworkBackend } from './network/types.ts';
 import { sshArgv } from './ssh/config.ts';
 import { Provisioner, WARM_SNAPSHOT } from './provisioner/service.ts';
 import { Snapshots, type SnapshotInfo } from './vm/snapshots.ts';
-import { reservation } from './provisioner/pxe.ts';
-import type { VmView } from './vms.ts';
-import { BrokenRecordError, NotFoundError, checkVmName } from './store.ts';
+import type { Reservation } from './provisioner/pxe.ts';
+import type { LabFacts, VmView } from './vms.ts';
+import { addressPlan, freeIp, ipHolders } from './addressing.ts';
+import { BrokenRecordError, NotFoundError, checkVmName, listRecords } from './store.ts';
 import { sweepHome } from './sweep.ts';
+import { vmCreateInput } from './spec.ts';
+
+/** A created VM, with what pvmlab did besides (e.g. adopted an existing reservation) for people to read. */
+export type CreatedVm = VmView & { notes: string[] };
 
 export class Lab {
   readonly bus = new Bus();
@@ -29,7 +34,7 @@ export class Lab {
   private doctorReport: Promise<DoctorReport> | null = null;
 
   constructor(readonly home: LabHome) {
-    this.vms = new Vms(home, this.bus, this.jobs, () => this.doctor());
+    this.vms = new Vms(home, this.bus, this.jobs, () => this.doctor(), () => this.addressFacts());
     this.snapshots = new Snapshots(home);
   }
 
@@ -46,27 +51,58 @@ export class Lab {
     this.bus.on('vm', (e) => { if (e.status === 'running') void this.watcher?.watch(e.name); });
   }
 
-  /** Create a VM; a PXE target also gets a reservation (its IP, or the next free one from .2) and a default profile. */
-  async createVm(input: unknown): Promise<VmView> {
-    const vm = await this.vms.create(input);
-    if (vm.boot === 'pxe' && vm.role === 'target') {
+  /**
+   * Create a VM. The rule that makes "an IP a VM is given is an IP it gets" (README, Addresses): every
+   * target with an IP, and every PXE target, gets a DHCP reservation for its MAC (the next free address
+   * when none is given). A MAC that already has a reservation adopts it — its IP and boot profile stay,
+   * and the returned notes say so — unless a different --ip is asked for: then CONFLICT naming it.
+   */
+  async createVm(raw: unknown): Promise<CreatedVm> {
+    const parsed = vmCreateInput.safeParse(raw);
+    const notes: string[] = [];
+    let adopt: Reservation | undefined;
+    const m = parsed.success ? parsed.data.mac : undefined;
+    // (a MAC another VM already has is refused by vms.create, naming that VM)
+    if (m && parsed.success && !listRecords(this.home).some((r) => r.mac === m || r.uplinkMac === m)) {
+      adopt = this.provisioner.reservations().find((r) => r.mac === m);
+      const what = adopt && `a reservation (${adopt.ip}, hostname ${adopt.hostname}, profile ${adopt.profile.kind})`;
+      if (adopt && parsed.data.role === 'provisioner') throw new ConflictError(`mac: ${m} has ${what}; the provisioner has a fixed address: remove the reservation first, or use another MAC`);
+      if (adopt && parsed.data.ip && parsed.data.ip !== adopt.ip) throw new ConflictError(`mac: ${m} already has ${what}: leave out --ip to adopt it, or remove that reservation first`);
+    }
+    const vm = await this.vms.create(adopt ? { ...(raw as object), ip: adopt.ip } : raw, { adopting: !!adopt });
+    if (vm.role === 'target' && (vm.boot === 'pxe' || vm.ip || adopt)) {
       try {
-        const ip = vm.ip ?? this.nextReservedIp();
-        await this.provisioner.setReservation(reservation.parse({ mac: vm.mac, ip, hostname: vm.name }));
+        if (adopt) {
+          await this.provisioner.adoptReservation(adopt.mac, vm.name);
+          notes.push(`adopted the existing reservation for ${adopt.mac}: ${adopt.ip}, profile ${adopt.profile.kind}${adopt.hostname !== vm.name ? `, hostname ${adopt.hostname} → ${vm.name}` : ''}`);
+        } else {
+          const ip = vm.ip ?? this.nextReservedIp();
+          await this.provisioner.setReservation({ mac: vm.mac, ip, hostname: vm.name });
+        }
       } catch (e) {
         await this.vms.clean(vm.name);
         throw e;
       }
     }
-    return this.vms.get(vm.name);
+    return { ...this.vms.get(vm.name), notes };
   }
 
   private nextReservedIp(): string {
     const cfg = this.vms.config().network;
-    const used = new Set([cfg.provisionerIp, ...this.vms.list().map((v) => v.ip), ...this.provisioner.reservations().map((r) => r.ip)]);
-    const [a, b, c] = cfg.subnet.split('.');
-    for (let i = 2; i < 100; i++) if (!used.has(`${a}.${b}.${c}.${i}`)) return `${a}.${b}.${c}.${i}`;
-    throw new Error('no free address left for reservations (.2–.99)');
+    const ip = freeIp(addressPlan(cfg), ipHolders(listRecords(this.home), this.provisioner.reservations()));
+    if (!ip) throw new ConflictError(`ip: no free address left for a reservation outside the dynamic range ${cfg.dhcpStart}–${cfg.dhcpEnd}`);
+    return ip;
+  }
+
+  /** Reservations and the last known leases: what every view's private IP is read from (addressing.ts vmAddress). */
+  addressFacts(): LabFacts {
+    return { reservations: this.provisioner.usableReservations(), leases: this.provisioner.knownLeases() };
+  }
+
+  /** Read the DHCP leases again (only while the provisioner runs; never waits more than ~2 s). */
+  private async refreshLeases(): Promise<void> {
+    const running = listRecords(this.home).some((r) => r.role === 'provisioner' && this.vms.status(r).status === 'running');
+    if (running) await this.provisioner.leaseMap(); else this.provisioner.forgetLeases();
   }
 
   async cleanVm(name: string): Promise<void> {
@@ -76,15 +112,16 @@ export class Lab {
     if (vm && this.provisioner.reservations().some((r) => r.mac === vm.mac)) await this.provisioner.removeReservation(vm.mac).catch(() => {});
   }
 
-  /** VMs with targets' private IPs from their reservation or DHCP lease (leases only while the provisioner runs). */
+  /** Every VM with its private IP (reservation, else current lease; addressing.ts vmAddress). */
   async listVms(): Promise<VmView[]> {
-    const views = this.vms.list();
-    const ips = new Map<string, string>();
-    if (views.some((v) => v.role === 'provisioner' && v.status === 'running')) {
-      for (const [m, ip] of await this.provisioner.leaseMap()) ips.set(m, ip);
-    }
-    for (const r of this.provisioner.reservations()) ips.set(r.mac, r.ip);
-    return ips.size ? views.map((v) => this.vms.addressed(v, ips)) : views;
+    await this.refreshLeases();
+    return this.vms.list();
+  }
+
+  /** One VM as its page shows it: the same private IP as the list, the ssh command and `vm shell`. */
+  async getVm(name: string): Promise<VmView> {
+    await this.refreshLeases();
+    return this.vms.get(name);
   }
 
   /**
@@ -164,8 +201,7 @@ export class Lab {
   /** ssh argv for a VM (targets jump through the provisioner). */
   sshArgv(name: string, command?: string[], opts: { tty?: boolean } = {}): string[] {
     checkVmName(name);
-    const ips = new Map(this.provisioner.reservations().map((r) => [r.mac, r.ip]));
-    const vms = this.vms.list(ips).map((v) => ({ name: v.name, role: v.role, user: v.sshUser, sshPort: v.sshPort, ip: v.privateIp }));
+    const vms = this.vms.list().map((v) => ({ name: v.name, role: v.role, user: v.sshUser, sshPort: v.sshPort, ip: v.privateIp }));
     return sshArgv(this.home, vms, name, command, opts);
   }
 

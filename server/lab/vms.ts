@@ -16,8 +16,12 @@ import { LaunchError, launchQemu, livePid, readPid, stopQemu, type StopStep } fr
 import { qmpOnce } from './qemu/qmp.ts';
 import { BadRequestError } from './errors.ts';
 import { BrokenRecordError, ConflictError, NotFoundError, getRecord, lockHolder, listRecords, readRecord, scanRecords, withVmLock, writeRecord, type BrokenRecord } from './store.ts';
-import { inSubnet, ipToInt, vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
+import { vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
+import { addressPlan, ipHolders, ipProblem, vmAddress, type AddressFacts } from './addressing.ts';
+import { shq } from './provisioner/remote.ts';
 import { freshDisk, prepareVmFiles } from './vmfiles.ts';
+import { ensureRunDir, removeRunDir } from './rundir.ts';
+import { readLogBytes, readLogText, type LogBytes, type LogText } from './consolelog.ts';
 import { planClean } from './home-guard.ts';
 import { appendNoFollow, openReadNoFollow, refuseLinks } from './nofollow.ts';
 import { checkBootFiles, portFree } from './preflight.ts';
@@ -53,19 +57,9 @@ export function freePort(exclude: Set<number>): Promise<number> {
   });
 }
 
-/** Last lines of a log file, at most maxBytes read from its end. */
+/** Last lines of a log file, at most maxBytes read from its end (decoded on character boundaries). */
 export function logTail(file: string, lines = 20, maxBytes = 8192): string {
-  let fd: number;
-  try { fd = fs.openSync(file, 'r'); } catch { return ''; }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const len = Math.min(size, maxBytes);
-    const buf = Buffer.alloc(len);
-    fs.readSync(fd, buf, 0, len, size - len);
-    return buf.toString('utf8').split(/\r?\n/).filter((l) => l.trim()).slice(-lines).join('\n');
-  } finally {
-    fs.closeSync(fd);
-  }
+  return readLogText(file, -maxBytes, maxBytes).data.split(/\r?\n/).filter((l) => l.trim()).slice(-lines).join('\n');
 }
 
 /** What to tell a user whose QEMU died at launch under a hardware accelerator: where the choice came from, how to override. */
@@ -80,8 +74,12 @@ function runningAccel(pid: number): Candidate | null {
   try { return accelFromArgv(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')); } catch { return null; }
 }
 
+/** What addresses are read from (addressing.ts): reservations (with hostnames, for messages) and known leases. */
+export type LabFacts = AddressFacts & { reservations: { mac: string; ip: string; hostname: string }[] };
+
 export class Vms {
-  constructor(private home: LabHome, private bus: Bus, private jobs: Jobs, private doctor: () => Promise<DoctorReport>) {}
+  constructor(private home: LabHome, private bus: Bus, private jobs: Jobs, private doctor: () => Promise<DoctorReport>,
+    private facts: () => LabFacts = () => ({ reservations: [], leases: new Map() })) {}
 
   config(): LabConfig { return ensureLabConfig(this.home); }
 
@@ -98,19 +96,19 @@ export class Vms {
     return { status: 'stopped', pid: null };
   }
 
-  view(rec: VmRecord, ips: Map<string, string> = new Map()): VmView {
+  /** A record as pages, the CLI and sockets see it: status, and the private IP from the one rule (addressing.ts vmAddress). */
+  view(rec: VmRecord, facts: AddressFacts = this.facts()): VmView {
     const { status, pid } = this.status(rec);
-    return this.addressed({ ...rec, status, pid, runningAccel: pid ? runningAccel(pid) : null, privateIp: null, sshCommand: null }, ips);
+    const privateIp = vmAddress(rec, facts);
+    const reachable = rec.role === 'provisioner' ? !!rec.sshPort : !!privateIp;
+    const sshCommand = reachable ? ['ssh', '-F', `${this.home.dir('configs')}/ssh_config`, rec.name].map(shq).join(' ') : null;
+    return { ...rec, status, pid, runningAccel: pid ? runningAccel(pid) : null, privateIp, sshCommand };
   }
 
-  /** Fill in the private IP (record, reservation or lease) and the ssh command it makes possible. */
-  addressed(v: VmView, ips: Map<string, string>): VmView {
-    const privateIp = v.ip ?? ips.get(v.mac) ?? null;
-    const reachable = v.role === 'provisioner' ? !!v.sshPort : !!privateIp;
-    return { ...v, privateIp, sshCommand: reachable ? `ssh -F ${this.home.dir('configs')}/ssh_config ${v.name}` : null };
+  list(): VmView[] {
+    const facts = this.facts();
+    return listRecords(this.home).map((r) => this.view(r, facts));
   }
-
-  list(leases?: Map<string, string>): VmView[] { return listRecords(this.home).map((r) => this.view(r, leases)); }
   /** Record files that cannot be read, each with its file, reason and the command that removes it. */
   broken(): BrokenRecord[] { return scanRecords(this.home).broken; }
   get(name: string): VmView { return this.view(getRecord(this.home, name)); }
@@ -119,7 +117,13 @@ export class Vms {
     this.bus.emit('vm', { name, status, detail, at: new Date().toISOString() });
   }
 
-  async create(raw: unknown): Promise<VmView> {
+  /**
+   * Create a VM record and its files. The IP (given, or the plan's for the provisioner) passes the one
+   * validator (addressing.ts ipProblem) against every VM record and reservation. opts.adopting: the IP is
+   * an existing reservation's for this MAC (Lab.createVm), so the dynamic-range rule does not apply.
+   * Errors: ZodError (input), BadRequestError (ip, image, kernel…), ConflictError (name, provisioner, mac, ip).
+   */
+  async create(raw: unknown, opts: { adopting?: boolean } = {}): Promise<VmView> {
     const parsed = vmCreateInput.safeParse(raw);
     if (!parsed.success) throw parsed.error;
     const input = parsed.data;
@@ -134,9 +138,13 @@ export class Vms {
         if (p) throw new ConflictError(`role: the lab already has a provisioner ('${p.name}'); a lab has exactly one`);
       }
       const macs = new Set(all.flatMap((r) => [r.mac, r.uplinkMac].filter((m): m is string => !!m)));
-      if (input.mac && macs.has(input.mac)) throw new ConflictError(`mac: ${input.mac} is already used by another VM of the lab`);
+      const macOwner = input.mac ? all.find((r) => r.mac === input.mac || r.uplinkMac === input.mac) : undefined;
+      if (macOwner) throw new ConflictError(`mac: ${input.mac} is already used by VM '${macOwner.name}'`);
       const ip = input.ip ?? (input.role === 'provisioner' ? cfg.network.provisionerIp : undefined);
-      if (ip) this.checkIp(ip, input.role, cfg, all);
+      if (ip) {
+        const problem = ipProblem(addressPlan(cfg.network), ip, { role: input.role, mac: input.mac ?? null, holders: ipHolders(all, this.facts().reservations), adopting: opts.adopting });
+        if (problem) throw problem.code === 'CONFLICT' ? new ConflictError(`ip: ${problem.message}`) : new BadRequestError('ip', problem.message);
+      }
       const mac = input.mac ?? randomMac(macs);
       macs.add(mac);
       const provisioner = input.role === 'provisioner';
@@ -159,18 +167,6 @@ export class Vms {
       this.emit(rec.name, 'stopped', 'created');
       return this.view(rec);
     });
-  }
-
-  private checkIp(ip: string, role: VmRecord['role'], cfg: LabConfig, all: VmRecord[]): void {
-    const subnet = cfg.network.subnet;
-    if (!inSubnet(ip, subnet)) throw new BadRequestError('ip', `${ip} is not a host address of the private network ${subnet}`);
-    if (role === 'target' && ip === cfg.network.provisionerIp) throw new ConflictError(`ip: ${ip} is the provisioner's address`);
-    const n = ipToInt(ip);
-    if (role === 'target' && n >= ipToInt(cfg.network.dhcpStart) && n <= ipToInt(cfg.network.dhcpEnd)) {
-      throw new BadRequestError('ip', `${ip} is inside the dynamic DHCP range ${cfg.network.dhcpStart}–${cfg.network.dhcpEnd}; reserve an address outside it (e.g. .2–.99)`);
-    }
-    const other = all.find((r) => r.ip === ip);
-    if (other) throw new ConflictError(`ip: ${ip} is already used by '${other.name}'`);
   }
 
   /** The accelerator a VM starts with; an override that cannot apply is a BAD_REQUEST naming the fix. */
@@ -213,6 +209,7 @@ export class Vms {
       rec = await this.freeSshPort(rec);
       const accel = await this.accel(rec);
       const plan = await this.plan(rec, accel, opts.loadvm);
+      ensureRunDir(this.home.runDir); // QEMU's sockets go there (recreated if /tmp was emptied since)
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
       appendNoFollow(this.home.vmLog(name), `\n=== pvmlab: ${opts.loadvm ? `resume from snapshot ${opts.loadvm}` : 'power on'} ${new Date().toISOString()} ===\n`);
       try {
@@ -328,21 +325,16 @@ export class Vms {
     return { size, stream: fs.createReadStream('', { fd, start: 0, end: size - 1 }) };
   }
 
-  /** Bytes of the console log from an offset (for pages and `vm logs`). */
-  log(name: string, offset: number, limit = 256 * 1024): { data: string; offset: number; size: number } {
+  /** Raw bytes of the console log from a byte offset (negative: from the end) — for `vm logs`, never decoded. */
+  logBytes(name: string, offset: number, limit = 256 * 1024): LogBytes {
     getRecord(this.home, name);
-    const fd = openReadNoFollow(this.home.vmLog(name));
-    if (fd === null) return { data: '', offset: 0, size: 0 };
-    try {
-      const size = fs.fstatSync(fd).size;
-      const start = Math.min(Math.max(0, offset < 0 ? size + offset : offset), size);
-      const len = Math.min(limit, size - start);
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, start);
-      return { data: buf.toString('utf8'), offset: start + len, size };
-    } finally {
-      fs.closeSync(fd);
-    }
+    return readLogBytes(this.home.vmLog(name), offset, limit);
+  }
+
+  /** The console log as text on character boundaries (consolelog.ts readLogText): `start`/`offset` are the bytes `data` decodes. */
+  log(name: string, offset: number, limit = 256 * 1024): LogText {
+    getRecord(this.home, name);
+    return readLogText(this.home.vmLog(name), offset, limit);
   }
 
   async queryStatus(name: string): Promise<string | null> {
@@ -361,6 +353,7 @@ export class Vms {
     // Only pvmlab's own entries (home-guard.ts): anything else in the folder is left and reported.
     const plan = planClean(fs.readdirSync(this.home.root), !!opts.removeKey);
     for (const d of plan.remove) fs.rmSync(this.home.inside(d), { recursive: true, force: true });
+    removeRunDir(this.home.runDir);
     return { removed: names, entries: plan.remove.map((d) => this.home.inside(d)), left: plan.leave };
   }
 }

@@ -33,13 +33,20 @@ export interface Producer { pause(): void; resume(): void }
 export class Tail {
   private chunks: Buffer[] = [];
   private size = 0;
+  private dropped = false;
   constructor(private max = 256 << 10) {}
   push(b: Buffer): void {
     this.chunks.push(b);
     this.size += b.length;
-    while (this.size > this.max && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
+    while (this.size > this.max && this.chunks.length > 1) { this.size -= this.chunks.shift()!.length; this.dropped = true; }
   }
-  get(): Buffer { return Buffer.concat(this.chunks); }
+  /** The tail; when older chunks were dropped it starts on a UTF-8 character boundary (no half character first). */
+  get(): Buffer {
+    const b = Buffer.concat(this.chunks);
+    let i = 0;
+    while (this.dropped && i < 3 && i < b.length && b[i] >= 0x80 && b[i] <= 0xbf) i++;
+    return b.subarray(i);
+  }
 }
 
 interface Client { ws: WebSocket; unacked: number }

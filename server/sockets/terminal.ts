@@ -30,18 +30,20 @@ export function terminalSocket(ws: WebSocket, name: string, url: URL, lab: Lab):
   if (sessions.size >= MAX_SESSIONS) { ws.close(4429, 'too many terminal sessions'); return; }
   let argv: string[];
   try { argv = lab.sshArgv(name, undefined, { tty: true }); } catch (e) { ws.close(4409, (e as Error).message.slice(0, 120)); return; }
-  const proc = pty.spawn(argv[0], argv.slice(1), { name: 'xterm-256color', cols, rows, cwd: lab.home.root, env: { ...process.env, TERM: 'xterm-256color' } as Record<string, string> });
+  // encoding: null — the pty's bytes as they are (no decoding here: a character split across reads, or a
+  // byte that is not UTF-8, reaches the browser's terminal unchanged; it decodes as a stream).
+  const proc = pty.spawn(argv[0], argv.slice(1), { name: 'xterm-256color', cols, rows, cwd: lab.home.root, encoding: null, env: { ...process.env, TERM: 'xterm-256color' } as Record<string, string> });
   const fan = new Fanout({ pause: () => proc.pause(), resume: () => proc.resume() });
   const sess: Session = { vm: name, proc, fan, timer: null, exited: false };
   sessions.set(key, sess);
-  proc.onData((d) => fan.write(Buffer.from(d, 'utf8')));
+  proc.onData((d: string | Buffer) => fan.write(typeof d === 'string' ? Buffer.from(d, 'utf8') : d));
   proc.onExit(({ exitCode }) => {
     sess.exited = true;
     sessions.delete(key);
     fan.control({ t: 'exit', code: exitCode });
     fan.closeAll(1000, 'session ended');
   });
-  fan.onInput = (d) => { if (!sess.exited) proc.write(d.toString('utf8')); };
+  fan.onInput = (d) => { if (!sess.exited) proc.write(d); };
   fan.onResize = (c, r) => { if (!sess.exited) proc.resize(c, r); };
   fan.onEmpty = () => {
     if (sess.exited) return;

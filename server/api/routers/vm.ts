@@ -8,7 +8,7 @@ export const vmRouter = router({
   list: publicProcedure.query(({ ctx }) => ctx.lab.listVms()),
   /** Record files that cannot be read: file, reason, and how to remove them (the rest of the lab works). */
   broken: publicProcedure.query(({ ctx }) => ctx.lab.vms.broken()),
-  get: publicProcedure.input(byName).query(({ ctx, input }) => ctx.lab.vms.get(input.name)),
+  get: publicProcedure.input(byName).query(({ ctx, input }) => ctx.lab.getVm(input.name)),
   // The domain validates the whole create input (one schema for API, CLI and pages).
   create: publicProcedure.input(z.unknown()).mutation(({ ctx, input }) => ctx.lab.createVm(input)),
   start: publicProcedure.input(byName.extend({ cold: z.boolean().default(false) }))

@@ -1,22 +1,34 @@
 // PXE planners (pure): dnsmasq reservations, lease parsing, per-target iPXE scripts from boot profiles.
 import { z } from 'zod';
 import { ipv4, mac, vmName } from '../spec.ts';
+import { cmdlineProblem, cmdlineSyntaxProblem, grubCmdline, ipxeCmdline } from './cmdline.ts';
 
 export const artifactName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, ".", "_" and "-" (no slashes), up to 128 characters')
   .refine((n) => !n.includes('..'), 'must not contain ".."');
 
-export const bootProfile = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('kernel'),
-    /** Artifact names served under /artifacts/. */
-    kernel: artifactName,
-    initrd: artifactName.optional(),
-    cmdline: z.string().max(2000).refine((s) => !/[\0\n\r]/.test(s), 'no control characters').default(''),
-  }),
-  z.object({ kind: z.literal('script'), script: z.string().max(64 * 1024).refine((s) => s.startsWith('#!ipxe'), 'an iPXE script starts with #!ipxe') }),
-  z.object({ kind: z.literal('exit') }),
-]);
-export type BootProfile = z.infer<typeof bootProfile>;
+/** Boot profiles: `cmdline` is what the kernel gets after the loader's own words (iPXE: initrd=<name>; GRUB: BOOT_IMAGE=<path>). */
+function profileSchema<C extends z.ZodType<string, string | undefined>>(cmdline: C) {
+  return z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('kernel'),
+      /** Artifact names served under /artifacts/. */
+      kernel: artifactName,
+      initrd: artifactName.optional(),
+      cmdline,
+    }),
+    z.object({ kind: z.literal('script'), script: z.string().max(64 * 1024).refine((s) => s.startsWith('#!ipxe'), 'an iPXE script starts with #!ipxe') }),
+    z.object({ kind: z.literal('exit') }),
+  ]);
+}
+
+/** A profile as input (API, page): the cmdline passes what every loader needs (cmdline.ts). */
+export const bootProfile = profileSchema(z.string().max(2000).transform((s) => s.trim()).superRefine((s, ctx) => {
+  const p = cmdlineSyntaxProblem(s);
+  if (p) ctx.addIssue({ code: 'custom', message: p });
+}).default(''));
+/** A profile as stored in configs/pxe.json: read as it is, even one saved before the cmdline was checked (renderers refuse those). */
+export const storedBootProfile = profileSchema(z.string().max(2000).default(''));
+export type BootProfile = z.infer<typeof storedBootProfile>;
 
 export const reservation = z.object({
   mac,
@@ -24,7 +36,9 @@ export const reservation = z.object({
   hostname: vmName,
   profile: bootProfile.default({ kind: 'exit' }),
 });
-export type Reservation = z.infer<typeof reservation>;
+/** A reservation as stored: its profile is read leniently (storedBootProfile); its IP is checked where it is used. */
+export const storedReservation = reservation.extend({ profile: storedBootProfile.default({ kind: 'exit' }) });
+export type Reservation = z.infer<typeof storedReservation>;
 
 /** dnsmasq dhcp-hostsfile: one `MAC,IP,hostname` per line (re-read on SIGHUP). */
 export function renderReservations(list: Reservation[]): string {
@@ -46,15 +60,22 @@ export function parseLeases(text: string): Lease[] {
   return out;
 }
 
-/** The iPXE script served at /ipxe/<mac> for a target. */
+/**
+ * The iPXE script served at /ipxe/<mac> for a target. A kernel profile whose cmdline iPXE cannot carry
+ * unchanged (cmdline.ts) gets a script that says so and boots nothing (the API refuses such profiles; this
+ * guards ones saved before).
+ */
 export function renderIpxeScript(p: BootProfile, serverIp: string, hostname: string): string {
   const base = `http://${serverIp}/artifacts`;
   switch (p.kind) {
     case 'kernel':
+      if (cmdlineProblem(p.cmdline, 'ipxe')) {
+        return ['#!ipxe', `echo pvmlab: not booting ${hostname}: iPXE cannot pass its kernel command line unchanged; fix the boot profile on the PXE page`, 'sleep 10', 'exit 1', ''].join('\n');
+      }
       return [
         '#!ipxe',
         `echo pvmlab: booting ${hostname} (\${net0/mac} \${net0/ip})`,
-        `kernel ${base}/${p.kernel} initrd=${p.initrd ?? ''} ${p.cmdline}`.replace(/ initrd= /, ' ').trimEnd(),
+        [`kernel ${base}/${p.kernel}`, ...(p.initrd ? [`initrd=${p.initrd}`] : []), ...(p.cmdline ? [ipxeCmdline(p.cmdline)] : [])].join(' '),
         ...(p.initrd ? [`initrd ${base}/${p.initrd}`] : []),
         'boot',
         '',
@@ -71,12 +92,15 @@ export function ipxePathForMac(m: string): string {
   return `ipxe/${m.toLowerCase()}`;
 }
 
-/** arm64 UEFI targets boot Debian's GRUB netboot image; it loads this per-MAC config over TFTP. */
+/** arm64 UEFI targets boot Debian's GRUB netboot image; it loads this per-MAC config over TFTP (cmdline quoted for GRUB, cmdline.ts). */
 export function renderGrubConfig(p: BootProfile, hostname: string): string {
   const head = ['set timeout=0', `echo "pvmlab: booting ${hostname}"`];
   switch (p.kind) {
     case 'kernel':
-      return [...head, `linux /artifacts/${p.kernel} ${p.cmdline}`.trimEnd(), ...(p.initrd ? [`initrd /artifacts/${p.initrd}`] : []), 'boot', ''].join('\n');
+      if (cmdlineProblem(p.cmdline, 'grub')) {
+        return [...head, `echo "pvmlab: not booting ${hostname}: GRUB cannot pass its kernel command line unchanged; fix the boot profile on the PXE page"`, 'sleep 10', 'exit', ''].join('\n');
+      }
+      return [...head, [`linux /artifacts/${p.kernel}`, ...(p.cmdline ? [grubCmdline(p.cmdline)] : [])].join(' '), ...(p.initrd ? [`initrd /artifacts/${p.initrd}`] : []), 'boot', ''].join('\n');
     case 'script':
       return [...head, 'echo "pvmlab: custom iPXE scripts need an iPXE client; this arm64 target boots through GRUB"', 'sleep 5', 'exit', ''].join('\n');
     case 'exit':

@@ -6,15 +6,19 @@ import { z } from 'zod';
 import type { Lab } from '../services.ts';
 import { writeFileAtomic } from '../home.ts';
 import type { JobHandle } from '../jobs.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
 import { logTail } from '../vms.ts';
-import { listRecords } from '../store.ts';
+import { listRecords, withVmLock, writeRecord } from '../store.ts';
+import { mac as macSchema } from '../spec.ts';
+import { addressPlan, ipHolders, ipProblem } from '../addressing.ts';
+import { loadersFor, profileCmdlineProblem } from './cmdline.ts';
+import type { VmRecord } from '../spec.ts';
 import { Remote } from './remote.ts';
 import { Stack, stackHash } from './stack.ts';
 import crypto from 'node:crypto';
-import { artifactName, bootProfile, grubPathForMac, ipxePathForMac, renderGrubConfig, parseLeases, renderIpxeScript, renderReservations, reservation, type Lease, type Reservation } from './pxe.ts';
+import { artifactName, bootProfile, grubPathForMac, ipxePathForMac, renderGrubConfig, parseLeases, renderIpxeScript, renderReservations, reservation, storedReservation, type Lease, type Reservation } from './pxe.ts';
 
-const pxeState = z.object({ reservations: z.array(reservation).default([]) });
+const pxeState = z.object({ reservations: z.array(storedReservation).default([]) });
 type PxeState = z.infer<typeof pxeState>;
 
 export const STAGES = ['booted', 'ssh', 'cloud-init', 'docker', 'image', 'container', 'clock', 'snapshot'] as const;
@@ -30,6 +34,13 @@ export class StageTimeout extends Error {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A kernel profile's cmdline must reach the kernel unchanged through the loader(s) its target boots with. */
+function checkProfile(p: Reservation['profile'], owner: VmRecord | undefined): void {
+  if (p.kind !== 'kernel') return;
+  const problem = profileCmdlineProblem(p.cmdline, loadersFor(owner?.arch ?? null));
+  if (problem) throw new BadRequestError('profile.cmdline', problem);
+}
 
 export class Provisioner {
   constructor(private lab: Lab) {}
@@ -174,36 +185,87 @@ export class Provisioner {
 
   private save(s: PxeState): void { writeFileAtomic(this.statePath(), JSON.stringify(s, null, 2) + '\n'); }
 
+  /** Read-modify-write of configs/pxe.json under a lab-wide lock (the panel and a CLI never lose each other's edit). */
+  private edit<T>(fn: (s: PxeState) => T): Promise<T> {
+    return withVmLock(this.lab.home, '_pxe', 'reservations', async () => {
+      const s = this.state();
+      const r = fn(s);
+      this.save(s);
+      return r;
+    });
+  }
+
   reservations(): Reservation[] { return this.state().reservations; }
 
-  /** Add or replace a reservation (by MAC); pushes it to dnsmasq when the provisioner runs. */
+  /**
+   * The reservations dnsmasq is given and views read addresses from: those whose IP the address plan allows
+   * for a target. One saved before the plan was checked (the provisioner's address, the network or broadcast
+   * address, outside the subnet) is left out — dnsmasq would refuse, ignore or really offer it.
+   */
+  usableReservations(): Reservation[] {
+    const plan = addressPlan(this.lab.vms.config().network);
+    return this.reservations().filter((r) => !ipProblem(plan, r.ip, { role: 'target', mac: r.mac, holders: [], adopting: true }));
+  }
+
+  /**
+   * Add or change the reservation of a MAC (compared case- and separator-insensitively). The IP passes the
+   * one validator (addressing.ts) against every VM record and every other reservation; a change keeps the
+   * existing boot profile unless one is given; a VM that owns the MAC gets the new IP in its record too.
+   * Errors: ZodError / BadRequestError (input, address plan), ConflictError (IP or hostname held by another).
+   */
   async setReservation(raw: unknown): Promise<Reservation> {
     const r = reservation.parse(raw);
-    const s = this.state();
-    const clash = s.reservations.find((x) => x.mac !== r.mac && (x.ip === r.ip || x.hostname === r.hostname));
-    if (clash) throw new ConflictError(`ip/hostname: ${clash.ip} (${clash.hostname}) is already reserved for ${clash.mac}`);
-    s.reservations = [...s.reservations.filter((x) => x.mac !== r.mac), r];
-    this.save(s);
+    await this.edit((s) => {
+      const existing = s.reservations.find((x) => x.mac === r.mac);
+      if (existing && (raw as { profile?: unknown }).profile === undefined) r.profile = existing.profile;
+      const records = listRecords(this.lab.home);
+      const owner = records.find((v) => v.mac === r.mac);
+      if (owner?.role === 'provisioner' || records.some((v) => v.uplinkMac === r.mac)) {
+        throw new BadRequestError('mac', `${r.mac} is a NIC of the provisioner, which has a fixed address and needs no reservation`);
+      }
+      const problem = ipProblem(addressPlan(this.lab.vms.config().network), r.ip,
+        { role: 'target', mac: r.mac, holders: ipHolders(records, s.reservations), adopting: existing?.ip === r.ip });
+      if (problem) throw problem.code === 'CONFLICT' ? new ConflictError(`ip: ${problem.message}`) : new BadRequestError('ip', problem.message);
+      checkProfile(r.profile, owner);
+      const clash = s.reservations.find((x) => x.mac !== r.mac && x.hostname === r.hostname);
+      if (clash) throw new ConflictError(`hostname: '${r.hostname}' is already the hostname of the reservation for ${clash.mac} (${clash.ip})`);
+      s.reservations = [...s.reservations.filter((x) => x.mac !== r.mac), r];
+      if (owner && owner.ip !== r.ip) writeRecord(this.lab.home, { ...owner, ip: r.ip });
+    });
     await this.syncIfRunning();
     return r;
+  }
+
+  /** A new VM takes over the existing reservation of its MAC: IP and profile stay, the hostname becomes the VM's. */
+  async adoptReservation(macAddr: string, hostname: string): Promise<Reservation> {
+    const m = macSchema.parse(macAddr);
+    const r = this.reservations().find((x) => x.mac === m);
+    if (!r) throw new NotFoundError(`no reservation for ${m}`);
+    return this.setReservation({ ...r, hostname });
   }
 
   async setProfile(macAddr: string, raw: unknown): Promise<Reservation> {
+    const m = macSchema.parse(macAddr);
     const profile = bootProfile.parse(raw);
-    const s = this.state();
-    const r = s.reservations.find((x) => x.mac === macAddr.toLowerCase());
-    if (!r) throw new NotFoundError(`no reservation for ${macAddr}`);
-    r.profile = profile;
-    this.save(s);
+    const r = await this.edit((s) => {
+      const x = s.reservations.find((y) => y.mac === m);
+      if (!x) throw new NotFoundError(`no reservation for ${m}`);
+      checkProfile(profile, listRecords(this.lab.home).find((v) => v.mac === m));
+      x.profile = profile;
+      return x;
+    });
     await this.syncIfRunning();
     return r;
   }
 
+  /** Remove a reservation. One that a VM owns stays (its IP would silently stop being its IP): CONFLICT. */
   async removeReservation(macAddr: string): Promise<void> {
-    const s = this.state();
-    const m = macAddr.toLowerCase();
-    s.reservations = s.reservations.filter((x) => x.mac !== m);
-    this.save(s);
+    const m = macSchema.parse(macAddr);
+    await this.edit((s) => {
+      const owner = listRecords(this.lab.home).find((v) => v.mac === m);
+      if (owner) throw new ConflictError(`mac: the reservation for ${m} belongs to VM '${owner.name}' (its address ${owner.ip ?? '?'}): remove the VM (pvmlab vm clean ${owner.name}) to free it`);
+      s.reservations = s.reservations.filter((x) => x.mac !== m);
+    });
     await this.syncIfRunning();
   }
 
@@ -216,7 +278,7 @@ export class Provisioner {
 
   /** Render the reservations and every target's boot scripts (iPXE, arm64 GRUB) into the provisioner; dnsmasq reloads. */
   async syncPxe(): Promise<void> {
-    const { reservations } = this.state();
+    const reservations = this.usableReservations();
     const server = this.lab.vms.config().network.provisionerIp;
     await this.stack().publish([
       { rel: 'dnsmasq/reservations', content: renderReservations(reservations) },
@@ -234,8 +296,8 @@ export class Provisioner {
     return parseLeases(await this.stack().readPxeFile('dnsmasq/leases'));
   }
 
-  /** MAC → IP for running provisioners (empty otherwise): used for targets' private IPs. */
   private leaseCache: { at: number; map: Promise<Map<string, string>> } | null = null;
+  private lastLeases = new Map<string, string>();
 
   /** MAC → IP from the leases, read at most every 3 s and never waiting more than 2 s for the provisioner. */
   leaseMap(): Promise<Map<string, string>> {
@@ -243,8 +305,15 @@ export class Provisioner {
     const map = this.stack().readPxeFile('dnsmasq/leases', 2000)
       .then((t) => new Map(parseLeases(t).map((l) => [l.mac, l.ip] as [string, string])), () => new Map<string, string>());
     this.leaseCache = { at: Date.now(), map };
+    void map.then((m) => { this.lastLeases = m; });
     return map;
   }
+
+  /** The leases last read (for synchronous views; Lab.listVms / getVm read them again first). */
+  knownLeases(): Map<string, string> { return this.lastLeases; }
+
+  /** The provisioner is not running: no lease is current. */
+  forgetLeases(): void { this.lastLeases = new Map(); this.leaseCache = null; }
 
   // ---------------------------------------------------------------- artifacts
   async artifacts(): Promise<{ name: string; size: number; sha256: string }[]> {

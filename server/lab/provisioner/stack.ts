@@ -2,6 +2,7 @@
 // Docker), the container, its health. Plans are pure; `Stack` executes them over SSH.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { lineSplitter } from '../consolelog.ts';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { LabConfig } from '../config.ts';
@@ -115,7 +116,11 @@ export class Stack {
     const base = await this.baseImage();
     log(`docker build (base ${base})`);
     const { proc, done } = this.remote.spawn(planDockerBuild(base, hash), { sudo: true, timeoutMs: 30 * 60_000, signal });
-    for (const s of [proc.stdout, proc.stderr]) s?.on('data', (d: Buffer) => String(d).split('\n').filter(Boolean).forEach(log));
+    for (const s of [proc.stdout, proc.stderr]) {
+      const lines = lineSplitter(log); // whole characters and whole lines, however the chunks fall
+      s?.on('data', (d: Buffer) => lines.write(d));
+      s?.on('end', () => lines.end());
+    }
     await done;
     return true;
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { renderSshConfig } from './config.ts';
+import { renderSshConfig, sshConfigPath } from './config.ts';
 
-const paths = { privateKey: '/h/ssh/id_ed25519', knownHosts: '/h/ssh/known_hosts', controlDir: '/h/ssh' };
+const paths = { privateKey: '/h/ssh/id_ed25519', knownHosts: '/h/ssh/known_hosts', controlDir: '/tmp/pvmlab-0-0123456789ab' };
 
 describe('renderSshConfig', () => {
   it('provisioner via its loopback forward, targets through it as jump host, key-only, lab known_hosts', () => {
@@ -17,9 +17,15 @@ describe('renderSshConfig', () => {
       expect(text.split(line).length - 1).toBe(2);
     }
     expect(text).not.toMatch(/StrictHostKeyChecking no/);
+    expect(text.split('  ControlPath /tmp/pvmlab-0-0123456789ab/cm-%C\n').length - 1).toBe(2);
   });
   it('quotes paths with spaces', () => {
     const text = renderSshConfig({ ...paths, privateKey: '/Users/a b/key' }, [{ name: 'p', role: 'provisioner', user: 'u', sshPort: 1, ip: null }]);
     expect(text).toContain('IdentityFile "/Users/a b/key"');
+  });
+  it('doubles % (ssh would expand it as a token) and refuses a double quote instead of dropping it', () => {
+    expect(sshConfigPath('/home/a%b/.lab/ssh/id')).toBe('/home/a%%b/.lab/ssh/id');
+    expect(sshConfigPath('/tmp/run dir', '/cm-%C')).toBe('"/tmp/run dir/cm-%C"');
+    expect(() => sshConfigPath('/home/a"b/key')).toThrow(/cannot write this path into ssh_config \(it has a double quote or a line break\)/);
   });
 });

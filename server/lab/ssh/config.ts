@@ -6,10 +6,20 @@ import type { LabHome } from '../home.ts';
 import { writeFileAtomic } from '../home.ts';
 import type { VmRecord } from '../spec.ts';
 import { ConflictError } from '../errors.ts';
+import { ensureRunDir, SSH_CONTROL_NAME } from '../rundir.ts';
 
-function q(p: string): string {
-  return /[\s"]/.test(p) ? `"${p.replace(/"/g, '')}"` : p;
+/**
+ * A path as one ssh_config argument that ssh reads back unchanged: "%" doubled (ssh expands %-tokens in
+ * IdentityFile, UserKnownHostsFile and ControlPath), double-quoted when it has whitespace. `tail` is appended
+ * as is (e.g. "/cm-%C", a token ssh must expand). ssh_config has no way to write a double quote inside a
+ * quoted argument: such a path is refused, never silently changed.
+ */
+export function sshConfigPath(p: string, tail = ''): string {
+  if (/["\r\n]/.test(p)) throw new Error(`cannot write this path into ssh_config (it has a double quote or a line break): ${JSON.stringify(p)}; move the lab home (PVMLAB_HOME)`);
+  const t = p.replace(/%/g, '%%') + tail;
+  return /\s/.test(t) ? `"${t}"` : t;
 }
+const q = (p: string) => sshConfigPath(p);
 
 export interface SshTarget { name: string; role: VmRecord['role']; user: string; sshPort: number | null; ip: string | null }
 
@@ -27,7 +37,7 @@ export function renderSshConfig(paths: { privateKey: string; knownHosts: string;
     // One TCP connection per VM, reused by every command (the provisioner's readiness runs hundreds):
     // the master exits 30 s after its last client, or at once when the VM goes away.
     '  ControlMaster auto',
-    `  ControlPath ${q(paths.controlDir)}/cm-%C`,
+    `  ControlPath ${sshConfigPath(paths.controlDir, `/${SSH_CONTROL_NAME}`)}`,
     '  ControlPersist 30',
   ];
   const prov = vms.find((v) => v.role === 'provisioner' && v.sshPort);
@@ -55,7 +65,8 @@ export function sshArgv(home: LabHome, vms: SshTarget[], name: string, command?:
     if (!vm.ip) throw new SshUnavailable(`'${name}' has no private IP yet (no reservation and no DHCP lease): start it and wait for its lease`);
   }
   const file = path.join(home.dir('configs'), 'ssh_config');
-  const text = renderSshConfig({ privateKey: home.privateKey, knownHosts: home.knownHosts, controlDir: home.dir('ssh') }, vms);
+  ensureRunDir(home.runDir); // the control master's socket lives there (recreated if /tmp was emptied)
+  const text = renderSshConfig({ privateKey: home.privateKey, knownHosts: home.knownHosts, controlDir: path.dirname(home.sshControlPath) }, vms);
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) writeFileAtomic(file, text, 0o600);
   return ['ssh', '-F', file, ...(opts.tty ? ['-tt'] : []), name, ...(command ?? [])];
 }

@@ -27,6 +27,7 @@ export async function tempLab(): Promise<{ lab: Lab; root: string; dispose: () =
       await lab.cleanLab({ removeKey: true }).catch(() => {});
       await lab.close();
       fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(lab.home.runDir, { recursive: true, force: true }); // the lab's sockets (rundir.ts)
     },
   };
 }

@@ -1,6 +1,7 @@
 // macOS: socket_vmnet in host mode with a fixed network identifier (so macOS runs no DHCP on it), run by launchd.
 // Pure planners: the launchd plist, the service commands and QEMU's netdev. Executed by backend.ts.
 import type { LabConfig } from '../../config.ts';
+import { socketVmnetHostIp, subnetMask } from '../../addressing.ts';
 
 export const LAUNCHD_LABEL = 'io.github.pvmlab.socket_vmnet';
 export const PLIST_PATH = `/Library/LaunchDaemons/${LAUNCHD_LABEL}.plist`;
@@ -8,9 +9,8 @@ export const SOCKET_VMNET_CANDIDATES = ['/opt/homebrew/opt/socket_vmnet/bin/sock
 
 function subnetBounds(cfg: LabConfig) {
   // socket_vmnet's host mode takes the gateway and the range; the provisioner owns .1 and DHCP,
-  // so the host side takes the top address of the subnet and macOS serves no leases.
-  const [a, b, c] = cfg.network.subnet.split('/')[0].split('.');
-  return { hostIp: `${a}.${b}.${c}.254`, mask: '255.255.255.0' };
+  // so the host side takes the last host address of the subnet (the address plan keeps it from VMs).
+  return { hostIp: socketVmnetHostIp(cfg.network.subnet), mask: subnetMask(cfg.network.subnet) };
 }
 
 export function planSocketVmnetArgv(cfg: LabConfig, binary: string): string[] {
