@@ -4,6 +4,7 @@
 // split across two reads (or two writes of the guest) arrives whole. Bytes that are not UTF-8 (Latin-1, 0xFF)
 // are whole "characters" of their own: text readers show them as U+FFFD, byte readers pass them unchanged.
 import fs from 'node:fs';
+import { openReadNoFollow } from './nofollow.ts';
 
 /** Bytes a UTF-8 sequence starting with lead byte b needs (1 for ASCII and for bytes that cannot start one). */
 function seqLen(b: number): number {
@@ -58,8 +59,9 @@ export interface LogText { data: string; start: number; offset: number; size: nu
  * Returns the bytes, their start and end (`offset`) in the file, and the file size. A missing file is empty.
  */
 export function readLogBytes(file: string, offset: number, limit: number): LogBytes {
-  let fd: number;
-  try { fd = fs.openSync(file, 'r'); } catch { return { data: Buffer.alloc(0), start: 0, offset: 0, size: 0 }; }
+  // Never through a symlink planted in the lab home (nofollow.ts): refused with the fix, not followed.
+  const fd = openReadNoFollow(file);
+  if (fd === null) return { data: Buffer.alloc(0), start: 0, offset: 0, size: 0 };
   try {
     const size = fs.fstatSync(fd).size;
     const start = Math.min(Math.max(0, offset < 0 ? size + offset : offset), size);

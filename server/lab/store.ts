@@ -125,7 +125,8 @@ export function lockHolder(lockFile: string): { pid: number; op: string } | null
  * whose owner process is gone is stale and taken over. Busy → ConflictError (the caller says what is going on).
  */
 export async function withVmLock<T>(home: LabHome, name: string, what: string, fn: () => Promise<T>): Promise<T> {
-  const lock = home.vmLock(name === '_lab' ? name : checkVmName(name));
+  // Lab-wide locks ('_lab', '_pxe') are pvmlab's own names: a VM name can never start with '_'.
+  const lock = home.vmLock(name.startsWith('_') ? name : checkVmName(name));
   fs.mkdirSync(path.dirname(lock), { recursive: true });
   for (let attempt = 0; !createLock(lock, `${process.pid}\n${what}\n`); attempt++) {
     const held = readLock(lock);

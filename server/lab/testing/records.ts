@@ -1,6 +1,7 @@
 // Test helper: a valid VM record and a bare lab home (the directories only, no key pair).
 import fs from 'node:fs';
 import { HOME_DIRS, LabHome } from '../home.ts';
+import { ensureRunDir } from '../rundir.ts';
 import type { VmRecord } from '../spec.ts';
 
 export function testRecord(name: string, over: Partial<VmRecord> = {}): VmRecord {
@@ -16,5 +17,6 @@ export function bareHome(root: string): LabHome {
   const home = new LabHome(root);
   for (const d of HOME_DIRS) fs.mkdirSync(home.dir(d), { recursive: true });
   fs.mkdirSync(home.lockDir, { recursive: true });
+  ensureRunDir(home.runDir); // its sockets (QMP, events, serial) live in the per-lab run dir (rundir.ts)
   return home;
 }
