@@ -238,9 +238,17 @@ export class Vms {
       if (rec.role === 'provisioner') throw new ConflictError(`'${name}' is the provisioner: re-provision targets (the provisioner resets from its ready snapshot)`);
       await this.stopLocked(rec, { force: true });
       if (!(await freshDisk(this.home, rec))) throw new BadRequestError('vm', `'${name}' has no disk to re-provision (a kernel-boot VM without an image): just restart it`);
+      await this.forgetHostKey(name); // a fresh disk means a fresh install: new SSH host keys
       appendNoFollow(this.home.vmLog(name), `\n=== pvmlab: re-provision (fresh disk) ${new Date().toISOString()} ===\n`);
     });
     return this.start(name);
+  }
+
+  /** Drop the VM's entry from the lab's known_hosts (its host keys are about to change). */
+  private async forgetHostKey(name: string): Promise<void> {
+    if (!fs.existsSync(this.home.knownHosts)) return;
+    await execa('ssh-keygen', ['-R', `pvmlab-${name}`, '-f', this.home.knownHosts], { reject: false, timeout: 30_000 });
+    fs.rmSync(`${this.home.knownHosts}.old`, { force: true });
   }
 
   /** The provisioner's SSH forward port, moved to a free one if something else (another user?) took it. */
@@ -307,10 +315,7 @@ export class Vms {
       await this.stopLocked(rec ?? ({ name } as VmRecord), { force: true });
       for (const f of this.home.vmFiles(name)) if (f !== this.home.vmLock(name)) fs.rmSync(f, { force: true, recursive: true });
       // A VM made again under this name gets new host keys: forget the old ones.
-      if (fs.existsSync(this.home.knownHosts)) {
-        await execa('ssh-keygen', ['-R', `pvmlab-${name}`, '-f', this.home.knownHosts], { reject: false, timeout: 30_000 });
-        fs.rmSync(`${this.home.knownHosts}.old`, { force: true });
-      }
+      await this.forgetHostKey(name);
     });
     this.emit(name, 'stopped', 'removed');
   }
