@@ -8,6 +8,7 @@ import type { Command } from '../cli.ts';
 import { Lab } from '../lab/services.ts';
 import type { JobView } from '../lab/jobs.ts';
 import { formatBytes } from './format.ts';
+import { formatDuration, stagePrinter } from './stages.ts';
 
 async function openLab(): Promise<Lab> {
   const lab = await Lab.open();
@@ -98,14 +99,29 @@ const vmCommands: Record<string, Command> = {
   },
   start: {
     usage: 'pvmlab vm start <name> [--wait]',
-    summary: 'start a VM (--wait: until it is running and ready)',
+    summary: 'start a VM; returns when QEMU runs (--wait: follow the provisioner\'s readiness, a line per stage as it ends)',
     async run(argv) {
       const { values, positionals } = parseCommand(argv, { wait: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage });
-      const lab = await openLab();
-      const vm = await lab.startVm(positionals[0], { wait: !!values.wait });
-      const status = await lab.vms.queryStatus(vm.name);
-      console.log(`started '${vm.name}' (pid ${vm.pid}, QEMU ${status ?? 'unknown'})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
-      if (vm.role === 'provisioner' && !values.wait) console.log('the provisioner gets ready in the background: pvmlab vm start --wait shows each stage');
+      const lab = await Lab.open();
+      const name = positionals[0];
+      // --wait on a provisioner that already runs follows its readiness instead of failing.
+      const follow = !!values.wait && lab.vms.get(name).role === 'provisioner' && lab.vms.get(name).status === 'running';
+      const vm = follow ? lab.vms.get(name) : await lab.vms.start(name);
+      if (!follow) {
+        const status = await lab.vms.queryStatus(vm.name);
+        console.log(`started '${vm.name}' (pid ${vm.pid}, QEMU ${status ?? 'unknown'})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
+      }
+      if (vm.role !== 'provisioner') return 0;
+      if (!values.wait) {
+        console.log(`the provisioner boots now; pvmlab vm start ${name} --wait (or pvmlab up) follows it to a healthy pxeboot stack, a line per stage`);
+        return 0;
+      }
+      const printer = await lab.jobs.run({ kind: 'provisioner', title: `Provisioner ${name}: ready`, vm: name }, async (job) => {
+        const p = stagePrinter(job);
+        try { await lab.provisioner.ready(p.handle); } catch (e) { p.finish(false); throw e; }
+        return p;
+      });
+      console.log(`'${name}' ready in ${formatDuration(printer.finish(true))}: pxeboot stack healthy`);
       return 0;
     },
   },

@@ -1,0 +1,90 @@
+// `pvmlab up` / `pvmlab down`: from an empty lab home to a provisioner with a healthy pxeboot stack and
+// PXE targets that booted the default profile and answer SSH; and back down. Domain: server/lab/up/.
+import { parseCommand, UsageError } from '../args.ts';
+import type { Command } from '../../cli.ts';
+import { Lab } from '../../lab/services.ts';
+import { arch as archSchema } from '../../lab/spec.ts';
+import { defaultLab, type DesiredLab } from '../../lab/up/desired.ts';
+import { describeAction, type Plan } from '../../lab/up/plan.ts';
+import { downLab, upLab, type UpResult } from '../../lab/up/execute.ts';
+import { formatDuration, stagePrinter } from '../stages.ts';
+import { formatBytes } from '../format.ts';
+
+const err = (l: string) => process.stderr.write(l + '\n');
+
+/** The plan as people read it (stderr), before anything changes. */
+export function formatPlan(plan: Plan): string[] {
+  const lines = plan.actions.map((a) => `  ${describeAction(a)}`);
+  const head = lines.some((l) => !l.startsWith('  ?')) ? 'plan:' : 'nothing to change: the lab matches; checking it answers';
+  return [head, ...lines, ...plan.kept.map((k) => `  = ${k}`), ...plan.notes.map((n) => `  ! ${n}`)];
+}
+
+/** The closing lines: where things are and what to do next. */
+export function formatUpDone(r: UpResult, ms: number, provisioner: string): string {
+  const t = r.targets.map((x) => `${x.name}${x.ip ? ` ${x.ip}` : ''} ssh ok`).join(', ');
+  return [
+    `${r.changed ? `lab up in ${formatDuration(ms)}` : `lab already up (checked in ${formatDuration(ms)})`}: ${provisioner}${r.image ? ` (${r.image.use === 'offline' ? 'offline image' : r.image.use === 'file' ? 'image file' : 'Ubuntu 24.04 cloud image'})` : ''}${t ? `, ${t}` : ''}`,
+    'next:',
+    ...(r.targets[0] ? [`  pvmlab vm shell ${r.targets[0].name}        a shell on the target (through the provisioner)`] : []),
+    `  pvmlab vm shell ${provisioner}             a shell on the provisioner`,
+    '  pvmlab vm list                  the VMs, their IPs and state',
+    '  npm start (= pvmlab serve)      the panel on http://127.0.0.1:7780',
+    '  pvmlab down                     stop the lab (pvmlab up brings it back)',
+  ].join('\n');
+}
+
+function desiredFrom(values: Record<string, string | boolean | undefined>): DesiredLab {
+  const a = values.arch === undefined ? undefined : archSchema.safeParse(values.arch);
+  if (a && !a.success) throw new UsageError(`--arch must be x86_64 or aarch64, got '${values.arch}'`);
+  let targets: number | undefined;
+  if (typeof values.targets === 'string') {
+    if (!/^\d+$/.test(values.targets) || Number(values.targets) < 0 || Number(values.targets) > 20) throw new UsageError(`--targets must be a number from 0 to 20, got '${values.targets}'`);
+    targets = Number(values.targets);
+  }
+  const image = typeof values.image === 'string' ? values.image : undefined;
+  return defaultLab({ arch: a?.data, image, targets });
+}
+
+export const upCommands: Record<string, Command> = {
+  up: {
+    usage: 'pvmlab up [--image auto|offline|ubuntu-24.04|PATH] [--arch x86_64|aarch64] [--targets N] [--json]',
+    summary: 'start the lab: provisioner + pxeboot stack + PXE targets booted and answering SSH (re-run: converges)',
+    async run(argv) {
+      const { values } = parseCommand(argv, { image: { type: 'string' }, arch: { type: 'string' }, targets: { type: 'string' }, json: { type: 'boolean' } },
+        { min: 0, max: 0, usage: this.usage });
+      const desired = desiredFrom(values);
+      const lab = await Lab.open();
+      lab.bus.on('job', (e) => {
+        const j = lab.jobs.get(e.id);
+        if (j?.kind === 'download' && j.progress?.unit === 'bytes') err(`    download: ${formatBytes(j.progress.done)}${j.progress.total ? ` / ${formatBytes(j.progress.total)}` : ''}`);
+      });
+      err(`pvmlab up: ${desired.provisioner.name} (${desired.provisioner.arch}, image ${desired.provisioner.image}) + ${desired.targets.map((t) => t.name).join(', ') || 'no targets'} in ${lab.home.root}`);
+      let printer: ReturnType<typeof stagePrinter> | null = null;
+      try {
+        const r = await lab.jobs.run({ kind: 'up', title: 'Lab up' }, (job) => {
+          printer = stagePrinter(job, { keep: (l) => l.startsWith('provisioner image:') || /^build-provisioner-image: .*(cached|done|error)/.test(l) });
+          return upLab(lab, desired, printer.handle, { onPlan: (p) => formatPlan(p).forEach((l) => err(l)) });
+        });
+        const ms = printer!.finish(true);
+        console.log(values.json ? JSON.stringify(r, null, 2) : formatUpDone(r, ms, desired.provisioner.name));
+        return 0;
+      } catch (e) {
+        (printer as ReturnType<typeof stagePrinter> | null)?.finish(false);
+        throw e;
+      }
+    },
+  },
+  down: {
+    usage: 'pvmlab down',
+    summary: 'stop the lab: targets, then the provisioner (pvmlab up brings it back)',
+    async run(argv) {
+      parseCommand(argv, {}, { min: 0, max: 0, usage: this.usage });
+      const lab = await Lab.open();
+      let printer: ReturnType<typeof stagePrinter> | null = null;
+      const r = await lab.jobs.run({ kind: 'down', title: 'Lab down' }, (job) => { printer = stagePrinter(job); return downLab(lab, printer.handle); });
+      const ms = printer!.finish(true);
+      console.log(r.stopped.length ? `lab down in ${formatDuration(ms)}: stopped ${r.stopped.join(', ')}` : 'nothing was running');
+      return 0;
+    },
+  },
+};
