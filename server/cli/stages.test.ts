@@ -21,4 +21,16 @@ describe('stage lines', () => {
     expect(lines[2]).toMatch(/✗ ssh +failed after 12\.5 s$/);
     expect(seen).toEqual(['booted', 'ssh']);
   });
+
+  it('flush ends the current stage now; the next stage starts afresh', () => {
+    let t = 0;
+    const lines: string[] = [];
+    const inner: JobHandle = { id: 'j', signal: new AbortController().signal, stage: () => {}, progress: () => {}, log: () => {} };
+    const p = stagePrinter(inner, { out: (l) => lines.push(l), now: () => t });
+    p.handle.stage('look'); t = 500;
+    p.flush(); lines.push('plan…'); t = 900;
+    p.handle.stage('start'); t = 1000;
+    p.finish(true);
+    expect(lines).toEqual([stageLine('look', 500), 'plan…', stageLine('start', 100)]);
+  });
 });

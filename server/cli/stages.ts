@@ -12,12 +12,14 @@ export function formatDuration(ms: number): string {
 
 /** One finished stage as a line (pure). */
 export function stageLine(name: string, ms: number, ok = true): string {
-  return ok ? `  ✓ ${name.padEnd(28)} ${formatDuration(ms).padStart(10)}` : `  ✗ ${name.padEnd(28)} failed after ${formatDuration(ms)}`;
+  return ok ? `  ✓ ${name.padEnd(30)} ${formatDuration(ms).padStart(10)}` : `  ✗ ${name.padEnd(30)} failed after ${formatDuration(ms)}`;
 }
 
 export interface StagePrinter {
   /** Wraps a job handle: each stage() call ends the previous stage (printed) and starts the next. */
   handle: JobHandle;
+  /** Ends the current stage now (✓), e.g. before printing something that follows it; the next stage() starts afresh. */
+  flush(): void;
   /** Ends the last stage (✓ or ✗); returns the whole duration in ms. */
   finish(ok: boolean): number;
 }
@@ -36,5 +38,5 @@ export function stagePrinter(inner: JobHandle, opts: { out?: (line: string) => v
     progress(p) { inner.progress(p); },
     log(line) { if (opts.keep?.(line)) out(`    ${line}`); inner.log(line); },
   };
-  return { handle, finish(ok) { end(ok); return now() - t0; } };
+  return { handle, flush() { end(true); }, finish(ok) { end(ok); return now() - t0; } };
 }

@@ -175,6 +175,7 @@ export class Vms {
       const rec = getRecord(this.home, name);
       const pidFile = this.home.vmPid(name);
       if (livePid(pidFile)) throw new ConflictError(`VM '${name}' is already running`);
+      if (rec.boot === 'pxe') await this.forgetHostKey(name);
       this.emit(name, 'starting');
       const plan = await this.plan(rec);
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
@@ -191,6 +192,13 @@ export class Vms {
       this.emit(name, 'running');
       return view;
     });
+  }
+
+  /** A PXE target boots whatever its profile serves (a live system makes new SSH host keys at every boot): forget the last one. */
+  private async forgetHostKey(name: string): Promise<void> {
+    if (!fs.existsSync(this.home.knownHosts)) return;
+    await execa('ssh-keygen', ['-R', `pvmlab-${name}`, '-f', this.home.knownHosts], { reject: false });
+    fs.rmSync(`${this.home.knownHosts}.old`, { force: true });
   }
 
   async stop(name: string, opts: { force?: boolean; graceMs?: number } = {}): Promise<{ vm: VmView; step: StopStep | null }> {

@@ -25,12 +25,18 @@ export function formatUpDone(r: UpResult, ms: number, provisioner: string): stri
   return [
     `${r.changed ? `lab up in ${formatDuration(ms)}` : `lab already up (checked in ${formatDuration(ms)})`}: ${provisioner}${r.image ? ` (${r.image.use === 'offline' ? 'offline image' : r.image.use === 'file' ? 'image file' : 'Ubuntu 24.04 cloud image'})` : ''}${t ? `, ${t}` : ''}`,
     'next:',
-    ...(r.targets[0] ? [`  pvmlab vm shell ${r.targets[0].name}        a shell on the target (through the provisioner)`] : []),
-    `  pvmlab vm shell ${provisioner}             a shell on the provisioner`,
-    '  pvmlab vm list                  the VMs, their IPs and state',
-    '  npm start (= pvmlab serve)      the panel on http://127.0.0.1:7780',
-    '  pvmlab down                     stop the lab (pvmlab up brings it back)',
+    ...next(r.targets[0]?.name, provisioner).map(([c, d]) => `  ${c.padEnd(30)} ${d}`),
   ].join('\n');
+}
+
+function next(target: string | undefined, provisioner: string): [string, string][] {
+  return [
+    ...(target ? [[`pvmlab vm shell ${target}`, 'a shell on the target (through the provisioner)'] as [string, string]] : []),
+    [`pvmlab vm shell ${provisioner}`, 'a shell on the provisioner'],
+    ['pvmlab vm list', 'the VMs, their IPs and state'],
+    ['npm start (= pvmlab serve)', 'the panel on http://127.0.0.1:7780'],
+    ['pvmlab down', 'stop the lab (pvmlab up brings it back)'],
+  ];
 }
 
 function desiredFrom(values: Record<string, string | boolean | undefined>): DesiredLab {
@@ -63,7 +69,7 @@ export const upCommands: Record<string, Command> = {
       try {
         const r = await lab.jobs.run({ kind: 'up', title: 'Lab up' }, (job) => {
           printer = stagePrinter(job, { keep: (l) => l.startsWith('provisioner image:') || /^build-provisioner-image: .*(cached|done|error)/.test(l) });
-          return upLab(lab, desired, printer.handle, { onPlan: (p) => formatPlan(p).forEach((l) => err(l)) });
+          return upLab(lab, desired, printer.handle, { onPlan: (p) => { printer!.flush(); formatPlan(p).forEach((l) => err(l)); } });
         });
         const ms = printer!.finish(true);
         console.log(values.json ? JSON.stringify(r, null, 2) : formatUpDone(r, ms, desired.provisioner.name));

@@ -53,12 +53,15 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
   });
   const artifacts: WantedArtifact[] = [...lives.values()].flatMap((l) => [l.kernel, l.initrd]);
 
-  const plan = planUp({ provisioner: desired.provisioner, targets, artifacts, current: await observe(lab), prune: opts.prune });
+  job.stage('look at the lab');
+  const current = await observe(lab);
+  const plan = planUp({ provisioner: desired.provisioner, targets, artifacts, current, prune: opts.prune });
   opts.onPlan?.(plan);
   if (plan.conflicts.length) throw new ConflictError(plan.conflicts.join('; '));
 
   let image: ImageDecision | null = null;
   const logOffsets = new Map<string, number>();
+  let remoteArts: Map<string, string> | null = null;
   const prov = desired.provisioner;
   for (const a of plan.actions) {
     check();
@@ -92,10 +95,14 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
         await lab.provisioner.ready(prefixed);
         break;
       }
-      case 'upload':
-        job.stage(`upload ${a.artifact.name}`);
-        await lab.provisioner.uploadArtifact(a.artifact.name, fs.createReadStream(a.artifact.path));
+      case 'upload': {
+        job.stage(`upload ${a.artifact.label ?? a.artifact.name}`);
+        // Planned while the stack was down (artifacts unknown): what the provisioner already serves is not sent again.
+        remoteArts ??= new Map((await lab.provisioner.artifacts()).map((x) => [x.name, x.sha256]));
+        if (remoteArts.get(a.artifact.name) === a.artifact.sha256) job.log(`${a.artifact.name}: already there`);
+        else await lab.provisioner.uploadArtifact(a.artifact.name, fs.createReadStream(a.artifact.path));
         break;
+      }
       case 'create-target': {
         job.stage(`${a.target.name} created`);
         const t = a.target;

@@ -54,6 +54,6 @@ export async function buildLive(arch: Arch, signal?: AbortSignal): Promise<LiveI
   const names = liveArtifactNames(arch);
   const [ks, is] = await Promise.all([sha256File(path.join(dir, 'vmlinuz')), sha256File(path.join(dir, 'initrd.img'))]);
   return { arch, dir, console: manifest.console,
-    kernel: { name: names.kernel, path: path.join(dir, 'vmlinuz'), sha256: ks },
-    initrd: { name: names.initrd, path: path.join(dir, 'initrd.img'), sha256: is } };
+    kernel: { name: names.kernel, label: 'live kernel', path: path.join(dir, 'vmlinuz'), sha256: ks },
+    initrd: { name: names.initrd, label: 'live initrd', path: path.join(dir, 'initrd.img'), sha256: is } };
 }

@@ -8,7 +8,7 @@ import type { DesiredProvisioner, DesiredTarget } from './desired.ts';
 export interface ResolvedTarget extends Omit<DesiredTarget, 'profile'> { profile: BootProfile | null }
 
 /** A file the provisioner must serve under /artifacts/<name> (the live profile's kernel and initrd). */
-export interface WantedArtifact { name: string; path: string; sha256: string }
+export interface WantedArtifact { name: string; path: string; sha256: string; /** For stage lines ("live kernel"); the name when absent. */ label?: string }
 
 export interface CurrentVm { name: string; role: Role; arch: Arch; boot: BootMode; mac: string; status: VmStatus }
 
