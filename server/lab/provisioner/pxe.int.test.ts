@@ -1,8 +1,11 @@
-// End-to-end, real everything (TCG): a provisioner from the offline image runs the pxeboot stack in
-// Docker; a target PXE-boots from it (DHCP → iPXE → HTTP kernel + initrd), gets its reserved IP,
-// calls home, reaches the outside through the provisioner's NAT; `vm shell` works on both.
+// End-to-end, real everything (TCG): `pvmlab up` on an empty lab home brings a provisioner from the
+// offline image with the pxeboot stack in Docker and `target1` PXE-booted on the default boot profile,
+// answering SSH; a second `up` changes nothing. On that same provisioner (one boot for the whole file),
+// a second target PXE-boots a profile of uploaded artifacts (DHCP → iPXE → HTTP kernel + initrd), gets
+// its reserved IP, calls home, reaches the outside through the provisioner's NAT; `pvmlab down` stops all.
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempLab, testGuest, until, waitForLog, type TestGuest } from '../testing/guests.ts';
@@ -16,6 +19,9 @@ let img: ProvisionerImage;
 let outside: http.Server;
 let outsidePort = 0;
 const outsideHits: string[] = [];
+const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../bin/pvmlab.mjs');
+/** The CLI as a user runs it, on this test's lab home. */
+const pvmlab = (...args: string[]) => execa('node', [BIN, ...args], { env: { ...process.env, PVMLAB_HOME: env.root }, reject: false, timeout: 1_500_000 });
 
 beforeAll(async () => {
   [img, guest] = await Promise.all([provisionerImage('x86_64'), testGuest('x86_64')]);
@@ -34,14 +40,34 @@ afterAll(async () => {
 });
 
 describe('provisioner + pxeboot stack + PXE target', () => {
-  it('the provisioner gets ready stage by stage', async () => {
-    await lab.createVm({ name: 'prov', role: 'provisioner', boot: 'kernel', image: img.disk, kernel: img.kernel, initrd: img.initrd,
-      append: img.append, memory: '2G', cpus: 2 });
-    const stages: string[] = [];
-    const off = lab.bus.on('job', (e) => { const j = lab.jobs.get(e.id); if (j && j.stage !== stages.at(-1)) stages.push(j.stage); });
-    await lab.startVm('prov', { wait: true });
-    off();
-    expect(stages).toEqual(expect.arrayContaining(['booted', 'ssh', 'cloud-init', 'docker', 'image', 'container']));
+  it('pvmlab up on an empty lab home: provisioner, stack, target1 PXE-booted on the default profile, ssh ok', async () => {
+    expect(lab.vms.list()).toEqual([]);
+    const up = await pvmlab('up', '--image', 'offline');
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/^lab up in .*: prov \(offline image\), target1 192\.168\.100\.2 ssh ok$/m);
+    expect(up.stdout).toContain('pvmlab vm shell target1');
+    expect(up.stderr).toContain('provisioner image: asked for the offline image (built from Debian packages)');
+    // a line per stage as it ends, with its duration, in this order
+    const ended = [...up.stderr.matchAll(/^ {2}✓ (.+?) +(\d[\d.]* (?:ms|s)|\d+ min \d+ s)$/gm)].map((m) => m[1]);
+    expect(ended).toEqual(['look at the lab', 'boot profile image', 'image', 'prov start', 'prov booted', 'prov ssh', 'prov cloud-init', 'prov docker',
+      'prov image', 'prov container', 'upload live kernel', 'upload live initrd', 'target1 created', 'target1 boot profile', 'target1 start',
+      'target1 DHCP', 'target1 kernel', 'target1 ssh']);
+    const log = lab.vms.log('target1', 0, 4 << 20).data;
+    expect(log).toMatch(/pvmlab: booting target1 \(52:54:00:[0-9a-f:]+ 192\.168\.100\.2\)/);
+    expect(log).toContain('http://192.168.100.1/artifacts/pvmlab-live-x86_64-vmlinuz...');
+
+    const shell = await pvmlab('vm', 'shell', 'target1', '--', 'uname', '-n');
+    expect(shell.exitCode, shell.stderr).toBe(0);
+    expect(shell.stdout.trim()).toBe('target1');
+
+    const again = await pvmlab('up', '--image', 'offline');
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toContain('nothing to change: the lab matches');
+    expect(again.stderr).not.toMatch(/^ {2}[+~-] /m);
+    expect(again.stdout).toMatch(/^lab already up .*target1 192\.168\.100\.2 ssh ok$/m);
+  }, 1_800_000);
+
+  it('the provisioner runs the stack with only the capabilities it needs, and comes back after a reboot', async () => {
     const docker = await lab.provisioner.stack().state();
     expect(docker).toMatchObject({ exists: true, running: true });
     // only the capabilities it needs, never privileged
@@ -57,7 +83,7 @@ describe('provisioner + pxeboot stack + PXE target', () => {
       await lab.provisioner.uploadArtifact(name, fs.createReadStream(file));
     }
     const arts = await lab.provisioner.artifacts();
-    expect(arts.map((a) => a.name).sort()).toEqual(['initrd.img', 'vmlinuz']);
+    expect(arts.map((a) => a.name).sort()).toEqual(['initrd.img', 'pvmlab-live-x86_64-initrd.img', 'pvmlab-live-x86_64-vmlinuz', 'vmlinuz']);
     const sha = (await execa('sha256sum', [guest.kernel])).stdout.split(' ')[0];
     expect(arts.find((a) => a.name === 'vmlinuz')?.sha256).toBe(sha);
 
@@ -92,8 +118,16 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(outsideHits).toContain('/from-target');
   }, 1_800_000);
 
+  it('pvmlab down stops the targets, then the provisioner', async () => {
+    const down = await pvmlab('down');
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(/^lab down in .*: stopped (target1, pxe1|pxe1, target1), prov$/m);
+    expect(lab.vms.list().map((v) => `${v.name} ${v.status}`).sort()).toEqual(['prov stopped', 'pxe1 stopped', 'target1 stopped']);
+  }, 300_000);
+
   it('stop and clean leave nothing behind', async () => {
     await lab.cleanVm('pxe1');
+    await lab.cleanVm('target1');
     await lab.cleanVm('prov');
     expect(lab.vms.list()).toEqual([]);
     for (const d of ['vms', 'pids', 'monitors', 'logs', 'images'] as const) {

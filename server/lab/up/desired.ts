@@ -20,9 +20,22 @@ export interface DesiredProvisioner { name: string; arch: Arch; image: ImageChoi
  */
 export type DesiredProfile = 'live' | BootProfile | null;
 
-export interface DesiredTarget { name: string; arch: Arch; boot: 'pxe'; profile: DesiredProfile; memory: string; ip?: string; sshUser: string }
+export interface DesiredTarget { name: string; arch: Arch; boot: 'pxe'; profile: DesiredProfile; memory: string; ip?: string; mac?: string; sshUser: string }
 
-export interface DesiredLab { provisioner: DesiredProvisioner; targets: DesiredTarget[] }
+/** A DHCP reservation for a machine pvmlab did not create (any MAC on the private network). */
+export interface DesiredReservation { mac: string; ip: string; hostname: string; profile: DesiredProfile }
+
+/** A file the provisioner serves under /artifacts/<name>; without path it must already be there with that sha256. */
+export interface DesiredArtifact { name: string; path?: string; sha256: string }
+
+export interface DesiredLab {
+  provisioner: DesiredProvisioner;
+  targets: DesiredTarget[];
+  reservations?: DesiredReservation[];
+  artifacts?: DesiredArtifact[];
+  /** The private network (lab file); absent: the lab's current one. */
+  network?: { subnet: string; dhcpRange: [string, string] };
+}
 
 /** The embedded default lab: provisioner `prov` and `targets` PXE targets (`target1`…) on the live profile. */
 export function defaultLab(opts: { arch?: Arch; image?: ImageChoice; targets?: number } = {}): DesiredLab {

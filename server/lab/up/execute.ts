@@ -5,14 +5,19 @@ import fs from 'node:fs';
 import { execa } from 'execa';
 import type { Lab } from '../services.ts';
 import type { JobHandle } from '../jobs.ts';
-import { ConflictError } from '../errors.ts';
-import { changes, planDown, planUp, type CurrentLab, type Plan, type ResolvedTarget, type WantedArtifact } from './plan.ts';
-import { buildLive, liveProfile, type LiveImage } from './live.ts';
+import { BadRequestError, ConflictError } from '../errors.ts';
+import { changes, planDown, planUp, type CurrentLab, type Plan, type ResolvedReservation, type ResolvedTarget, type WantedArtifact } from './plan.ts';
+import { buildLive, liveProfile, sha256File, type LiveImage } from './live.ts';
 import { decideImage, offlineImage, probeUbuntu, type ImageDecision } from './image.ts';
-import type { DesiredLab } from './desired.ts';
+import type { DesiredArtifact, DesiredLab } from './desired.ts';
+import type { Arch } from '../spec.ts';
+import { writeFileAtomic } from '../home.ts';
+import { planNetwork } from './network.ts';
 
 export interface UpOptions {
   prune?: boolean;
+  /** Show the plan (onPlan) and stop there. */
+  dryRun?: boolean;
   /** Called once with the plan before anything changes (the CLI prints it). */
   onPlan?: (plan: Plan) => void;
 }
@@ -37,27 +42,34 @@ export async function observe(lab: Lab): Promise<CurrentLab> {
 /** Run `pvmlab up` for a desired lab inside a job (see the file header). Throws ConflictError before any change on conflicts. */
 export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts: UpOptions = {}): Promise<UpResult> {
   const check = () => { if (job.signal.aborted) throw new Error('cancelled'); };
-  // The live image first: the plan compares its sha256 with what the provisioner serves.
+  job.stage('look at the lab');
+  const current = await observe(lab);
+  const net = planNetwork(lab.vms.config(), desired.network ?? null, current.vms.length);
+  if (net.conflict) throw new ConflictError(net.conflict);
+  // The live image before the plan: the plan compares its sha256 with what the provisioner serves.
   const lives = new Map<string, LiveImage>();
-  const liveArches = [...new Set(desired.targets.filter((t) => t.profile === 'live').map((t) => t.arch))];
+  const liveArches = [...new Set([...desired.targets.filter((t) => t.profile === 'live').map((t) => t.arch),
+    ...(desired.reservations ?? []).filter((r) => r.profile === 'live').map(() => desired.provisioner.arch)])];
   if (liveArches.length) {
     job.stage('boot profile image');
     for (const a of liveArches) lives.set(a, await buildLive(a, job.signal));
   }
   const publicKey = fs.readFileSync(lab.home.publicKey, 'utf8');
-  const serverIp = lab.vms.config().network.provisionerIp;
-  const targets: ResolvedTarget[] = desired.targets.map((t) => {
-    if (t.profile !== 'live') return { ...t, profile: t.profile };
-    const live = lives.get(t.arch)!;
-    return { ...t, profile: liveProfile({ arch: t.arch, console: live.console, hostname: t.name, publicKey, serverIp }) };
-  });
-  const artifacts: WantedArtifact[] = [...lives.values()].flatMap((l) => [l.kernel, l.initrd]);
+  const serverIp = (net.write ?? lab.vms.config()).network.provisionerIp;
+  const liveFor = (hostname: string, arch: Arch) => {
+    const live = lives.get(arch);
+    if (!live) throw new BadRequestError('profile', `no live image for ${arch}`);
+    return liveProfile({ arch, console: live.console, hostname, publicKey, serverIp });
+  };
+  const targets: ResolvedTarget[] = desired.targets.map((t) => ({ ...t, profile: t.profile === 'live' ? liveFor(t.name, t.arch) : t.profile }));
+  const artifacts: WantedArtifact[] = [...[...lives.values()].flatMap((l) => [l.kernel, l.initrd]), ...await checkedArtifacts(desired.artifacts ?? [])];
+  const reservations: ResolvedReservation[] = (desired.reservations ?? []).map((r) => ({ ...r, profile: r.profile === 'live' ? liveFor(r.hostname, desired.provisioner.arch) : r.profile }));
 
-  job.stage('look at the lab');
-  const current = await observe(lab);
-  const plan = planUp({ provisioner: desired.provisioner, targets, artifacts, current, prune: opts.prune });
+  const plan = planUp({ provisioner: desired.provisioner, targets, artifacts, reservations, current, prune: opts.prune });
   opts.onPlan?.(plan);
   if (plan.conflicts.length) throw new ConflictError(plan.conflicts.join('; '));
+  if (opts.dryRun) return { plan, changed: changes(plan).length, image: null, targets: [] };
+  if (net.write) writeFileAtomic(lab.home.labConfig, JSON.stringify(net.write, null, 2) + '\n');
 
   let image: ImageDecision | null = null;
   const logOffsets = new Map<string, number>();
@@ -100,13 +112,14 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
         // Planned while the stack was down (artifacts unknown): what the provisioner already serves is not sent again.
         remoteArts ??= new Map((await lab.provisioner.artifacts()).map((x) => [x.name, x.sha256]));
         if (remoteArts.get(a.artifact.name) === a.artifact.sha256) job.log(`${a.artifact.name}: already there`);
+        else if (!a.artifact.path) throw new BadRequestError('artifacts', `'${a.artifact.name}' (sha256 ${a.artifact.sha256.slice(0, 12)}…) is not on the provisioner and the lab file gives no path: add path: with the file to upload`);
         else await lab.provisioner.uploadArtifact(a.artifact.name, fs.createReadStream(a.artifact.path));
         break;
       }
       case 'create-target': {
         job.stage(`${a.target.name} created`);
         const t = a.target;
-        await lab.createVm({ name: t.name, role: 'target', arch: t.arch, boot: 'pxe', memory: t.memory, sshUser: t.sshUser, ...(t.ip ? { ip: t.ip } : {}) });
+        await lab.createVm({ name: t.name, role: 'target', arch: t.arch, boot: 'pxe', memory: t.memory, sshUser: t.sshUser, ...(t.ip ? { ip: t.ip } : {}), ...(t.mac ? { mac: t.mac } : {}) });
         break;
       }
       case 'set-profile':
@@ -116,6 +129,16 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
       case 'wait-target':
         await waitTarget(lab, a.name, logOffsets.get(a.name), job);
         break;
+      case 'set-reservation': {
+        job.stage(`reservation ${a.reservation.hostname}`);
+        const r = a.reservation;
+        await lab.provisioner.setReservation({ mac: r.mac, ip: r.ip, hostname: r.hostname, profile: r.profile ?? { kind: 'exit' } });
+        break;
+      }
+      case 'remove-reservation':
+        job.stage(`reservation ${a.hostname} removed`);
+        await lab.provisioner.removeReservation(a.mac);
+        break;
       case 'remove':
         job.stage(`${a.name} removed`);
         await lab.cleanVm(a.name);
@@ -124,6 +147,17 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
   }
   const ips = new Map(lab.provisioner.reservations().map((r) => [r.hostname, r.ip]));
   return { plan, changed: changes(plan).length, image, targets: targets.filter((t) => t.profile).map((t) => ({ name: t.name, ip: ips.get(t.name) ?? null, ssh: 'ok' as const })) };
+}
+
+/** The lab file's artifacts with a path: the file must exist and have the sha256 the file says. */
+async function checkedArtifacts(list: DesiredArtifact[]): Promise<WantedArtifact[]> {
+  for (const a of list) {
+    if (!a.path) continue;
+    if (!fs.statSync(a.path, { throwIfNoEntry: false })?.isFile()) throw new BadRequestError('artifacts', `'${a.name}': no such file ${a.path}`);
+    const sha = await sha256File(a.path);
+    if (sha !== a.sha256) throw new BadRequestError('artifacts', `'${a.name}': ${a.path} has sha256 ${sha}, the lab file says ${a.sha256}: fix one of them`);
+  }
+  return list.map((a) => ({ name: a.name, path: a.path, sha256: a.sha256 }));
 }
 
 /** Until the console log (from offset) matches, or fail with the stage and the last lines. */

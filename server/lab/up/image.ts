@@ -45,6 +45,11 @@ export async function probeUbuntu(arch: Arch, home: LabHome, timeoutMs = 8000): 
   }
 }
 
+/** Where the offline builder caches images (PVMLAB_CACHE or ~/.cache/pvmlab, then images/). */
+export function offlineImageCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.PVMLAB_CACHE || path.join(env.HOME ?? '/root', '.cache', 'pvmlab'), 'images');
+}
+
 export interface OfflineImage { dir: string; disk: string; kernel: string; initrd: string; append: string }
 
 /**

@@ -32,7 +32,8 @@ export function liveProfile(o: { arch: Arch; console: string; hostname: string; 
   };
 }
 
-function sha256File(p: string): Promise<string> {
+/** sha256 of a file, hex. */
+export function sha256File(p: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = crypto.createHash('sha256');
     fs.createReadStream(p).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')));

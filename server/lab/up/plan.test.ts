@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changes, planDown, planUp, sameProfile, type CurrentLab, type CurrentVm, type PlanInput, type ResolvedTarget } from './plan.ts';
+import { changes, planDown, type Action, planUp, sameProfile, type CurrentLab, type CurrentVm, type PlanInput, type ResolvedTarget } from './plan.ts';
 import type { BootProfile } from '../provisioner/pxe.ts';
 
 const live: BootProfile = { kind: 'kernel', kernel: 'k', initrd: 'i', cmdline: 'console=ttyS0 pvmlab.hostname=target1' };
@@ -14,7 +14,8 @@ const upLab: CurrentLab = {
 };
 const input = (current: CurrentLab, extra: Partial<PlanInput> = {}): PlanInput =>
   ({ provisioner: { name: 'prov', arch: 'x86_64', image: 'offline', cpus: 2, memory: '2G' }, targets: [t1], artifacts: art, current, ...extra });
-const kinds = (i: PlanInput) => planUp(i).actions.map((a) => `${a.kind}${'name' in a ? ` ${a.name}` : 'target' in a ? ` ${a.target.name}` : ` ${a.artifact.name}`}`);
+const subject = (a: Action) => ('name' in a ? a.name : 'target' in a ? a.target.name : 'artifact' in a ? a.artifact.name : 'reservation' in a ? a.reservation.mac : a.mac);
+const kinds = (i: PlanInput) => planUp(i).actions.map((a) => `${a.kind} ${subject(a)}`);
 
 describe('planUp', () => {
   it.each<[string, PlanInput, string[]]>([

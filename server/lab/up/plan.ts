@@ -8,7 +8,10 @@ import type { DesiredProvisioner, DesiredTarget } from './desired.ts';
 export interface ResolvedTarget extends Omit<DesiredTarget, 'profile'> { profile: BootProfile | null }
 
 /** A file the provisioner must serve under /artifacts/<name> (the live profile's kernel and initrd). */
-export interface WantedArtifact { name: string; path: string; sha256: string; /** For stage lines ("live kernel"); the name when absent. */ label?: string }
+export interface WantedArtifact { name: string; /** Absent: must already be on the provisioner. */ path?: string; sha256: string; /** For stage lines ("live kernel"); the name when absent. */ label?: string }
+
+/** A reservation for a machine pvmlab did not create, its profile resolved. */
+export interface ResolvedReservation { mac: string; ip: string; hostname: string; profile: BootProfile | null }
 
 export interface CurrentVm { name: string; role: Role; arch: Arch; boot: BootMode; mac: string; status: VmStatus }
 
@@ -25,6 +28,7 @@ export interface PlanInput {
   provisioner: DesiredProvisioner;
   targets: ResolvedTarget[];
   artifacts: WantedArtifact[];
+  reservations?: ResolvedReservation[];
   current: CurrentLab;
   /** Remove VMs that are not in the desired lab (apply --prune). */
   prune?: boolean;
@@ -39,7 +43,9 @@ export type Action =
   | { kind: 'set-profile'; name: string; profile: BootProfile }
   | { kind: 'restart'; name: string }
   | { kind: 'wait-target'; name: string }
-  | { kind: 'remove'; name: string };
+  | { kind: 'remove'; name: string }
+  | { kind: 'set-reservation'; reservation: ResolvedReservation }
+  | { kind: 'remove-reservation'; mac: string; hostname: string };
 
 export interface Plan {
   /** In execution order; empty changes + only checks = nothing to change. */
@@ -102,6 +108,9 @@ export function planUp(input: PlanInput): Plan {
       conflicts.push(`'${t.name}' exists but is a ${vm.role} with ${vm.boot} boot, not a PXE target: remove it (pvmlab vm clean ${t.name}) or rename the target`);
       continue;
     }
+    if (vm && t.mac && vm.mac !== t.mac) notes.push(`${t.name} has MAC ${vm.mac}, the lab file says ${t.mac}: left as it is (pvmlab vm clean ${t.name}, then up, makes it again)`);
+    const ipNow = vm ? current.reservations.find((r) => r.mac === vm.mac)?.ip : undefined;
+    if (vm && t.ip && ipNow && ipNow !== t.ip) notes.push(`${t.name} has IP ${ipNow}, the lab file says ${t.ip}: left as it is (pvmlab vm clean ${t.name}, then up, makes it again)`);
     if (!t.profile) notes.push(`${t.name} has no boot profile: it boots nothing until it gets one (pvmlab pxe profile ${t.name} …)`);
     if (!vm) {
       actions.push({ kind: 'create-target', target: t });
@@ -116,6 +125,20 @@ export function planUp(input: PlanInput): Plan {
     else if (profileChanged) actions.push({ kind: 'restart', name: t.name });
     else kept.push(`${t.name}: exists, runs, profile unchanged`);
     actions.push({ kind: 'wait-target', name: t.name });
+  }
+
+  // ---- reservations for machines pvmlab did not create
+  const vmMacs = new Set(current.vms.map((v) => v.mac));
+  const wantedMacs = new Set((input.reservations ?? []).map((r) => r.mac));
+  for (const r of input.reservations ?? []) {
+    const now = current.reservations.find((x) => x.mac === r.mac);
+    if (now && now.ip === r.ip && now.hostname === r.hostname && sameProfile(now.profile, r.profile)) kept.push(`reservation ${r.mac}: unchanged`);
+    else actions.push({ kind: 'set-reservation', reservation: r });
+  }
+  for (const r of current.reservations) {
+    if (vmMacs.has(r.mac) || wantedMacs.has(r.mac)) continue;
+    if (input.prune) actions.push({ kind: 'remove-reservation', mac: r.mac, hostname: r.hostname });
+    else kept.push(`reservation ${r.mac} (${r.hostname}): not in the lab file, left alone (--prune removes it)`);
   }
 
   // ---- what is not asked for
@@ -147,5 +170,7 @@ export function describeAction(a: Action): string {
     case 'restart': return `~ restart ${a.name} (its boot profile changed)`;
     case 'wait-target': return `? check ${a.name} answers SSH`;
     case 'remove': return `- remove ${a.name} (--prune)`;
+    case 'set-reservation': return `~ reservation ${a.reservation.mac} → ${a.reservation.ip} ${a.reservation.hostname}${a.reservation.profile ? ` (${a.reservation.profile.kind})` : ''}`;
+    case 'remove-reservation': return `- remove reservation ${a.mac} (${a.hostname}) (--prune)`;
   }
 }
