@@ -7,7 +7,12 @@ import { arch as archSchema } from '../../lab/spec.ts';
 import { defaultLab, type DesiredLab } from '../../lab/up/desired.ts';
 import { describeAction, type Plan } from '../../lab/up/plan.ts';
 import { downLab, upLab, type UpResult } from '../../lab/up/execute.ts';
-import { formatDuration, stagePrinter } from '../stages.ts';
+import { formatDuration, stagePrinter, type StagePrinter } from '../stages.ts';
+import { LabFileError, labFileJsonSchema, parseLabFile } from '../../lab/up/labfile.ts';
+import { exportLab } from '../../lab/up/export.ts';
+import { offlineImageCacheDir } from '../../lab/up/image.ts';
+import fs from 'node:fs';
+import path from 'node:path';
 import { formatBytes } from '../format.ts';
 
 const err = (l: string) => process.stderr.write(l + '\n');
@@ -51,33 +56,80 @@ function desiredFrom(values: Record<string, string | boolean | undefined>): Desi
   return defaultLab({ arch: a?.data, image, targets });
 }
 
+/** Run up/apply on a desired lab, printing the plan, stage ends and the closing lines. */
+async function runUp(lab: Lab, desired: DesiredLab, o: { json: boolean; prune?: boolean; dryRun?: boolean }): Promise<number> {
+  lab.bus.on('job', (e) => {
+    const j = lab.jobs.get(e.id);
+    if (j?.kind === 'download' && j.progress?.unit === 'bytes') err(`    download: ${formatBytes(j.progress.done)}${j.progress.total ? ` / ${formatBytes(j.progress.total)}` : ''}`);
+  });
+  err(`pvmlab up: ${desired.provisioner.name} (${desired.provisioner.arch}, image ${desired.provisioner.image}) + ${desired.targets.map((t) => t.name).join(', ') || 'no targets'} in ${lab.home.root}`);
+  let printer: StagePrinter | null = null;
+  try {
+    const r = await lab.jobs.run({ kind: 'up', title: 'Lab up' }, (job) => {
+      printer = stagePrinter(job, { keep: (l) => l.startsWith('provisioner image:') || /^build-provisioner-image: .*(cached|done|error)/.test(l) });
+      return upLab(lab, desired, printer.handle, { prune: o.prune, dryRun: o.dryRun, onPlan: (p) => { printer!.flush(); formatPlan(p).forEach((l) => err(l)); } });
+    });
+    const ms = printer!.finish(true);
+    if (o.json) console.log(JSON.stringify(r, null, 2));
+    else if (o.dryRun) console.log(`dry run: ${r.changed} change(s) planned, nothing done`);
+    else console.log(formatUpDone(r, ms, desired.provisioner.name));
+    return 0;
+  } catch (e) {
+    (printer as StagePrinter | null)?.finish(false);
+    throw e;
+  }
+}
+
+/** lab.yaml → the desired lab; every problem is printed as file:line:col: field: what and the fix, then it fails (exit 1) before any change. */
+function readLabFile(lab: Lab, file: string): DesiredLab {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new Error(`${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
+  const cfg = lab.vms.config().network;
+  let desired: DesiredLab;
+  try {
+    ({ desired } = parseLabFile(text, file, { subnet: cfg.subnet, dhcpRange: [cfg.dhcpStart, cfg.dhcpEnd] }));
+  } catch (e) {
+    if (!(e instanceof LabFileError)) throw e;
+    err(e.message);
+    throw new Error(`${file}: ${e.issues.length} problem${e.issues.length > 1 ? 's' : ''} (above); nothing was changed`);
+  }
+  // artifact paths are relative to the lab file
+  for (const a of desired.artifacts ?? []) if (a.path) a.path = path.resolve(path.dirname(path.resolve(file)), a.path);
+  return desired;
+}
+
 export const upCommands: Record<string, Command> = {
   up: {
-    usage: 'pvmlab up [--image auto|offline|ubuntu-24.04|PATH] [--arch x86_64|aarch64] [--targets N] [--json]',
-    summary: 'start the lab: provisioner + pxeboot stack + PXE targets booted and answering SSH (re-run: converges)',
+    usage: 'pvmlab up [lab.yaml] [--image auto|offline|ubuntu-24.04|PATH] [--arch x86_64|aarch64] [--targets N] [--json]',
+    summary: 'start the lab (the default one, or lab.yaml): provisioner + pxeboot stack + PXE targets answering SSH; re-run: converges',
     async run(argv) {
-      const { values } = parseCommand(argv, { image: { type: 'string' }, arch: { type: 'string' }, targets: { type: 'string' }, json: { type: 'boolean' } },
-        { min: 0, max: 0, usage: this.usage });
-      const desired = desiredFrom(values);
+      const { values, positionals } = parseCommand(argv, { image: { type: 'string' }, arch: { type: 'string' }, targets: { type: 'string' }, json: { type: 'boolean' } },
+        { min: 0, max: 1, usage: this.usage });
+      if (positionals[0] && (values.image || values.arch || values.targets)) throw new UsageError('--image/--arch/--targets change the default lab; with a lab file, change the file');
       const lab = await Lab.open();
-      lab.bus.on('job', (e) => {
-        const j = lab.jobs.get(e.id);
-        if (j?.kind === 'download' && j.progress?.unit === 'bytes') err(`    download: ${formatBytes(j.progress.done)}${j.progress.total ? ` / ${formatBytes(j.progress.total)}` : ''}`);
-      });
-      err(`pvmlab up: ${desired.provisioner.name} (${desired.provisioner.arch}, image ${desired.provisioner.image}) + ${desired.targets.map((t) => t.name).join(', ') || 'no targets'} in ${lab.home.root}`);
-      let printer: ReturnType<typeof stagePrinter> | null = null;
-      try {
-        const r = await lab.jobs.run({ kind: 'up', title: 'Lab up' }, (job) => {
-          printer = stagePrinter(job, { keep: (l) => l.startsWith('provisioner image:') || /^build-provisioner-image: .*(cached|done|error)/.test(l) });
-          return upLab(lab, desired, printer.handle, { onPlan: (p) => { printer!.flush(); formatPlan(p).forEach((l) => err(l)); } });
-        });
-        const ms = printer!.finish(true);
-        console.log(values.json ? JSON.stringify(r, null, 2) : formatUpDone(r, ms, desired.provisioner.name));
-        return 0;
-      } catch (e) {
-        (printer as ReturnType<typeof stagePrinter> | null)?.finish(false);
-        throw e;
-      }
+      const desired = positionals[0] ? readLabFile(lab, positionals[0]) : desiredFrom(values);
+      return runUp(lab, desired, { json: !!values.json });
+    },
+  },
+  apply: {
+    usage: 'pvmlab apply <lab.yaml> [--prune] [--dry-run] [--json]',
+    summary: 'show the plan for lab.yaml, then converge the lab to it (nothing is removed without --prune)',
+    async run(argv) {
+      const { values, positionals } = parseCommand(argv, { prune: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage });
+      const lab = await Lab.open();
+      const desired = readLabFile(lab, positionals[0]);
+      return runUp(lab, desired, { json: !!values.json, prune: !!values.prune, dryRun: !!values['dry-run'] });
+    },
+  },
+  export: {
+    usage: 'pvmlab export [--schema]',
+    summary: 'print the lab as a lab.yaml (pvmlab export > lab.yaml; export → clean → up gives it back); --schema: its JSON Schema',
+    async run(argv) {
+      const { values } = parseCommand(argv, { schema: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
+      if (values.schema) { console.log(JSON.stringify(labFileJsonSchema(), null, 2)); return 0; }
+      const lab = await Lab.open();
+      process.stdout.write(await exportLab(lab, offlineImageCacheDir()));
+      return 0;
     },
   },
   down: {

@@ -8,6 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { tempLab, testGuest, until, waitForLog, type TestGuest } from '../testing/guests.ts';
 import { provisionerImage, type ProvisionerImage } from '../testing/provisioner.ts';
 import type { Lab } from '../services.ts';
@@ -117,6 +118,22 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     }, 180_000, 3000);
     expect(outsideHits).toContain('/from-target');
   }, 1_800_000);
+
+  it('pvmlab export describes the running lab so exactly that applying it changes nothing', async () => {
+    const exp = await pvmlab('export');
+    expect(exp.exitCode, exp.stderr).toBe(0);
+    const file = path.join(env.root, 'lab.yaml');
+    fs.writeFileSync(file, exp.stdout);
+    const doc = parse(exp.stdout);
+    expect(doc.provisioner).toMatchObject({ name: 'prov', image: 'offline' });
+    expect(doc.targets).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'target1', profile: 'live', ip: '192.168.100.2' }),
+      expect.objectContaining({ name: 'pxe1', ip: '192.168.100.20', profile: 'pxe1', mac: lab.vms.get('pxe1').mac })]));
+    expect(doc.artifacts.map((a: { name: string }) => a.name)).toEqual(['initrd.img', 'vmlinuz']);
+    const apply = await pvmlab('apply', file);
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(apply.stderr).toContain('nothing to change: the lab matches');
+    expect(apply.stdout).toMatch(/^lab already up .*target1 192\.168\.100\.2 ssh ok, pxe1 192\.168\.100\.20 ssh ok$/m);
+  }, 600_000);
 
   it('pvmlab down stops the targets, then the provisioner', async () => {
     const down = await pvmlab('down');

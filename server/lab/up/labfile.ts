@@ -151,3 +151,8 @@ export function defaultRange(subnet: string): [string, string] {
   const base = subnet.split('/')[0].split('.').slice(0, 3).join('.');
   return [`${base}.100`, `${base}.200`];
 }
+
+/** The lab file's JSON Schema (for editors: `# yaml-language-server: $schema=…`), from the same zod schema. */
+export function labFileJsonSchema(): object {
+  return { $id: 'https://pvmlab.local/lab.schema.json', title: 'pvmlab lab file', ...z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' }) };
+}
