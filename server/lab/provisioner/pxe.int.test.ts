@@ -132,7 +132,7 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     const apply = await pvmlab('apply', file);
     expect(apply.exitCode, apply.stderr).toBe(0);
     expect(apply.stderr).toContain('nothing to change: the lab matches');
-    expect(apply.stdout).toMatch(/^lab already up .*target1 192\.168\.100\.2 ssh ok, pxe1 192\.168\.100\.20 ssh ok$/m);
+    expect(apply.stdout).toMatch(/^lab already up .*: prov, (pxe1 192\.168\.100\.20 ssh ok, target1 192\.168\.100\.2 ssh ok|target1 192\.168\.100\.2 ssh ok, pxe1 192\.168\.100\.20 ssh ok)$/m);
   }, 600_000);
 
   it('pvmlab down stops the targets, then the provisioner', async () => {
