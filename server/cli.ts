@@ -7,6 +7,7 @@ import { LabHome } from './lab/home.ts';
 import { Lab } from './lab/services.ts';
 import { labCommands } from './cli/vm.ts';
 import { upCommands } from './cli/commands/up.ts';
+import { pxeCommands } from './cli/commands/pxe.ts';
 import { buildState } from './build.ts';
 
 export interface Command { usage: string; summary: string; run(argv: string[]): Promise<number> }
@@ -60,7 +61,7 @@ const commands: Record<string, Command> = {
   },
 };
 
-Object.assign(commands, upCommands, labCommands);
+Object.assign(commands, upCommands, labCommands, pxeCommands);
 
 /** Build the app the first time (and again when pages changed since the last build). */
 async function ensureBuilt(root: string): Promise<void> {

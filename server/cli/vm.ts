@@ -92,7 +92,8 @@ const vmCommands: Record<string, Command> = {
       }
       try {
         const vm = await lab.createVm(input);
-        console.log(values.json ? JSON.stringify(vm, null, 2) : `created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.ip ? `, ip ${vm.ip}` : ''})`);
+        console.log(values.json ? JSON.stringify(vm, null, 2) : `created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.ip ? `, ip ${vm.ip}` : ''})`
+          + (vm.boot === 'pxe' && !values.json ? `\nno boot profile yet: it boots nothing until it gets one (pvmlab pxe profile ${vm.name} --live, or --kernel …)` : ''));
         return 0;
       } catch (e) { throw new Error(describeError(e)); }
     },
