@@ -8,9 +8,10 @@ import { Lab } from './lab/services.ts';
 import { labCommands } from './cli/vm.ts';
 import { upCommands } from './cli/commands/up.ts';
 import { pxeCommands } from './cli/commands/pxe.ts';
+import { completionCommands } from './cli/commands/completion.ts';
 import { buildState } from './build.ts';
 
-export interface Command { usage: string; summary: string; run(argv: string[]): Promise<number> }
+export interface Command { usage: string; summary: string; run(argv: string[]): Promise<number>; /** A group's verbs (for help and shell completion). */ subcommands?: Record<string, Command> }
 
 const commands: Record<string, Command> = {
   setup: {
@@ -61,7 +62,7 @@ const commands: Record<string, Command> = {
   },
 };
 
-Object.assign(commands, upCommands, labCommands, pxeCommands);
+Object.assign(commands, upCommands, labCommands, pxeCommands, completionCommands(commands));
 
 /** Build the app the first time (and again when pages changed since the last build). */
 async function ensureBuilt(root: string): Promise<void> {

@@ -204,6 +204,7 @@ const vmCommands: Record<string, Command> = {
 
 function group(name: string, cmds: Record<string, Command>): Command {
   return {
+    subcommands: cmds,
     usage: `pvmlab ${name} <${Object.keys(cmds).join('|')}> …`,
     summary: `${name} commands (pvmlab ${name} help)`,
     async run(argv) {

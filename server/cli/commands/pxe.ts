@@ -132,6 +132,7 @@ const pxeVerbs: Record<string, Command> = { reservations, profile, artifacts, le
 
 export const pxeCommands: Record<string, Command> = {
   pxe: {
+    subcommands: pxeVerbs,
     usage: `pvmlab pxe <${Object.keys(pxeVerbs).join('|')}> …`,
     summary: 'reservations, boot profiles, artifacts, leases (pvmlab pxe help)',
     async run(argv) {
