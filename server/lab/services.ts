@@ -11,7 +11,11 @@ import type { NetworkBackend } from './network/types.ts';
 import { sshArgv } from './ssh/config.ts';
 import { Provisioner } from './provisioner/service.ts';
 import { reservation } from './provisioner/pxe.ts';
+import { ConflictError } from './errors.ts';
 import type { VmView } from './vms.ts';
+import { upLab } from './up/execute.ts';
+import { defaultLab, type ImageChoice } from './up/desired.ts';
+import type { Arch } from './spec.ts';
 
 export class Lab {
   readonly bus = new Bus();
@@ -85,6 +89,14 @@ export class Lab {
       if (opts.wait) await ready; else ready.catch(() => {});
     }
     return vm;
+  }
+
+  /** `pvmlab up` on the default lab as a job (the panel's "Start a lab"): returns its id at once; progress and cancel go through jobs. */
+  startLab(opts: { arch?: Arch; targets?: number; image?: ImageChoice } = {}): { jobId: string } {
+    if (this.jobs.list().some((j) => j.kind === 'up' && j.state === 'running')) throw new ConflictError('a lab is already being started: follow it in Jobs, or cancel it there');
+    let jobId = '';
+    this.jobs.run({ kind: 'up', title: 'Start a lab' }, (job) => { jobId = job.id; return upLab(this, defaultLab(opts), job); }).catch(() => {});
+    return { jobId };
   }
 
   network(): NetworkBackend { return networkBackend(ensureLabConfig(this.home)); }

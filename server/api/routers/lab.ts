@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { publicProcedure, router } from '../trpc.ts';
+import { arch, hostArch } from '../../lab/spec.ts';
 
 export const labRouter = router({
   clean: publicProcedure.input(z.object({ removeKey: z.boolean().default(false) }).default({ removeKey: false }))
     .mutation(({ ctx, input }) => ctx.lab.cleanLab(input)),
   config: publicProcedure.query(({ ctx }) => ctx.lab.vms.config()),
+  /** "Start a lab": the default lab (pvmlab up) as a job; its id comes back at once. */
+  up: publicProcedure.input(z.object({ arch: arch.optional(), targets: z.number().int().min(0).max(8).default(1), image: z.enum(['auto', 'offline', 'ubuntu-24.04']).default('auto') }))
+    .mutation(({ ctx, input }) => ctx.lab.startLab(input)),
+  upDefaults: publicProcedure.query(() => ({ arch: hostArch(), targets: 1, image: 'auto' as const })),
 });
 
 export const networkRouter = router({
