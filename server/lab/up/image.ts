@@ -41,7 +41,7 @@ export async function probeUbuntu(arch: Arch, home: LabHome, timeoutMs = 8000): 
     return { present: false, reachable: true };
   } catch (e) {
     const m = (e as Error).message.split('\n')[0];
-    return { present: false, reachable: false, why: `${new URL(r.entry.checksumsUrl).host}: ${m.length > 120 ? m.slice(0, 117) + '…' : m}` };
+    return { present: false, reachable: false, why: m.length > 200 ? m.slice(0, 197) + '…' : m };
   }
 }
 
