@@ -7,6 +7,7 @@ import { useTRPC } from '../trpc';
 import { Button, Card, Empty, StatusChip } from '../ui/bits';
 import { errorText, useToast } from '../ui/toast';
 import { ArtifactsCard } from './artifacts';
+import { AddReservation, profileLabel } from './add-reservation';
 
 export function PxeView() {
   const trpc = useTRPC();
@@ -49,7 +50,8 @@ export function PxeView() {
         )}
       </Card>
       <Card title="Reservations and boot profiles">
-        {!reservations.data?.length ? <Empty>No reservations. A target created with boot “pxe” gets one automatically.</Empty> : (
+        <div className="mb-3"><AddReservation canLive={running} /></div>
+        {!reservations.data?.length ? <Empty>No reservations. A target created with boot “pxe” gets one automatically; any other machine on the private network can get one above.</Empty> : (
           <table className="w-full text-sm">
             <thead><tr className="text-left text-zinc-500"><th className="py-1">Host</th><th>MAC</th><th>IP</th><th>Profile</th><th /></tr></thead>
             <tbody>
@@ -95,12 +97,16 @@ function ProfileEditor({ mac, profile }: { mac: string; profile: { kind: string;
     onError: (e) => toast('error', errorText(e)),
     onSuccess: () => { setOpen(false); toast('info', 'profile saved'); void qc.invalidateQueries(); },
   }));
-  if (!open) return <button className="text-left text-sky-600 hover:underline" onClick={() => setOpen(true)}>{profile.kind === 'kernel' ? <span className="mono">{profile.kernel} {profile.cmdline}</span> : profile.kind}</button>;
-  const submit = () => save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
+  const live = useMutation(trpc.pxe.liveProfile.mutationOptions({
+    onError: (e) => toast('error', errorText(e)),
+    onSuccess: () => { setOpen(false); toast('info', 'the default live profile is set'); void qc.invalidateQueries(); },
+  }));
+  if (!open) return <button className="text-left text-sky-600 hover:underline" data-testid="profile" onClick={() => setOpen(true)}><span className={profile.kind === 'kernel' ? 'mono' : ''}>{profileLabel(profile)}</span></button>;
+  const submit = () => kind === 'live' ? live.mutate({ mac }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
   return (
     <div className="grid gap-1">
       <select value={kind} onChange={(e) => setKind(e.target.value)} className="rounded border px-1 dark:bg-zinc-800">
-        <option value="exit">exit (boot the local disk)</option><option value="kernel">kernel + initrd</option><option value="script">custom iPXE script</option>
+        <option value="exit">none (iPXE exits: boots nothing from the network)</option><option value="live">live (the default boot profile)</option><option value="kernel">kernel + initrd</option><option value="script">custom iPXE script</option>
       </select>
       {kind === 'kernel' && <>
         <input aria-label="kernel artifact" placeholder="kernel artifact (e.g. vmlinuz)" value={kernel} onChange={(e) => setKernel(e.target.value)} className="mono rounded border px-1 dark:bg-zinc-800" />
@@ -108,7 +114,7 @@ function ProfileEditor({ mac, profile }: { mac: string; profile: { kind: string;
         <input aria-label="kernel command line" placeholder="console=ttyS0 …" value={cmdline} onChange={(e) => setCmdline(e.target.value)} className="mono rounded border px-1 dark:bg-zinc-800" />
       </>}
       {kind === 'script' && <textarea aria-label="iPXE script" rows={5} value={script} onChange={(e) => setScript(e.target.value)} className="mono rounded border px-1 text-xs dark:bg-zinc-800" />}
-      <div className="flex gap-2"><Button variant="primary" onClick={submit} disabled={save.isPending}>Save</Button><Button onClick={() => setOpen(false)}>Cancel</Button></div>
+      <div className="flex gap-2"><Button variant="primary" onClick={submit} disabled={save.isPending || live.isPending}>{live.isPending ? 'Uploading the live image…' : 'Save'}</Button><Button onClick={() => setOpen(false)}>Cancel</Button></div>
     </div>
   );
 }

@@ -11,11 +11,12 @@ import type { NetworkBackend } from './network/types.ts';
 import { sshArgv } from './ssh/config.ts';
 import { Provisioner } from './provisioner/service.ts';
 import { reservation } from './provisioner/pxe.ts';
-import { ConflictError } from './errors.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
 import type { VmView } from './vms.ts';
 import { upLab } from './up/execute.ts';
+import { setLiveProfile } from './up/profile.ts';
 import { defaultLab, type ImageChoice } from './up/desired.ts';
-import type { Arch } from './spec.ts';
+import { hostArch, type Arch } from './spec.ts';
 
 export class Lab {
   readonly bus = new Bus();
@@ -97,6 +98,13 @@ export class Lab {
     let jobId = '';
     this.jobs.run({ kind: 'up', title: 'Start a lab' }, (job) => { jobId = job.id; return upLab(this, defaultLab(opts), job); }).catch(() => {});
     return { jobId };
+  }
+
+  /** Give a reservation the default (live) boot profile: build/reuse the live image, upload it if needed. */
+  async setLiveProfile(macAddr: string) {
+    const r = this.provisioner.reservations().find((x) => x.mac === macAddr.toLowerCase());
+    if (!r) throw new NotFoundError(`no reservation for ${macAddr}`);
+    return setLiveProfile(this, r, this.vms.list().find((v) => v.mac === r.mac)?.arch ?? hostArch());
   }
 
   network(): NetworkBackend { return networkBackend(ensureLabConfig(this.home)); }

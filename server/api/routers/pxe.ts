@@ -23,6 +23,8 @@ export const pxeRouter = router({
     remove: publicProcedure.input(z.object({ mac })).mutation(({ ctx, input }) => ctx.lab.provisioner.removeReservation(input.mac)),
   }),
   profile: publicProcedure.input(z.object({ mac, profile: z.unknown() })).mutation(({ ctx, input }) => ctx.lab.provisioner.setProfile(input.mac, input.profile)),
+  /** The default boot profile (the live Linux of pvmlab up) for a reservation. */
+  liveProfile: publicProcedure.input(z.object({ mac })).mutation(({ ctx, input }) => ctx.lab.setLiveProfile(input.mac)),
   leases: publicProcedure.query(({ ctx }) => ctx.lab.provisioner.leases()),
   artifacts: router({
     list: publicProcedure.query(({ ctx }) => ctx.lab.provisioner.artifacts()),
