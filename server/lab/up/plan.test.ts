@@ -39,7 +39,7 @@ describe('planUp', () => {
 
   it('extra VMs are left alone without --prune, and said so', () => {
     const p = planUp(input({ ...upLab, vms: [...upLab.vms, { ...tvm, name: 'old', mac: '52:54:00:00:00:09' }] }));
-    expect(p.kept).toContain('old: not in the lab file, left alone (--prune removes it)');
+    expect(p.kept).toContain('old: not asked for, left alone (apply --prune removes it)');
     expect(p.actions.some((a) => a.kind === 'remove')).toBe(false);
   });
 

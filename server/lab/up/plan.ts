@@ -138,7 +138,7 @@ export function planUp(input: PlanInput): Plan {
   for (const r of current.reservations) {
     if (vmMacs.has(r.mac) || wantedMacs.has(r.mac)) continue;
     if (input.prune) actions.push({ kind: 'remove-reservation', mac: r.mac, hostname: r.hostname });
-    else kept.push(`reservation ${r.mac} (${r.hostname}): not in the lab file, left alone (--prune removes it)`);
+    else kept.push(`reservation ${r.mac} (${r.hostname}): not asked for, left alone (apply --prune removes it)`);
   }
 
   // ---- what is not asked for
@@ -146,7 +146,7 @@ export function planUp(input: PlanInput): Plan {
   for (const v of current.vms) {
     if (wanted.has(v.name) || v.role === 'provisioner') continue;
     if (input.prune) actions.push({ kind: 'remove', name: v.name });
-    else kept.push(`${v.name}: not in the lab file, left alone (--prune removes it)`);
+    else kept.push(`${v.name}: not asked for, left alone (apply --prune removes it)`);
   }
   return { actions, kept, notes, conflicts };
 }
