@@ -13,6 +13,7 @@ const field = 'mono rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm
 export function profileLabel(p: { kind: string; kernel?: string; cmdline?: string }): string {
   if (p.kind === 'exit') return 'none — boots nothing until it gets one';
   if (p.kind === 'kernel' && p.kernel?.startsWith('pvmlab-live-')) return 'live (the default boot profile)';
+  if (p.kind === 'kernel' && p.kernel?.startsWith('debian-12-installer-')) return 'Debian 12 installer';
   if (p.kind === 'kernel') return `${p.kernel} ${p.cmdline ?? ''}`.trim();
   return 'custom iPXE script';
 }
@@ -25,10 +26,10 @@ export function AddReservation({ canLive }: { canLive: boolean }) {
   const [ip, setIp] = useState('');
   const [hostname, setHostname] = useState('');
   const [live, setLive] = useState(canLive);
-  const liveProfile = useMutation(trpc.pxe.liveProfile.mutationOptions());
+  const liveProfile = useMutation(trpc.pxe.catalogueProfile.mutationOptions());
   const set = useMutation(trpc.pxe.reservations.set.mutationOptions({
     onSuccess: async (r) => {
-      if (live) await liveProfile.mutateAsync({ mac: r.mac }).catch((e: unknown) => toast('error', `reserved, but the live profile failed: ${errorText(e)}`));
+      if (live) await liveProfile.mutateAsync({ mac: r.mac, name: 'live' }).catch((e: unknown) => toast('error', `reserved, but the live profile failed: ${errorText(e)}`));
       toast('info', `reserved ${r.ip} for ${r.mac}`);
       setMac(''); setIp(''); setHostname('');
     },

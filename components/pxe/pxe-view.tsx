@@ -97,16 +97,16 @@ function ProfileEditor({ mac, profile }: { mac: string; profile: { kind: string;
     onError: (e) => toast('error', errorText(e)),
     onSuccess: () => { setOpen(false); toast('info', 'profile saved'); void qc.invalidateQueries(); },
   }));
-  const live = useMutation(trpc.pxe.liveProfile.mutationOptions({
+  const live = useMutation(trpc.pxe.catalogueProfile.mutationOptions({
     onError: (e) => toast('error', errorText(e)),
-    onSuccess: () => { setOpen(false); toast('info', 'the default live profile is set'); void qc.invalidateQueries(); },
+    onSuccess: () => { setOpen(false); toast('info', 'the catalogue profile is set'); void qc.invalidateQueries(); },
   }));
   if (!open) return <button className="text-left text-sky-600 hover:underline" data-testid="profile" onClick={() => setOpen(true)}><span className={profile.kind === 'kernel' ? 'mono' : ''}>{profileLabel(profile)}</span></button>;
-  const submit = () => kind === 'live' ? live.mutate({ mac }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
+  const submit = () => kind === 'live' || kind === 'debian-12-installer' || kind === 'netboot.xyz' ? live.mutate({ mac, name: kind }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
   return (
     <div className="grid gap-1">
       <select value={kind} onChange={(e) => setKind(e.target.value)} className="rounded border px-1 dark:bg-zinc-800">
-        <option value="exit">none (iPXE exits: boots nothing from the network)</option><option value="live">live (the default boot profile)</option><option value="kernel">kernel + initrd</option><option value="script">custom iPXE script</option>
+        <option value="exit">none (iPXE exits: boots nothing from the network)</option><option value="live">live (the default boot profile)</option><option value="debian-12-installer">Debian 12 installer (from Debian's netboot package)</option><option value="netboot.xyz">netboot.xyz (chainload over HTTPS)</option><option value="kernel">kernel + initrd</option><option value="script">custom iPXE script</option>
       </select>
       {kind === 'kernel' && <>
         <input aria-label="kernel artifact" placeholder="kernel artifact (e.g. vmlinuz)" value={kernel} onChange={(e) => setKernel(e.target.value)} className="mono rounded border px-1 dark:bg-zinc-800" />
@@ -114,7 +114,7 @@ function ProfileEditor({ mac, profile }: { mac: string; profile: { kind: string;
         <input aria-label="kernel command line" placeholder="console=ttyS0 …" value={cmdline} onChange={(e) => setCmdline(e.target.value)} className="mono rounded border px-1 dark:bg-zinc-800" />
       </>}
       {kind === 'script' && <textarea aria-label="iPXE script" rows={5} value={script} onChange={(e) => setScript(e.target.value)} className="mono rounded border px-1 text-xs dark:bg-zinc-800" />}
-      <div className="flex gap-2"><Button variant="primary" onClick={submit} disabled={save.isPending || live.isPending}>{live.isPending ? 'Uploading the live image…' : 'Save'}</Button><Button onClick={() => setOpen(false)}>Cancel</Button></div>
+      <div className="flex gap-2"><Button variant="primary" onClick={submit} disabled={save.isPending || live.isPending}>{live.isPending ? 'Fetching and uploading…' : 'Save'}</Button><Button onClick={() => setOpen(false)}>Cancel</Button></div>
     </div>
   );
 }

@@ -14,7 +14,7 @@ import { reservation } from './provisioner/pxe.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import type { VmView } from './vms.ts';
 import { upLab } from './up/execute.ts';
-import { setLiveProfile } from './up/profile.ts';
+import { setCatalogueProfile } from './up/profile.ts';
 import { defaultLab, type ImageChoice } from './up/desired.ts';
 import { hostArch, type Arch } from './spec.ts';
 
@@ -100,11 +100,11 @@ export class Lab {
     return { jobId };
   }
 
-  /** Give a reservation the default (live) boot profile: build/reuse the live image, upload it if needed. */
-  async setLiveProfile(macAddr: string) {
+  /** Give a reservation a catalogue profile (`live`, the default; `debian-12-installer`; `netboot.xyz`): files fetched and uploaded when missing. */
+  async setCatalogueProfile(macAddr: string, name: string) {
     const r = this.provisioner.reservations().find((x) => x.mac === macAddr.toLowerCase());
     if (!r) throw new NotFoundError(`no reservation for ${macAddr}`);
-    return setLiveProfile(this, r, this.vms.list().find((v) => v.mac === r.mac)?.arch ?? hostArch());
+    return setCatalogueProfile(this, r, this.vms.list().find((v) => v.mac === r.mac)?.arch ?? hostArch(), name);
   }
 
   network(): NetworkBackend { return networkBackend(ensureLabConfig(this.home)); }

@@ -6,9 +6,9 @@ import { parseCommand, UsageError } from '../args.ts';
 import { formatBytes, formatTable } from '../format.ts';
 import type { Command } from '../../cli.ts';
 import { Lab } from '../../lab/services.ts';
-import { hostArch, mac as macSchema } from '../../lab/spec.ts';
+import { mac as macSchema } from '../../lab/spec.ts';
 import type { BootProfile, Reservation } from '../../lab/provisioner/pxe.ts';
-import { setLiveProfile } from '../../lab/up/profile.ts';
+import { BOOT_CATALOGUE } from '../../lab/up/catalogue.ts';
 import { NotFoundError } from '../../lab/errors.ts';
 import { ZodError } from 'zod';
 import { describeError } from '../vm.ts';
@@ -18,6 +18,7 @@ export function describeProfile(p: BootProfile): string {
   if (p.kind === 'exit') return 'none — boots nothing until it gets one';
   if (p.kind === 'script') return `iPXE script (${p.script.split('\n').length} lines)`;
   if (/^pvmlab-live-/.test(p.kernel)) return 'live (the default boot profile)';
+  if (/^debian-12-installer-/.test(p.kernel)) return 'debian-12-installer (catalogue)';
   return `kernel ${p.kernel}${p.initrd ? ` + ${p.initrd}` : ''}${p.cmdline ? ` "${p.cmdline.length > 40 ? p.cmdline.slice(0, 37) + '…' : p.cmdline}"` : ''}`;
 }
 
@@ -66,20 +67,19 @@ const reservations: Command = {
 };
 
 const profile: Command = {
-  usage: 'pvmlab pxe profile <target|mac> [--live | --none | --kernel ARTIFACT [--initrd ARTIFACT] [--cmdline ARGS] | --script FILE] [--json]',
-  summary: "show or set a target's boot profile (--live: the default live Linux)",
+  usage: 'pvmlab pxe profile <target|mac> [--live | --catalogue NAME | --none | --kernel ARTIFACT [--initrd ARTIFACT] [--cmdline ARGS] | --script FILE] [--json]',
+  summary: "show or set a target's boot profile (--live: the default live Linux; --catalogue: pvmlab pxe catalogue)",
   async run(argv) {
-    const { values, positionals } = parseCommand(argv, { live: { type: 'boolean' }, none: { type: 'boolean' }, kernel: { type: 'string' }, initrd: { type: 'string' },
+    const { values, positionals } = parseCommand(argv, { live: { type: 'boolean' }, catalogue: { type: 'string' }, none: { type: 'boolean' }, kernel: { type: 'string' }, initrd: { type: 'string' },
       cmdline: { type: 'string' }, script: { type: 'string' }, ...json }, { min: 1, max: 1, usage: this.usage });
-    const chosen = ['live', 'none', 'kernel', 'script'].filter((k) => values[k] !== undefined);
-    if (chosen.length > 1) throw new UsageError(`choose one of --live, --none, --kernel, --script (got --${chosen.join(', --')})`);
+    const chosen = ['live', 'catalogue', 'none', 'kernel', 'script'].filter((k) => values[k] !== undefined);
+    if (chosen.length > 1) throw new UsageError(`choose one of --live, --catalogue, --none, --kernel, --script (got --${chosen.join(', --')})`);
+    if (typeof values.catalogue === 'string' && !BOOT_CATALOGUE.some((e) => e.name === values.catalogue)) throw new UsageError(`--catalogue: use one of ${BOOT_CATALOGUE.map((e) => e.name).join(', ')}`);
     if (!values.kernel && (values.initrd || values.cmdline)) throw new UsageError('--initrd and --cmdline go with --kernel');
     const lab = await Lab.open();
     let r = findReservation(lab, positionals[0]);
-    if (values.live) {
-      const vm = lab.vms.list().find((v) => v.mac === r.mac);
-      r = await setLiveProfile(lab, r, vm?.arch ?? hostArch());
-    } else if (values.none) r = await lab.provisioner.setProfile(r.mac, { kind: 'exit' });
+    if (values.live || typeof values.catalogue === 'string') r = await lab.setCatalogueProfile(r.mac, typeof values.catalogue === 'string' ? values.catalogue : 'live');
+    else if (values.none) r = await lab.provisioner.setProfile(r.mac, { kind: 'exit' });
     else if (typeof values.kernel === 'string') r = await lab.provisioner.setProfile(r.mac, { kind: 'kernel', kernel: values.kernel, initrd: values.initrd, cmdline: values.cmdline ?? '' });
     else if (typeof values.script === 'string') r = await lab.provisioner.setProfile(r.mac, { kind: 'script', script: fs.readFileSync(values.script, 'utf8') });
     print(!!values.json, r, () => `${r.hostname} (${r.mac}, ${r.ip}): ${describeProfile(r.profile)}${chosen.length ? '\nit boots this at its next start (pvmlab vm stop/start, or power-cycle the machine)' : ''}`);
@@ -128,7 +128,17 @@ const leases: Command = {
   },
 };
 
-const pxeVerbs: Record<string, Command> = { reservations, profile, artifacts, leases };
+const catalogue: Command = {
+  usage: 'pvmlab pxe catalogue [--json]',
+  summary: 'boot profiles ready to use (pvmlab pxe profile <target> --catalogue NAME), each with where it comes from',
+  async run(argv) {
+    const { values } = parseCommand(argv, json, { min: 0, max: 0, usage: this.usage });
+    print(!!values.json, BOOT_CATALOGUE, () => BOOT_CATALOGUE.map((e) => `${e.name}  (${e.arches.join(', ')}${e.needsInternet ? '; needs internet through the provisioner' : ''})\n    ${e.description}\n    from: ${e.source}`).join('\n'));
+    return 0;
+  },
+};
+
+const pxeVerbs: Record<string, Command> = { reservations, profile, artifacts, leases, catalogue };
 
 export const pxeCommands: Record<string, Command> = {
   pxe: {
