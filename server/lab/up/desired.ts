@@ -16,9 +16,10 @@ export interface DesiredProvisioner { name: string; arch: Arch; image: ImageChoi
 
 /**
  * A target's boot profile: `live` is the default one (a small live Linux built from Debian packages that
- * takes its IP by DHCP, accepts the lab key and answers SSH); null boots nothing until it gets one.
+ * takes its IP by DHCP, accepts the lab key and answers SSH); `{ catalogue }` another entry of the boot
+ * catalogue (catalogue.ts); null boots nothing until it gets one.
  */
-export type DesiredProfile = 'live' | BootProfile | null;
+export type DesiredProfile = 'live' | BootProfile | null | { catalogue: 'debian-12-installer' | 'netboot.xyz' };
 
 export interface DesiredTarget { name: string; arch: Arch; boot: 'pxe'; profile: DesiredProfile; memory: string; ip?: string; mac?: string; sshUser: string }
 

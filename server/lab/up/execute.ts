@@ -9,7 +9,10 @@ import { BadRequestError, ConflictError } from '../errors.ts';
 import { changes, planDown, planUp, type CurrentLab, type Plan, type ResolvedReservation, type ResolvedTarget, type WantedArtifact } from './plan.ts';
 import { buildLive, liveProfile, sha256File, type LiveImage } from './live.ts';
 import { decideImage, offlineImage, probeUbuntu, type ImageDecision } from './image.ts';
-import type { DesiredArtifact, DesiredLab } from './desired.ts';
+import type { DesiredArtifact, DesiredLab, DesiredProfile } from './desired.ts';
+import type { BootProfile } from '../provisioner/pxe.ts';
+import { catalogueProfile } from './catalogue.ts';
+import { fetchDebianInstaller } from './catalogue-fetch.ts';
 import type { Arch } from '../spec.ts';
 import { writeFileAtomic } from '../home.ts';
 import { planNetwork } from './network.ts';
@@ -61,9 +64,23 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
     if (!live) throw new BadRequestError('profile', `no live image for ${arch}`);
     return liveProfile({ arch, console: live.console, hostname, publicKey, serverIp });
   };
-  const targets: ResolvedTarget[] = desired.targets.map((t) => ({ ...t, profile: t.profile === 'live' ? liveFor(t.name, t.arch) : t.profile }));
-  const artifacts: WantedArtifact[] = [...[...lives.values()].flatMap((l) => [l.kernel, l.initrd]), ...await checkedArtifacts(desired.artifacts ?? [])];
-  const reservations: ResolvedReservation[] = (desired.reservations ?? []).map((r) => ({ ...r, profile: r.profile === 'live' ? liveFor(r.hostname, desired.provisioner.arch) : r.profile }));
+  // Catalogue entries with files (the Debian installer): fetched on the host (cached) before the plan, like the live image.
+  const catalogueArtifacts: WantedArtifact[] = [];
+  const resolve = async (p: DesiredProfile, hostname: string, arch: Arch): Promise<BootProfile | null> => {
+    if (p === 'live') return liveFor(hostname, arch);
+    if (!p || !('catalogue' in p)) return p;
+    if (p.catalogue === 'debian-12-installer') {
+      job.stage('installer image');
+      const d = await fetchDebianInstaller(arch, (l) => job.log(l));
+      for (const a of [d.kernel, d.initrd]) if (!catalogueArtifacts.some((x) => x.name === a.name)) catalogueArtifacts.push(a);
+    }
+    return catalogueProfile(p.catalogue, arch, arch === 'aarch64' ? 'ttyAMA0' : 'ttyS0');
+  };
+  const targets: ResolvedTarget[] = [];
+  for (const t of desired.targets) targets.push({ ...t, profile: await resolve(t.profile, t.name, t.arch) });
+  const reservations: ResolvedReservation[] = [];
+  for (const r of desired.reservations ?? []) reservations.push({ ...r, profile: await resolve(r.profile, r.hostname, desired.provisioner.arch) });
+  const artifacts: WantedArtifact[] = [...[...lives.values()].flatMap((l) => [l.kernel, l.initrd]), ...catalogueArtifacts, ...await checkedArtifacts(desired.artifacts ?? [])];
 
   const plan = planUp({ provisioner: desired.provisioner, targets, artifacts, reservations, current, prune: opts.prune });
   opts.onPlan?.(plan);

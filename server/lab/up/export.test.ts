@@ -47,6 +47,16 @@ describe('export', () => {
     });
   });
 
+  it('catalogue profiles export by name', () => {
+    const text = renderLabFile({ ...input, vms: [input.vms[0]], reservations: [
+      { mac: '52:54:00:aa:00:01', ip: '192.168.100.40', hostname: 'deb', profile: { kind: 'kernel', kernel: 'debian-12-installer-amd64-linux', initrd: 'debian-12-installer-amd64-initrd.gz', cmdline: 'console=ttyS0 priority=critical' } },
+      { mac: '52:54:00:aa:00:02', ip: '192.168.100.41', hostname: 'xyz', profile: { kind: 'script', script: '#!ipxe\necho pvmlab: chainloading netboot.xyz\nchain --autofree https://boot.netboot.xyz\n' } },
+    ] });
+    const { desired } = parseLabFile(text, 'lab.yaml', { subnet: cfg.network.subnet, dhcpRange: [cfg.network.dhcpStart, cfg.network.dhcpEnd] });
+    expect(desired.reservations?.map((r) => r.profile)).toEqual([{ catalogue: 'debian-12-installer' }, { catalogue: 'netboot.xyz' }]);
+    expect(desired.artifacts).toEqual([]);
+  });
+
   it('profiles naming artifacts need their sha256: from the running provisioner', () => {
     expect(() => renderLabFile({ ...input, artifacts: null })).toThrow(/provisioner is not running.*pvmlab up first/);
     expect(() => renderLabFile({ ...input, artifacts: {} })).toThrow(/artifact 'initrd.gz', which the provisioner does not serve/);

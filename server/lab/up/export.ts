@@ -38,6 +38,8 @@ export function renderLabFile(x: ExportInput): string {
   const ref = (p: BootProfile, name: string): string => {
     if (p.kind === 'exit') return 'none';
     if (isLive(p)) return 'live';
+    if (p.kind === 'kernel' && /^debian-12-installer-(amd64|arm64)-linux$/.test(p.kernel)) return 'debian-12-installer';
+    if (p.kind === 'script' && /chain --autofree https:\/\/boot\.netboot\.xyz/.test(p.script)) return 'netboot.xyz';
     profiles[name] = profileDoc(p)!;
     if (p.kind === 'kernel') { used.add(p.kernel); if (p.initrd) used.add(p.initrd); }
     return name;

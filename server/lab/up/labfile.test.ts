@@ -52,6 +52,11 @@ describe('lab.yaml', () => {
     });
   });
 
+  it('catalogue entries are profiles too', () => {
+    const { desired } = parse('targets:\n  - name: inst\n    profile: debian-12-installer\n  - name: xyz\n    profile: netboot.xyz\n');
+    expect(desired.targets.map((t) => t.profile)).toEqual([{ catalogue: 'debian-12-installer' }, { catalogue: 'netboot.xyz' }]);
+  });
+
   it('an empty file is the default provisioner and no targets', () => {
     expect(parse('').desired.targets).toEqual([]);
     expect(parse('').desired.provisioner.name).toBe('prov');
@@ -73,7 +78,7 @@ describe('lab.yaml', () => {
     ['IP in the DHCP range', 'targets:\n  - name: a\n    ip: 192.168.100.150\n', ['lab.yaml:3:9: targets[0].ip: 192.168.100.150 is inside the DHCP range 192.168.100.100–192.168.100.200']],
     ['IP outside a subnet the file sets', 'network:\n  subnet: 10.9.0.0/24\ntargets:\n  - name: a\n    ip: 192.168.100.5\n', ["lab.yaml:5:9: targets[0].ip: 192.168.100.5 is outside the lab's network 10.9.0.0/24"]],
     ['a profile naming a missing artifact', 'profiles:\n  p:\n    kernel: nothere\n', ["lab.yaml:3:13: profiles.p.kernel: artifact 'nothere' is not in artifacts: add it there (name, path, sha256)"]],
-    ['a target naming a missing profile', 'targets:\n  - name: a\n    profile: nope\n', ["lab.yaml:3:14: targets[0].profile: no profile named 'nope': use live, none or one of profiles: (none defined)"]],
+    ['a target naming a missing profile', 'targets:\n  - name: a\n    profile: nope\n', ["lab.yaml:3:14: targets[0].profile: no profile named 'nope': use live, none, debian-12-installer, netboot.xyz or one of profiles: (none defined)"]],
     ['bad sha256', `artifacts:\n  - name: x\n    sha256: abc\n`, ['lab.yaml:3:13: artifacts[0].sha256: use the 64 lowercase hex digits of sha256sum']],
     ['bad MAC', 'targets:\n  - name: a\n    mac: 01:00:5e:00:00:01\n', ['lab.yaml:3:10: targets[0].mac: must be a unicast MAC']],
   ])('%s', (_n, text, expected) => {

@@ -7,6 +7,9 @@ import { arch, cidr, hostArch, inSubnet, ipToInt, ipv4, localMac, mac, sizeMiB, 
 import { artifactName, type BootProfile } from '../provisioner/pxe.ts';
 import type { DesiredLab, DesiredProfile } from './desired.ts';
 
+/** Catalogue entries a profile: may name besides live and none (catalogue.ts). */
+const CATALOGUE_NAMES = ['debian-12-installer', 'netboot.xyz'] as const;
+
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'use the 64 lowercase hex digits of sha256sum');
 const size = (field: string, min: number, max: number, dfltMiB: number) => sizeMiB(field, min, max).optional().transform((n) => `${n ?? dfltMiB}M`);
 const profileName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'use a lowercase name (letters, digits, "-")');
@@ -81,8 +84,8 @@ function crossCheck(f: LabFile, subnet: string, dhcp: [string, string], liveArti
     else if (ipToInt(ip) >= ipToInt(dhcp[0]) && ipToInt(ip) <= ipToInt(dhcp[1])) out.push({ path, message: `${ip} is inside the DHCP range ${dhcp[0]}–${dhcp[1]}: reserve an address outside it (e.g. .2–.99)` });
     else once('IP', ip, path, 'give each machine its own address');
   }
-  const names = new Set(['live', 'none', ...Object.keys(f.profiles)]);
-  const fix = `use live, none or one of profiles: (${Object.keys(f.profiles).join(', ') || 'none defined'})`;
+  const names = new Set(['live', 'none', ...CATALOGUE_NAMES, ...Object.keys(f.profiles)]);
+  const fix = `use live, none, ${CATALOGUE_NAMES.join(', ')} or one of profiles: (${Object.keys(f.profiles).join(', ') || 'none defined'})`;
   f.targets.forEach((t, i) => { if (!names.has(t.profile)) out.push({ path: ['targets', i, 'profile'], message: `no profile named '${t.profile}': ${fix}` }); });
   f.reservations.forEach((r, i) => { if (!names.has(r.profile)) out.push({ path: ['reservations', i, 'profile'], message: `no profile named '${r.profile}': ${fix}` }); });
   const arts = new Set([...f.artifacts.map((a) => a.name), ...liveArtifacts]);
@@ -133,6 +136,7 @@ export function parseLabFile(text: string, fileName: string, lab: { subnet: stri
     if (name === 'live') return 'live';
     if (name === 'none') return null;
     const p = f.profiles[name];
+    if (!p && (CATALOGUE_NAMES as readonly string[]).includes(name)) return { catalogue: name as (typeof CATALOGUE_NAMES)[number] };
     return ('script' in p ? { kind: 'script', script: p.script } : { kind: 'kernel', kernel: p.kernel, initrd: p.initrd, cmdline: p.cmdline }) as BootProfile;
   };
   const desired: DesiredLab = {
