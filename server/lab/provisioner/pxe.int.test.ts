@@ -135,6 +135,22 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(apply.stdout).toMatch(/^lab already up .*: prov, (pxe1 192\.168\.100\.20 ssh ok, target1 192\.168\.100\.2 ssh ok|target1 192\.168\.100\.2 ssh ok, pxe1 192\.168\.100\.20 ssh ok)$/m);
   }, 600_000);
 
+  it('the PXE verbs: leases and artifacts as JSON; pxe1 given the catalogue\'s Debian installer boots to its first question', async () => {
+    const leases = JSON.parse((await pvmlab('pxe', 'leases', '--json')).stdout) as { mac: string; ip: string }[];
+    expect(leases).toContainEqual(expect.objectContaining({ mac: lab.vms.get('target1').mac, ip: '192.168.100.2' }));
+    const prof = await pvmlab('pxe', 'profile', 'pxe1', '--catalogue', 'debian-12-installer');
+    expect(prof.exitCode, prof.stderr).toBe(0);
+    expect(prof.stdout).toContain('pxe1 (');
+    const arts = JSON.parse((await pvmlab('pxe', 'artifacts', '--json')).stdout) as { name: string }[];
+    expect(arts.map((a) => a.name)).toEqual(expect.arrayContaining(['debian-12-installer-amd64-linux', 'debian-12-installer-amd64-initrd.gz']));
+    expect((await pvmlab('vm', 'stop', 'pxe1', '--force')).exitCode).toBe(0);
+    const from = lab.vms.log('pxe1', 0, 0).size;
+    expect((await pvmlab('vm', 'start', 'pxe1')).exitCode).toBe(0);
+    // d-i's newt frontend on the serial console, at its first question
+    await until('the Debian installer\'s first screen', () => /<Tab> moves; <Space> selects; <Enter> activates buttons/.test(lab.vms.log('pxe1', from, 4 << 20).data), 240_000, 1000);
+    expect(lab.vms.log('pxe1', from, 4 << 20).data).toContain('http://192.168.100.1/artifacts/debian-12-installer-amd64-linux...');
+  }, 600_000);
+
   it('pvmlab down stops the targets, then the provisioner', async () => {
     const down = await pvmlab('down');
     expect(down.exitCode, down.stderr).toBe(0);
