@@ -73,7 +73,8 @@ async function ensureBuilt(root: string): Promise<void> {
 }
 
 function help(): string {
-  const lines = Object.values(commands).map((c) => `  ${c.usage.padEnd(48)} ${c.summary}`);
+  const lines = Object.entries(commands).filter(([n]) => !n.startsWith('_'))
+    .map(([, c]) => (c.usage.length > 48 ? `  ${c.usage}\n  ${''.padEnd(48)} ${c.summary}` : `  ${c.usage.padEnd(48)} ${c.summary}`));
   return `pvmlab — a provisioning lab on one computer\n\nusage:\n${lines.join('\n')}\n`;
 }
 
