@@ -9,7 +9,7 @@ import { expect as baseExpect, sessionCookie, test, trpcCall, trpcQuery } from '
 const expect = baseExpect.configure({ timeout: 30_000 });
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-test('add a reservation for any MAC on the PXE page; no profile reads "boots nothing until it gets one"; remove it', async ({ page, panel }) => {
+test('add a reservation for any MAC on the PXE page; no profile reads "boots nothing until it gets one" there and on a target\'s page; remove it', async ({ page, panel }) => {
   test.setTimeout(180_000);
   const cookie = await sessionCookie(panel);
   const guest = execFileSync(path.join(ROOT, 'scripts/build-test-guest.sh'), ['x86_64'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').at(-1)!;
@@ -35,7 +35,12 @@ test('add a reservation for any MAC on the PXE page; no profile reads "boots not
     await expect(page.getByText(/unicast MAC/)).toBeVisible();
     await row.getByRole('button', { name: 'Remove' }).click();
     await expect(row).toHaveCount(0);
+
+    // a PXE target created without a profile says so on its own page too
+    await trpcCall(panel, cookie, 'mutation', 'vm.create', { name: `${name}-t`, boot: 'pxe', memory: '256M' });
+    await page.goto(`/vms/${name}-t`);
+    await expect(page.getByTestId('fact-profile')).toHaveText('none — boots nothing until it gets one');
   } finally {
-    await trpcCall(panel, cookie, 'mutation', 'vm.clean', { name });
+    for (const n of [`${name}-t`, name]) await trpcCall(panel, cookie, 'mutation', 'vm.clean', { name: n }).catch(() => {});
   }
 });
