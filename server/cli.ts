@@ -7,9 +7,12 @@ import { GUEST_ARCHES, type GuestArch } from './lab/accel/choose.ts';
 import { LabHome } from './lab/home.ts';
 import { Lab } from './lab/services.ts';
 import { describeError, labCommands } from './cli/vm.ts';
+import { upCommands } from './cli/commands/up.ts';
+import { pxeCommands } from './cli/commands/pxe.ts';
+import { completionCommands } from './cli/commands/completion.ts';
 import { buildState } from './build.ts';
 
-export interface Command { usage: string; summary: string; run(argv: string[]): Promise<number> }
+export interface Command { usage: string; summary: string; run(argv: string[]): Promise<number>; /** A group's verbs (for help and shell completion). */ subcommands?: Record<string, Command> }
 
 const commands: Record<string, Command> = {
   setup: {
@@ -69,7 +72,7 @@ const commands: Record<string, Command> = {
   },
 };
 
-Object.assign(commands, labCommands);
+Object.assign(commands, upCommands, labCommands, pxeCommands, completionCommands(commands));
 
 /** Build the app the first time (and again when pages changed since the last build). */
 async function ensureBuilt(root: string): Promise<void> {
@@ -80,7 +83,8 @@ async function ensureBuilt(root: string): Promise<void> {
 }
 
 function help(): string {
-  const lines = Object.values(commands).map((c) => `  ${c.usage.padEnd(48)} ${c.summary}`);
+  const lines = Object.entries(commands).filter(([n]) => !n.startsWith('_'))
+    .map(([, c]) => (c.usage.length > 48 ? `  ${c.usage}\n  ${''.padEnd(48)} ${c.summary}` : `  ${c.usage.padEnd(48)} ${c.summary}`));
   return `pvmlab — a provisioning lab on one computer\n\nusage:\n${lines.join('\n')}\n`;
 }
 

@@ -12,6 +12,7 @@ import type { Role } from '@/server/lab/spec';
 import { CleanLabButton } from './clean-lab';
 import { CreateVmDialog } from './create-vm';
 import { JobsPanel } from './jobs-panel';
+import { StartLab } from './start-lab';
 import { VmTable } from './vm-table';
 import { BrokenRecords } from './broken-records';
 
@@ -23,6 +24,9 @@ export function LabView() {
   const list = vms.data ?? [];
   const provisioner = list.find((v) => v.role === 'provisioner');
   const targets = list.filter((v) => v.role === 'target');
+  // Keep the Start-a-lab card (its stages) on screen once the lab it starts has VMs, until the page is left.
+  const [startedHere, setStartedHere] = useState(false);
+  if (vms.data && !list.length && !startedHere) setStartedHere(true);
 
   return (
     <div className="grid gap-4">
@@ -37,6 +41,8 @@ export function LabView() {
           <CleanLabButton vmCount={list.length} />
         </div>
       </div>
+
+      {vms.data && (!list.length || startedHere) && <StartLab />}
 
       <Card title="Topology">
         <Topology />

@@ -8,6 +8,7 @@ import { Button, Card, Empty, StatusChip } from '../ui/bits';
 import { loadersFor, profileCmdlineProblem } from '@/server/lab/provisioner/cmdline';
 import { errorText, useToast } from '../ui/toast';
 import { ArtifactsCard } from './artifacts';
+import { AddReservation, profileLabel } from './add-reservation';
 
 export function PxeView() {
   const trpc = useTRPC();
@@ -50,7 +51,8 @@ export function PxeView() {
         )}
       </Card>
       <Card title="Reservations and boot profiles">
-        {!reservations.data?.length ? <Empty>No reservations. A target created with boot “pxe” gets one automatically.</Empty> : (
+        <div className="mb-3"><AddReservation canLive={running} /></div>
+        {!reservations.data?.length ? <Empty>No reservations. A target created with boot “pxe” gets one automatically; any other machine on the private network can get one above.</Empty> : (
           <table className="w-full text-sm">
             <thead><tr className="text-left text-zinc-500"><th className="py-1">Host</th><th>MAC</th><th>IP</th><th>Profile</th><th /></tr></thead>
             <tbody>
@@ -96,14 +98,18 @@ function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: s
     onError: (e) => toast('error', errorText(e)),
     onSuccess: () => { setOpen(false); toast('info', 'profile saved'); void qc.invalidateQueries(); },
   }));
-  if (!open) return <button className="text-left text-sky-600 hover:underline" onClick={() => setOpen(true)}>{profile.kind === 'kernel' ? <span className="mono">{profile.kernel} {profile.cmdline}</span> : profile.kind}</button>;
+  const live = useMutation(trpc.pxe.catalogueProfile.mutationOptions({
+    onError: (e) => toast('error', errorText(e)),
+    onSuccess: () => { setOpen(false); toast('info', 'the catalogue profile is set'); void qc.invalidateQueries(); },
+  }));
   // The server's rule (server/lab/provisioner/cmdline.ts): the loader(s) this target boots with must carry the line unchanged.
   const cmdlineError = kind === 'kernel' ? profileCmdlineProblem(cmdline.trim(), loadersFor(arch)) : null;
-  const submit = () => save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
+  if (!open) return <button className="text-left text-sky-600 hover:underline" data-testid="profile" onClick={() => setOpen(true)}><span className={profile.kind === 'kernel' ? 'mono' : ''}>{profileLabel(profile)}</span></button>;
+  const submit = () => kind === 'live' || kind === 'debian-12-installer' || kind === 'netboot.xyz' ? live.mutate({ mac, name: kind }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
   return (
     <div className="grid gap-1">
       <select value={kind} onChange={(e) => setKind(e.target.value)} className="rounded border px-1 dark:bg-zinc-800">
-        <option value="exit">exit (boot the local disk)</option><option value="kernel">kernel + initrd</option><option value="script">custom iPXE script</option>
+        <option value="exit">none (iPXE exits: boots nothing from the network)</option><option value="live">live (the default boot profile)</option><option value="debian-12-installer">Debian 12 installer (from Debian's netboot package)</option><option value="netboot.xyz">netboot.xyz (chainload over HTTPS)</option><option value="kernel">kernel + initrd</option><option value="script">custom iPXE script</option>
       </select>
       {kind === 'kernel' && <>
         <input aria-label="kernel artifact" placeholder="kernel artifact (e.g. vmlinuz)" value={kernel} onChange={(e) => setKernel(e.target.value)} className="mono rounded border px-1 dark:bg-zinc-800" />
@@ -112,7 +118,7 @@ function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: s
         {cmdlineError && <p className="text-xs text-red-600" data-testid="cmdline-error">{cmdlineError}</p>}
       </>}
       {kind === 'script' && <textarea aria-label="iPXE script" rows={5} value={script} onChange={(e) => setScript(e.target.value)} className="mono rounded border px-1 text-xs dark:bg-zinc-800" />}
-      <div className="flex gap-2"><Button variant="primary" onClick={submit} disabled={save.isPending || !!cmdlineError}>Save</Button><Button onClick={() => setOpen(false)}>Cancel</Button></div>
+      <div className="flex gap-2"><Button variant="primary" onClick={submit} disabled={save.isPending || live.isPending || !!cmdlineError}>{live.isPending ? 'Fetching and uploading…' : 'Save'}</Button><Button onClick={() => setOpen(false)}>Cancel</Button></div>
     </div>
   );
 }

@@ -8,6 +8,8 @@ import { formatBytes } from '../ui/progress';
 import type { VmView } from '@/server/lab/vms';
 import { CopyButton } from './copy-button';
 import { LogTail } from './log-tail';
+import Link from 'next/link';
+import { profileLabel } from '../pxe/add-reservation';
 import { useVm, useVmName } from './vm-page';
 
 function mib(n: number): string { return formatBytes(n * 1024 * 1024); }
@@ -22,6 +24,16 @@ function Fact({ k, children, mono = false, testId }: { k: string; children: Reac
 }
 
 const none = <span className="text-zinc-400">—</span>;
+
+/** A PXE target's boot profile from its reservation; none says it boots nothing until it gets one. */
+function BootProfileFact({ mac }: { mac: string }) {
+  const trpc = useTRPC();
+  const res = useQuery(trpc.pxe.reservations.list.queryOptions());
+  const r = res.data?.find((x) => x.mac === mac);
+  if (!res.data) return none;
+  if (!r) return <span className="text-amber-700 dark:text-amber-400">no reservation: it gets a dynamic address and no profile</span>;
+  return <Link href="/pxe" className="text-sky-700 hover:underline dark:text-sky-400">{profileLabel(r.profile)}</Link>;
+}
 
 export function VmOverview() {
   const name = useVmName();
@@ -41,6 +53,7 @@ export function VmOverview() {
             <Fact k="Disk">{vm.boot === 'kernel' && !vm.image ? <span className="text-zinc-500">none (kernel boot)</span> : mib(vm.diskSizeMiB)}</Fact>
             <Fact k="Boot" mono>{vm.boot}</Fact>
             <Fact k="Image" mono>{vm.image ?? none}</Fact>
+            {vm.boot === 'pxe' && <Fact k="Boot profile" testId="fact-profile"><BootProfileFact mac={vm.mac} /></Fact>}
             {vm.boot === 'kernel' && <>
               <Fact k="Kernel" mono>{vm.kernel ?? none}</Fact>
               <Fact k="Initrd" mono>{vm.initrd ?? none}</Fact>

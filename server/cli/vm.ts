@@ -5,9 +5,10 @@ import { ZodError } from 'zod';
 import { HelpRequest, isHelpFlag, parseCommand, UsageError } from './args.ts';
 import { formatTable } from './format.ts';
 import type { Command } from '../cli.ts';
-import { Lab } from '../lab/services.ts';
+import { Lab, readyTitle } from '../lab/services.ts';
 import type { JobView } from '../lab/jobs.ts';
 import { formatBytes } from './format.ts';
+import { formatDuration, stagePrinter } from './stages.ts';
 
 async function openLab(): Promise<Lab> {
   const lab = await Lab.open();
@@ -91,22 +92,39 @@ const vmCommands: Record<string, Command> = {
       }
       try {
         const vm = await lab.createVm(input);
-        console.log(values.json ? JSON.stringify(vm, null, 2) : [`created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.privateIp ? `, ip ${vm.privateIp}` : ''})`, ...vm.notes].join('\n'));
+        console.log(values.json ? JSON.stringify(vm, null, 2) : [`created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.privateIp ? `, ip ${vm.privateIp}` : ''})`, ...vm.notes,
+          ...(vm.boot === 'pxe' && !vm.notes.some((x) => /profile/.test(x)) ? [`no boot profile yet: it boots nothing until it gets one (pvmlab pxe profile ${vm.name} --live, or --kernel …)`] : [])].join('\n'));
         return 0;
       } catch (e) { throw new Error(describeError(e)); }
     },
   },
   start: {
     usage: 'pvmlab vm start <name> [--wait] [--cold]',
-    summary: 'start a VM (--wait: until it is running and ready; --cold: the provisioner boots instead of resuming its ready snapshot)',
+    summary: 'start a VM; returns when QEMU runs (--wait: follow the provisioner\'s readiness, a line per stage as it ends; --cold: the provisioner boots instead of resuming its ready snapshot)',
     async run(argv) {
       const { values, positionals } = parseCommand(argv, { wait: { type: 'boolean' }, cold: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage });
-      const lab = await openLab();
-      const vm = await lab.startVm(positionals[0], { wait: !!values.wait, cold: !!values.cold });
-      const status = await lab.vms.queryStatus(vm.name);
-      const accel = vm.runningAccel ? `, ${vm.runningAccel.accel} -cpu ${vm.runningAccel.cpu}` : '';
-      console.log(`started '${vm.name}' (pid ${vm.pid}, QEMU ${status ?? 'unknown'}${accel})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
-      if (vm.role === 'provisioner' && !values.wait) console.log('the provisioner gets ready in the background: pvmlab vm start --wait shows each stage');
+      const lab = await Lab.open();
+      const name = positionals[0];
+      // --wait on a provisioner that already runs follows its readiness instead of failing.
+      const follow = !!values.wait && lab.vms.get(name).role === 'provisioner' && lab.vms.get(name).status === 'running';
+      const { vm, warm } = follow ? { vm: lab.vms.get(name), warm: false } : await lab.powerOn(name, { cold: !!values.cold });
+      if (!follow) {
+        const status = await lab.vms.queryStatus(vm.name);
+        const accel = vm.runningAccel ? `, ${vm.runningAccel.accel} -cpu ${vm.runningAccel.cpu}` : '';
+        console.log(`${warm ? 'resumed' : 'started'} '${vm.name}' (pid ${vm.pid}, QEMU ${status ?? 'unknown'}${accel}${warm ? ', from its ready snapshot' : ''})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
+      }
+      if (vm.role !== 'provisioner') return 0;
+      // A warm resume is followed either way (seconds): the clock is set and the PXE files re-published before it returns.
+      if (!values.wait && !warm) {
+        console.log(`the provisioner boots now; pvmlab vm start ${name} --wait (or pvmlab up) follows it to a healthy pxeboot stack, a line per stage`);
+        return 0;
+      }
+      const printer = await lab.jobs.run({ kind: 'provisioner', title: readyTitle(name, warm), vm: name }, async (job) => {
+        const p = stagePrinter(job);
+        try { await lab.provisioner.ready(p.handle, { warm }); } catch (e) { p.finish(false); throw e; }
+        return p;
+      });
+      console.log(`'${name}' ready in ${formatDuration(printer.finish(true))}: pxeboot stack healthy`);
       return 0;
     },
   },
@@ -236,6 +254,7 @@ const vmCommands: Record<string, Command> = {
 
 function group(name: string, cmds: Record<string, Command>): Command {
   return {
+    subcommands: cmds,
     usage: `pvmlab ${name} <${Object.keys(cmds).join('|')}> …`,
     summary: `${name} commands (pvmlab ${name} help)`,
     async run(argv) {

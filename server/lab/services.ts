@@ -23,6 +23,15 @@ import { vmCreateInput } from './spec.ts';
 
 /** A created VM, with what pvmlab did besides (e.g. adopted an existing reservation) for people to read. */
 export type CreatedVm = VmView & { notes: string[] };
+import { upLab } from './up/execute.ts';
+import { setCatalogueProfile } from './up/profile.ts';
+import { defaultLab, type ImageChoice } from './up/desired.ts';
+import { hostArch, type Arch } from './spec.ts';
+
+/** The readiness job's title: says when the provisioner resumed its ready snapshot. */
+export function readyTitle(name: string, warm: boolean): string {
+  return `Provisioner ${name}: ready${warm ? ' (warm: resumed from its ready snapshot)' : ''}`;
+}
 
 export class Lab {
   readonly bus = new Bus();
@@ -130,29 +139,35 @@ export class Lab {
    * `cold` skips it (and drops it: the next successful start takes a fresh one).
    */
   async startVm(name: string, opts: { wait?: boolean; imageTar?: string; cold?: boolean } = {}): Promise<VmView> {
+    const { vm, warm } = await this.powerOn(name, { cold: opts.cold || !!opts.imageTar });
+    if (vm.role === 'provisioner') {
+      const ready = this.jobs.run({ kind: 'provisioner', title: readyTitle(name, warm), vm: name },
+        (job) => this.provisioner.ready(job, { imageTar: opts.imageTar, warm }));
+      if (opts.wait) await ready; else ready.catch(() => {});
+    }
+    return vm;
+  }
+
+  /**
+   * Power a VM on. The provisioner resumes its ready snapshot when it has a usable one and `cold` is not asked
+   * (`warm` says so: its readiness then only checks SSH, sets the clock and re-publishes); otherwise it boots, and
+   * a stale snapshot is dropped. A snapshot QEMU cannot load falls back to a cold boot.
+   */
+  async powerOn(name: string, opts: { cold?: boolean } = {}): Promise<{ vm: VmView; warm: boolean }> {
     const rec = this.vms.get(name);
     let warm = false;
     if (rec.role === 'provisioner') {
       const w = await this.provisioner.warmState();
       if (opts.cold || !w.usable) await this.provisioner.dropWarm().catch(() => {});
-      warm = !opts.cold && w.usable && !opts.imageTar;
+      warm = !opts.cold && w.usable;
     }
-    let vm: VmView;
     try {
-      vm = await this.vms.start(name, { loadvm: warm ? WARM_SNAPSHOT : null });
+      return { vm: await this.vms.start(name, { loadvm: warm ? WARM_SNAPSHOT : null }), warm };
     } catch (e) {
       if (!warm) throw e;
-      // A snapshot QEMU cannot load (another QEMU version, a damaged disk): drop it and boot cold.
       await this.provisioner.dropWarm().catch(() => {});
-      warm = false;
-      vm = await this.vms.start(name);
+      return { vm: await this.vms.start(name), warm: false };
     }
-    if (vm.role === 'provisioner') {
-      const title = `Provisioner ${name}: ready${warm ? ' (warm: resumed from its ready snapshot)' : ''}`;
-      const ready = this.jobs.run({ kind: 'provisioner', title, vm: name }, (job) => this.provisioner.ready(job, { imageTar: opts.imageTar, warm }));
-      if (opts.wait) await ready; else ready.catch(() => {});
-    }
-    return vm;
   }
 
   // ---------------------------------------------------------------- snapshots, re-provision, reset
@@ -194,6 +209,21 @@ export class Lab {
     const targets = this.vms.list().filter((v) => v.role === 'target' && v.status === 'running').map((v) => v.name);
     for (const t of targets) await this.vms.reprovision(t);
     return { provisioner: prov, targets };
+  }
+
+  /** `pvmlab up` on the default lab as a job (the panel's "Start a lab"): returns its id at once; progress and cancel go through jobs. */
+  startLab(opts: { arch?: Arch; targets?: number; image?: ImageChoice } = {}): { jobId: string } {
+    if (this.jobs.list().some((j) => j.kind === 'up' && j.state === 'running')) throw new ConflictError('a lab is already being started: follow it in Jobs, or cancel it there');
+    let jobId = '';
+    this.jobs.run({ kind: 'up', title: 'Start a lab' }, (job) => { jobId = job.id; return upLab(this, defaultLab(opts), job); }).catch(() => {});
+    return { jobId };
+  }
+
+  /** Give a reservation a catalogue profile (`live`, the default; `debian-12-installer`; `netboot.xyz`): files fetched and uploaded when missing. */
+  async setCatalogueProfile(macAddr: string, name: string) {
+    const r = this.provisioner.reservations().find((x) => x.mac === macAddr.toLowerCase());
+    if (!r) throw new NotFoundError(`no reservation for ${macAddr}`);
+    return setCatalogueProfile(this, r, this.vms.list().find((v) => v.mac === r.mac)?.arch ?? hostArch(), name);
   }
 
   network(): NetworkBackend { return networkBackend(ensureLabConfig(this.home)); }

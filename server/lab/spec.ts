@@ -23,6 +23,11 @@ export type Role = z.infer<typeof role>;
 export type Arch = z.infer<typeof arch>;
 export type BootMode = z.infer<typeof bootMode>;
 
+/** The host's own architecture in QEMU's words (aarch64 on Apple silicon and arm64 Linux, else x86_64): new VMs default to it. */
+export function hostArch(nodeArch: string | undefined = typeof process === 'undefined' ? undefined : process.arch): Arch {
+  return nodeArch === 'arm64' ? 'aarch64' : 'x86_64';
+}
+
 /** Lowercase colon form; input may use '-' and upper case. */
 export const mac = z.string().trim().toLowerCase().transform((s) => s.replace(/-/g, ':'))
   .pipe(z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'use six hex pairs, e.g. 52:54:00:12:34:56'))
@@ -76,7 +81,7 @@ export const imageRef = z.string().min(1).max(4096);
 export const vmCreateInput = z.object({
   name: vmName,
   role: role.default('target'),
-  arch: arch.default('x86_64'),
+  arch: arch.default(() => hostArch()),
   cpus: z.coerce.number().int('cpus: a whole number').min(1, 'cpus: at least 1').max(16, 'cpus: at most 16').default(1),
   memory: sizeMiB('memory', 128, 65536).default(1024),
   diskSize: sizeMiB('diskSize', 256, 1024 * 1024).default(10240),

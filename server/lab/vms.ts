@@ -205,6 +205,7 @@ export class Vms {
       if (livePid(pidFile)) throw new ConflictError(`VM '${name}' is already running`);
       refuseLinks([this.home.vmLog(name), this.home.vmDisk(name), this.home.vmSeedIso(name), this.home.vmVars(name)]);
       checkBootFiles(rec);
+      if (rec.boot === 'pxe') await this.forgetHostKey(name);
       this.emit(name, 'starting');
       rec = await this.freeSshPort(rec);
       const accel = await this.accel(rec);
@@ -244,7 +245,8 @@ export class Vms {
     return this.start(name);
   }
 
-  /** Drop the VM's entry from the lab's known_hosts (its host keys are about to change). */
+  /** Drop the VM's entry from the lab's known_hosts: its host keys are about to change (a fresh disk; a PXE live
+   * system makes new ones at every boot). */
   private async forgetHostKey(name: string): Promise<void> {
     if (!fs.existsSync(this.home.knownHosts)) return;
     await execa('ssh-keygen', ['-R', `pvmlab-${name}`, '-f', this.home.knownHosts], { reject: false, timeout: 30_000 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { publicProcedure, router } from '../trpc.ts';
+import { arch, hostArch } from '../../lab/spec.ts';
 
 export const labRouter = router({
   clean: publicProcedure.input(z.object({ removeKey: z.boolean().default(false) }).default({ removeKey: false }))
@@ -9,6 +10,10 @@ export const labRouter = router({
   reset: publicProcedure.mutation(({ ctx }) => ctx.lab.resetLab()),
   /** Can the provisioner resume its ready snapshot, and why (not)? */
   warm: publicProcedure.query(({ ctx }) => ctx.lab.provisioner.warmState()),
+  /** "Start a lab": the default lab (pvmlab up) as a job; its id comes back at once. */
+  up: publicProcedure.input(z.object({ arch: arch.optional(), targets: z.number().int().min(0).max(8).default(1), image: z.enum(['auto', 'offline', 'ubuntu-24.04']).default('auto') }))
+    .mutation(({ ctx, input }) => ctx.lab.startLab(input)),
+  upDefaults: publicProcedure.query(() => ({ arch: hostArch(), targets: 1, image: 'auto' as const })),
 });
 
 export const networkRouter = router({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BOOT_CATALOGUE } from '../../lab/up/catalogue.ts';
 import { publicProcedure, router } from '../trpc.ts';
 import { mac } from '../../lab/spec.ts';
 
@@ -23,6 +24,10 @@ export const pxeRouter = router({
     remove: publicProcedure.input(z.object({ mac })).mutation(({ ctx, input }) => ctx.lab.provisioner.removeReservation(input.mac)),
   }),
   profile: publicProcedure.input(z.object({ mac, profile: z.unknown() })).mutation(({ ctx, input }) => ctx.lab.provisioner.setProfile(input.mac, input.profile)),
+  /** A profile from the boot catalogue (live — the default —, debian-12-installer, netboot.xyz) for a reservation. */
+  catalogueProfile: publicProcedure.input(z.object({ mac, name: z.enum(['live', 'debian-12-installer', 'netboot.xyz']) }))
+    .mutation(({ ctx, input }) => ctx.lab.setCatalogueProfile(input.mac, input.name)),
+  catalogue: publicProcedure.query(() => BOOT_CATALOGUE),
   leases: publicProcedure.query(({ ctx }) => ctx.lab.provisioner.leases()),
   artifacts: router({
     list: publicProcedure.query(({ ctx }) => ctx.lab.provisioner.artifacts()),

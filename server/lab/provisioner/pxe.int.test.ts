@@ -1,10 +1,14 @@
-// End-to-end, real everything (TCG): a provisioner from the offline image runs the pxeboot stack in
-// Docker; a target PXE-boots from it (DHCP → iPXE → HTTP kernel + initrd), gets its reserved IP,
-// calls home, reaches the outside through the provisioner's NAT; `vm shell` works on both.
+// End-to-end, real everything (TCG): `pvmlab up` on an empty lab home brings a provisioner from the
+// offline image with the pxeboot stack in Docker and `target1` PXE-booted on the default boot profile,
+// answering SSH; a second `up` changes nothing. On that same provisioner (one boot for the whole file),
+// a second target PXE-boots a profile of uploaded artifacts (DHCP → iPXE → HTTP kernel + initrd), gets
+// its reserved IP, calls home, reaches the outside through the provisioner's NAT; `pvmlab down` stops all.
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { tempLab, testGuest, until, waitForLog, type TestGuest } from '../testing/guests.ts';
 import { provisionerImage, type ProvisionerImage } from '../testing/provisioner.ts';
 import type { Lab } from '../services.ts';
@@ -16,6 +20,9 @@ let img: ProvisionerImage;
 let outside: http.Server;
 let outsidePort = 0;
 const outsideHits: string[] = [];
+const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../bin/pvmlab.mjs');
+/** The CLI as a user runs it, on this test's lab home. */
+const pvmlab = (...args: string[]) => execa('node', [BIN, ...args], { env: { ...process.env, PVMLAB_HOME: env.root }, reject: false, timeout: 1_500_000 });
 
 beforeAll(async () => {
   [img, guest] = await Promise.all([provisionerImage('x86_64'), testGuest('x86_64')]);
@@ -34,14 +41,34 @@ afterAll(async () => {
 });
 
 describe('provisioner + pxeboot stack + PXE target', () => {
-  it('the provisioner gets ready stage by stage', async () => {
-    await lab.createVm({ name: 'prov', role: 'provisioner', boot: 'kernel', image: img.disk, kernel: img.kernel, initrd: img.initrd,
-      append: img.append, memory: '2G', cpus: 2 });
-    const stages: string[] = [];
-    const off = lab.bus.on('job', (e) => { const j = lab.jobs.get(e.id); if (j && j.stage !== stages.at(-1)) stages.push(j.stage); });
-    await lab.startVm('prov', { wait: true });
-    off();
-    expect(stages).toEqual(expect.arrayContaining(['booted', 'ssh', 'cloud-init', 'docker', 'image', 'container']));
+  it('pvmlab up on an empty lab home: provisioner, stack, target1 PXE-booted on the default profile, ssh ok', async () => {
+    expect(lab.vms.list()).toEqual([]);
+    const up = await pvmlab('up', '--image', 'offline');
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/^lab up in .*: prov \(offline image\), target1 192\.168\.100\.2 ssh ok$/m);
+    expect(up.stdout).toContain('pvmlab vm shell target1');
+    expect(up.stderr).toContain('provisioner image: asked for the offline image (built from Debian packages)');
+    // a line per stage as it ends, with its duration, in this order
+    const ended = [...up.stderr.matchAll(/^ {2}✓ (.+?) +(\d[\d.]* (?:ms|s)|\d+ min \d+ s)$/gm)].map((m) => m[1]);
+    expect(ended).toEqual(['look at the lab', 'boot profile image', 'image', 'prov start', 'prov booted', 'prov ssh', 'prov cloud-init', 'prov docker',
+      'prov image', 'prov container', 'prov snapshot', 'upload live kernel', 'upload live initrd', 'target1 created', 'target1 boot profile', 'target1 start',
+      'target1 DHCP', 'target1 kernel', 'target1 ssh']);
+    const log = lab.vms.log('target1', 0, 4 << 20).data;
+    expect(log).toMatch(/pvmlab: booting target1 \(52:54:00:[0-9a-f:]+ 192\.168\.100\.2\)/);
+    expect(log).toContain('http://192.168.100.1/artifacts/pvmlab-live-x86_64-vmlinuz...');
+
+    const shell = await pvmlab('vm', 'shell', 'target1', '--', 'uname', '-n');
+    expect(shell.exitCode, shell.stderr).toBe(0);
+    expect(shell.stdout.trim()).toBe('target1');
+
+    const again = await pvmlab('up', '--image', 'offline');
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toContain('nothing to change: the lab matches');
+    expect(again.stderr).not.toMatch(/^ {2}[+~-] /m);
+    expect(again.stdout).toMatch(/^lab already up .*target1 192\.168\.100\.2 ssh ok$/m);
+  }, 1_800_000);
+
+  it('the provisioner runs the stack with only the capabilities it needs, and comes back after a reboot', async () => {
     const docker = await lab.provisioner.stack().state();
     expect(docker).toMatchObject({ exists: true, running: true });
     // only the capabilities it needs, never privileged
@@ -57,7 +84,7 @@ describe('provisioner + pxeboot stack + PXE target', () => {
       await lab.provisioner.uploadArtifact(name, fs.createReadStream(file), { size: fs.statSync(file).size });
     }
     const arts = await lab.provisioner.artifacts();
-    expect(arts.map((a) => a.name).sort()).toEqual(['initrd.img', 'vmlinuz']);
+    expect(arts.map((a) => a.name).sort()).toEqual(['initrd.img', 'pvmlab-live-x86_64-initrd.img', 'pvmlab-live-x86_64-vmlinuz', 'vmlinuz']);
     const sha = (await execa('sha256sum', [guest.kernel])).stdout.split(' ')[0];
     expect(arts.find((a) => a.name === 'vmlinuz')?.sha256).toBe(sha);
 
@@ -98,6 +125,7 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(await lab.provisioner.warmState()).toMatchObject({ usable: true });
     // The ready snapshot was taken again after the artifacts were uploaded: the boot id it holds is this boot's.
     const bootId = await sh('cat /proc/sys/kernel/random/boot_id');
+    const artifactsBefore = (await lab.provisioner.artifacts()).map((x) => x.name).sort();
     await lab.vms.stop('prov');
     const later = { mac: '52:54:00:aa:bb:cc', ip: '192.168.100.31', hostname: 'later' };
     await lab.provisioner.setReservation(later);
@@ -114,7 +142,7 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(stages.filter((x) => x !== 'starting')).toEqual(['booted', 'ssh', 'clock', 'container']);
     expect(await sh('cat /proc/sys/kernel/random/boot_id')).toBe(bootId); // resumed, not booted: cloud-init did not run
     expect(Math.abs(Number(await sh('date +%s')) * 1000 - Date.now())).toBeLessThan(15_000);
-    expect((await lab.provisioner.artifacts()).map((a) => a.name).sort()).toEqual(['initrd.img', 'vmlinuz']);
+    expect((await lab.provisioner.artifacts()).map((x) => x.name).sort()).toEqual(artifactsBefore);
     expect(await lab.provisioner.stack().readPxeFile('dnsmasq/reservations')).toContain('52:54:00:aa:bb:cc');
     expect(await lab.provisioner.stack().state()).toMatchObject({ running: true });
     await lab.provisioner.removeReservation(later.mac);
@@ -140,8 +168,48 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(await onTarget('head -c 9 /dev/vda | od -An -tx1 | tr -d " \n"')).toBe('000000000000000000');
   }, 900_000);
 
+  it('pvmlab export describes the running lab so exactly that applying it changes nothing', async () => {
+    const exp = await pvmlab('export');
+    expect(exp.exitCode, exp.stderr).toBe(0);
+    const file = path.join(env.root, 'lab.yaml');
+    fs.writeFileSync(file, exp.stdout);
+    const doc = parse(exp.stdout);
+    expect(doc.provisioner).toMatchObject({ name: 'prov', image: 'offline' });
+    expect(doc.targets).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'target1', profile: 'live', ip: '192.168.100.2' }),
+      expect.objectContaining({ name: 'pxe1', ip: '192.168.100.20', profile: 'pxe1', mac: lab.vms.get('pxe1').mac })]));
+    expect(doc.artifacts.map((a: { name: string }) => a.name)).toEqual(['initrd.img', 'vmlinuz']);
+    const apply = await pvmlab('apply', file);
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    expect(apply.stderr).toContain('nothing to change: the lab matches');
+    expect(apply.stdout).toMatch(/^lab already up .*: prov, (pxe1 192\.168\.100\.20 ssh ok, target1 192\.168\.100\.2 ssh ok|target1 192\.168\.100\.2 ssh ok, pxe1 192\.168\.100\.20 ssh ok)$/m);
+  }, 600_000);
+
+  it('the PXE verbs: leases and artifacts as JSON; pxe1 given the catalogue\'s Debian installer boots to its first question', async () => {
+    const leases = JSON.parse((await pvmlab('pxe', 'leases', '--json')).stdout) as { mac: string; ip: string }[];
+    expect(leases).toContainEqual(expect.objectContaining({ mac: lab.vms.get('target1').mac, ip: '192.168.100.2' }));
+    const prof = await pvmlab('pxe', 'profile', 'pxe1', '--catalogue', 'debian-12-installer');
+    expect(prof.exitCode, prof.stderr).toBe(0);
+    expect(prof.stdout).toContain('pxe1 (');
+    const arts = JSON.parse((await pvmlab('pxe', 'artifacts', '--json')).stdout) as { name: string }[];
+    expect(arts.map((a) => a.name)).toEqual(expect.arrayContaining(['debian-12-installer-amd64-linux', 'debian-12-installer-amd64-initrd.gz']));
+    expect((await pvmlab('vm', 'stop', 'pxe1', '--force')).exitCode).toBe(0);
+    const from = lab.vms.log('pxe1', 0, 0).size;
+    expect((await pvmlab('vm', 'start', 'pxe1')).exitCode).toBe(0);
+    // d-i's newt frontend on the serial console, at its first question
+    await until('the Debian installer\'s first screen', () => /<Tab> moves; <Space> selects; <Enter> activates buttons/.test(lab.vms.log('pxe1', from, 4 << 20).data), 240_000, 1000);
+    expect(lab.vms.log('pxe1', from, 4 << 20).data).toContain('http://192.168.100.1/artifacts/debian-12-installer-amd64-linux...');
+  }, 600_000);
+
+  it('pvmlab down stops the targets, then the provisioner', async () => {
+    const down = await pvmlab('down');
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(/^lab down in .*: stopped (target1, pxe1|pxe1, target1), prov$/m);
+    expect(lab.vms.list().map((v) => `${v.name} ${v.status}`).sort()).toEqual(['prov stopped', 'pxe1 stopped', 'target1 stopped']);
+  }, 300_000);
+
   it('stop and clean leave nothing behind', async () => {
     await lab.cleanVm('pxe1');
+    await lab.cleanVm('target1');
     await lab.cleanVm('prov');
     expect(lab.vms.list()).toEqual([]);
     for (const d of ['vms', 'pids', 'monitors', 'logs', 'images'] as const) {

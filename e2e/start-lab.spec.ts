@@ -1,0 +1,36 @@
+// "Start a lab" on the empty lab page, in a real browser against the real panel: the defaults shown and
+// editable, the job's stages appear as they end (the same job as `pvmlab up`), the provisioner shows up in
+// the topology, Cancel stops the job. The full run to a target answering SSH is the PXE end-to-end's
+// (server/lab/provisioner/pxe.int.test.ts): here the job is cancelled once the provisioner boots.
+import { expect as baseExpect, sessionCookie, test, trpcCall, trpcQuery } from './harness.ts';
+
+const expect = baseExpect.configure({ timeout: 30_000 });
+
+test('Start a lab: defaults shown, stages as they end, the provisioner in the topology, Cancel', async ({ page, panel }) => {
+  test.setTimeout(300_000);
+  const cookie = await sessionCookie(panel);
+  const vms = await trpcQuery<{ name: string }[]>(panel, 'vm.list', cookie);
+  expect(vms, 'specs clean up after themselves: the lab is empty').toEqual([]);
+  try {
+    const card = page.getByTestId('start-lab');
+    await expect(card).toBeVisible();
+    await expect(card.getByTestId('start-lab-arch')).toHaveValue(process.arch === 'arm64' ? 'aarch64' : 'x86_64');
+    await expect(card.getByTestId('start-lab-targets')).toHaveValue('1');
+    await expect(card.getByTestId('start-lab-image')).toHaveValue('auto');
+    await card.getByTestId('start-lab-image').selectOption('offline'); // tests never reach for the Ubuntu download
+    await card.getByTestId('start-lab-button').click();
+
+    const stage = (name: string) => card.getByTestId('start-lab-stage').filter({ hasText: new RegExp(`^\\S+${name}`) });
+    await expect(stage('prov ssh')).toBeVisible({ timeout: 180_000 });
+    for (const done of ['look at the lab', 'boot profile image', 'image', 'prov start']) await expect(stage(done)).toHaveAttribute('data-done', 'true');
+    await expect(stage('prov ssh')).toHaveAttribute('data-done', 'false');
+    await expect(page.locator('[data-testid="topo-vm"][data-vm="prov"]')).toBeVisible();
+    await expect(card.getByText('provisioner image: asked for the offline image (built from Debian packages)')).toHaveCount(0); // only the last log line shows
+
+    await card.getByTestId('start-lab-cancel').click();
+    await expect(card.getByTestId('start-lab-job')).toHaveAttribute('data-state', 'cancelled', { timeout: 90_000 });
+    await expect(card.getByRole('alert')).toHaveText('cancelled');
+  } finally {
+    for (const v of await trpcQuery<{ name: string }[]>(panel, 'vm.list', cookie)) await trpcCall(panel, cookie, 'mutation', 'vm.clean', { name: v.name });
+  }
+});
