@@ -10,14 +10,14 @@ const facts = { vms: ['prov', 'target1'], artifacts: async () => ['linux', 'init
 describe('completion', () => {
   it.each<[string[], string[]]>([
     [['d'], ['down']],
-    [['vm', ''], ['clean', 'create', 'docker', 'list', 'logs', 'shell', 'start', 'stop']],
+    [['vm', ''], ['clean', 'create', 'docker', 'list', 'logs', 'reprovision', 'shell', 'snapshot', 'start', 'stop']],
     [['vm', 'sta'], ['start']],
     [['vm', 'start', ''], ['prov', 'target1']],
     [['vm', 'start', 't'], ['target1']],
-    [['vm', 'start', '--'], ['--wait']],
+    [['vm', 'start', '--'], ['--cold', '--wait']],
     [['vm', 'start', 'prov', ''], []],
     [['up', '--i'], ['--image']],
-    [['pxe', ''], ['artifacts', 'leases', 'profile', 'reservations']],
+    [['pxe', ''], ['artifacts', 'catalogue', 'leases', 'profile', 'reservations']],
     [['pxe', 'profile', ''], ['prov', 'target1']],
     [['pxe', 'profile', 'target1', '--k'], ['--kernel']],
     [['pxe', 'artifacts', ''], ['add', 'ls', 'rm']],
