@@ -20,7 +20,7 @@ describe('pvmlab vm start', { timeout: 300_000 }, () => {
     expect(c.exitCode, c.stderr).toBe(0);
     const r = await run('vm', 'start', 'prov');
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^started 'prov' \(pid \d+, QEMU running\)/);
+    expect(r.stdout).toMatch(/^started 'prov' \(pid \d+, QEMU running, (kvm|hvf|tcg) -cpu \S+\)/);
     expect(r.stdout).toContain('the provisioner boots now; pvmlab vm start prov --wait (or pvmlab up) follows it to a healthy pxeboot stack, a line per stage');
     // it returned before any readiness stage could end: no stage lines, and the VM still runs
     expect(r.stderr).not.toMatch(/✓/);

@@ -37,6 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   outside?.close();
+  if (env) fs.rmSync(`${env.root}-lab.yaml`, { force: true });
   await env?.dispose();
 });
 
@@ -171,7 +172,7 @@ describe('provisioner + pxeboot stack + PXE target', () => {
   it('pvmlab export describes the running lab so exactly that applying it changes nothing', async () => {
     const exp = await pvmlab('export');
     expect(exp.exitCode, exp.stderr).toBe(0);
-    const file = path.join(env.root, 'lab.yaml');
+    const file = `${env.root}-lab.yaml`; // beside the lab home: the home holds only pvmlab's own entries
     fs.writeFileSync(file, exp.stdout);
     const doc = parse(exp.stdout);
     expect(doc.provisioner).toMatchObject({ name: 'prov', image: 'offline' });
