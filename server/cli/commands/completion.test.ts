@@ -17,7 +17,7 @@ describe('completion', () => {
     [['vm', 'start', '--'], ['--wait']],
     [['vm', 'start', 'prov', ''], []],
     [['up', '--i'], ['--image']],
-    [['pxe', ''], ['artifacts', 'leases', 'profile', 'reservations']],
+    [['pxe', ''], ['artifacts', 'catalogue', 'leases', 'profile', 'reservations']],
     [['pxe', 'profile', ''], ['prov', 'target1']],
     [['pxe', 'profile', 'target1', '--k'], ['--kernel']],
     [['pxe', 'artifacts', ''], ['add', 'ls', 'rm']],
