@@ -9,6 +9,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en" suppressHydrationWarning>
       <head>
+        {/* biome-ignore lint/security/noDangerouslySetInnerHtml: a constant (no input) that sets the color scheme before the first paint */}
         <script dangerouslySetInnerHTML={{ __html: "try{if(matchMedia('(prefers-color-scheme: dark)').matches&&localStorage.theme!=='light'||localStorage.theme==='dark')document.documentElement.classList.add('dark')}catch(e){}" }} />
       </head>
       <body className="min-h-screen antialiased">

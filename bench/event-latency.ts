@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { chromium } from '@playwright/test';
 import globalSetup from '../e2e/global-setup.ts';
-import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, trpcCall, type PanelInfo } from '../e2e/harness.ts';
+import { CHROMIUM, CHROMIUM_ARGS, readPanel, sessionCookie, trpcCall, type PanelInfo } from '../e2e/harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results', 'event-latency.json');

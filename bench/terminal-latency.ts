@@ -70,7 +70,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { chromium, type Locator, type Page } from '@playwright/test';
 import globalSetup from '../e2e/global-setup.ts';
-import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, trpcCall, type PanelInfo } from '../e2e/harness.ts';
+import { CHROMIUM, CHROMIUM_ARGS, readPanel, sessionCookie, trpcCall, type PanelInfo } from '../e2e/harness.ts';
 import { LabHome } from '../server/lab/home.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -92,7 +92,7 @@ async function run(home: string, listHome: string) {
     for (const accel of accels) {
       const name = `b-${arch === 'x86_64' ? 'x' : 'a'}-${accel}`;
       await lab.vms.create({ name, arch, boot: 'kernel', kernel: g.kernel, initrd: g.initrd, memory: '256M', append: `console=${g.console} pvmlab.hostname=${name}`, accel });
-      let use;
+      let use: Awaited<ReturnType<typeof lab.vms.accel>>;
       try { use = await lab.vms.accel(lab.vms.get(name)); } catch (e) { console.log(`${arch} ${accel}: skipped — ${(e as Error).message}`); await lab.vms.clean(name); continue; }
       const cli: number[] = [];
       const bare: number[] = [];

@@ -25,7 +25,7 @@ declare global { interface Window { attack: AttackKit } }
  * The attacker's script. Served by the attacker's page on another port, and injected unchanged into a
  * panel page for the positive controls: the only difference between attack and control is the origin.
  */
-const ATTACK_JS = String.raw`
+const ATTACK_JS = `
 window.attack = {
   // key: the panel's page has it (positive controls); an attacker on another port does not.
   ws(url, send, timeoutMs, key) {

@@ -337,6 +337,7 @@ export function trpcSubscribe(id: number, path: string) {
 }
 
 export const test = base.extend<{ page: Page }, { panel: PanelInfo }>({
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this destructuring
   panel: [async ({}, use) => { await use(readPanel()); }, { scope: 'worker' }],
   baseURL: async ({ panel }, use) => { await use(panel.baseURL); },
   page: async ({ page, panel }, use) => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from '@playwright/test';
-import { expect as baseExpect, rawRequest, sessionCookie, test, trpcCall, trpcQuery, type PanelInfo } from './harness.ts';
+import { expect as baseExpect, sessionCookie, test, trpcCall, trpcQuery, type PanelInfo } from './harness.ts';
 
 // Pages here share two cores with TCG guests and the panel: give waits for a page to become ready room.
 // Assertions about how fast something is pushed keep their own explicit, short timeouts.

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import globalSetup from '../e2e/global-setup.ts';
-import { CHROMIUM, CHROMIUM_ARGS, rawRequest, readPanel, sessionCookie, termLines, trpcCall, type PanelInfo } from '../e2e/harness.ts';
+import { CHROMIUM, CHROMIUM_ARGS, readPanel, sessionCookie, termLines, trpcCall, type PanelInfo } from '../e2e/harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({ options: { out: { type: 'string', default: 'docs/screenshots' } } });

@@ -76,6 +76,7 @@ export function StartLab() {
               {stageTimes(job.stages, job.endedAt, now).map((s, i, all) => {
                 const failed = !running && job.state !== 'done' && i === all.length - 1;
                 return (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: a stage name may repeat (a retried step); the list only grows, so the index is stable
                   <li key={`${s.name}-${i}`} className="flex items-center gap-2" data-testid="start-lab-stage" data-done={s.done && !failed}>
                     <span aria-hidden className={failed ? 'text-red-600' : s.done ? 'text-emerald-600' : 'text-amber-600'}>{failed ? '✗' : s.done ? '✓' : '…'}</span>
                     <span>{s.name}</span>

@@ -116,6 +116,7 @@ export function LogList({ model, version, follow, onScrolled, query, current, ju
   }
   const width = Math.min(MAX_WIDTH_CH, model.longest) + gutter + 4;
   return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1)
     <div ref={ref} onScroll={onScroll} tabIndex={0} data-testid="log-lines" data-line-count={model.total} data-first-line={base}
       className="mono relative h-full overflow-auto bg-zinc-950 text-xs focus:outline-none" aria-label="console log" role="log">
       <div className="relative" style={{ height: count * ROW_PX, minWidth: `${width}ch` }}>{rows}</div>

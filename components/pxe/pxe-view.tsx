@@ -104,7 +104,7 @@ function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: s
   }));
   // The server's rule (server/lab/provisioner/cmdline.ts): the loader(s) this target boots with must carry the line unchanged.
   const cmdlineError = kind === 'kernel' ? profileCmdlineProblem(cmdline.trim(), loadersFor(arch)) : null;
-  if (!open) return <button className="text-left text-sky-600 hover:underline" data-testid="profile" onClick={() => setOpen(true)}><span className={profile.kind === 'kernel' ? 'mono' : ''}>{profileLabel(profile)}</span></button>;
+  if (!open) return <button type="button" className="text-left text-sky-600 hover:underline" data-testid="profile" onClick={() => setOpen(true)}><span className={profile.kind === 'kernel' ? 'mono' : ''}>{profileLabel(profile)}</span></button>;
   const submit = () => kind === 'live' || kind === 'debian-12-installer' || kind === 'netboot.xyz' ? live.mutate({ mac, name: kind }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
   return (
     <div className="grid gap-1">

@@ -180,6 +180,7 @@ export function XtermView({ path, label, reconnectAfterExit, onSocket, onState, 
       {notice}
       {failed && <p role="alert" className="text-sm text-red-600">{failed}</p>}
       <div ref={frame} className="min-h-0 overflow-hidden rounded-md border border-zinc-800 bg-[#0b0f14] p-1">
+        {/* biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: a click anywhere in the frame focuses the terminal, which takes the keys itself */}
         <div ref={host} className="h-full w-full" data-testid={`${label}-xterm`} onClick={() => termRef.current?.focus()} />
       </div>
     </div>

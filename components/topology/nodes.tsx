@@ -37,8 +37,8 @@ function Body({ data, compound }: { data: BoxData; compound: boolean }) {
         )}
       </div>
       <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-2 text-[11px] leading-[17px]">
-        {data.lines.map((l, i) => (
-          <div key={i} className="contents">
+        {data.lines.map((l) => (
+          <div key={l.k} className="contents">
             <dt className="text-zinc-500">{l.k}</dt>
             <dd className={`truncate ${l.mono ? 'mono' : ''}`} title={l.v} data-testid={l.testId}>{l.v}</dd>
           </div>

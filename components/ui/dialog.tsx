@@ -30,7 +30,7 @@ export function Dialog({ open, onClose, title, description, children, testId, wi
     // Closed or unmounted: leave the top layer and give focus back to whatever opened the dialog.
     return () => {
       if (d.open) d.close();
-      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      if (opener?.isConnected && typeof opener.focus === 'function') opener.focus();
     };
   }, [open]);
 

@@ -28,7 +28,7 @@ function amount(p: ProgressValue): string {
 }
 
 export function Progress({ value, label }: { value: ProgressValue | null; label?: string }) {
-  const pct = value && value.total ? Math.min(100, Math.max(0, (value.done / value.total) * 100)) : null;
+  const pct = value?.total ? Math.min(100, Math.max(0, (value.done / value.total) * 100)) : null;
   const details = value ? [
     amount(value),
     value.rate ? `${value.unit === 'bytes' ? formatBytes(value.rate) : value.rate.toFixed(1)}/s` : null,

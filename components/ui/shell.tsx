@@ -33,7 +33,7 @@ export function ClientShell({ children }: { children: ReactNode }) {
                 </Link>
               );
             })}
-            <button onClick={toggleTheme} className="ml-auto rounded px-2 py-1 text-sm text-zinc-500 hover:bg-zinc-100 dark:hover:bg-zinc-800" aria-label="toggle dark mode">◐</button>
+            <button type="button" onClick={toggleTheme} className="ml-auto rounded px-2 py-1 text-sm text-zinc-500 hover:bg-zinc-100 dark:hover:bg-zinc-800" aria-label="toggle dark mode">◐</button>
           </nav>
         </header>
         <main className="mx-auto max-w-7xl px-4 py-6">{children}</main>

@@ -69,6 +69,7 @@ export function LogTail({ name }: { name: string }) {
         <span>· last {SHOW_LINES} lines</span>
       </div>
       {error ? <p className="text-sm text-red-600">{error}</p> : (
+        // biome-ignore lint/a11y/noNoninteractiveTabindex lint/a11y/useAriaPropsSupportedByRole: a scrollable region must be reachable by keyboard (WCAG 2.1.1) and named
         <pre ref={pre} data-testid="vm-log-tail" tabIndex={0}
           onScroll={(e) => { const el = e.currentTarget; pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 8; }} aria-label="recent console output"
           className="mono max-h-80 overflow-auto whitespace-pre-wrap break-all rounded-md bg-zinc-950 p-3 text-xs leading-5 text-zinc-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">

@@ -17,7 +17,7 @@ export interface Parsed { values: Record<string, string | boolean | undefined>; 
 /** Parse argv for one command; unknown flags and missing values become UsageError with a one-line reason. */
 export function parseCommand(argv: string[], options: OptionSpec, positionals: { min: number; max: number; usage: string }): Parsed {
   if (argv.some((a) => a === '--help' || a === '-h')) throw new HelpRequest(positionals.usage);
-  let r;
+  let r: ReturnType<typeof parseArgs>;
   try {
     r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {

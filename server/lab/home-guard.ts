@@ -2,11 +2,13 @@
 // user, mode 0700, no symlinks where pvmlab keeps its folders. Pure checks + a clean plan; home.ts acts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { HOME_DIRS } from './home.ts';
+
+/** The lab home's folders, as the seed lays them out. */
+export const HOME_DIRS = ['configs', 'docker_images', 'images', 'logs', 'monitors', 'pids', 'ssh', 'vms'] as const;
+export type HomeDir = (typeof HOME_DIRS)[number];
 
 /** A file pvmlab writes at the top of every home it made: its signature. */
 export const HOME_MARKER = '.pvmlab-home';
-/** A function, not a constant: home.ts imports this module (no use of HOME_DIRS at load time). */
 export function ownEntries(): readonly string[] { return [...HOME_DIRS, HOME_MARKER]; }
 
 export class HomeRefused extends Error {}

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HOME_DIRS, LabHome, defaultHomePath, ensureHome, writeFileAtomic } from './home.ts';
+import { LabHome, defaultHomePath, ensureHome, writeFileAtomic } from './home.ts';
+import { HOME_DIRS } from './home-guard.ts';
 
 const tmps: string[] = [];
 function tmpHome() {

@@ -3,11 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { HOME_MARKER, checkHomeRoot } from './home-guard.ts';
+import { HOME_DIRS, HOME_MARKER, checkHomeRoot, type HomeDir } from './home-guard.ts';
 import { checkSocketPath, ensureRunDir, runDirFor, SSH_CONTROL_NAME, SSH_TEMP_SUFFIX } from './rundir.ts';
 
-export const HOME_DIRS = ['configs', 'docker_images', 'images', 'logs', 'monitors', 'pids', 'ssh', 'vms'] as const;
-export type HomeDir = (typeof HOME_DIRS)[number];
 
 export function defaultHomePath(env: Record<string, string | undefined> = process.env): string {
   const fromEnv = env.PVMLAB_HOME?.trim();

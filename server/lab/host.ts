@@ -130,7 +130,6 @@ async function probeTool(t: ToolSpec, platform: HostOs): Promise<ToolFinding> {
       const version = parseToolVersion(t.versionFrom?.command ?? cmd, v.all ?? '');
       return { name: t.name, command: cmd, version: version ?? 'unknown', found: true, purpose: t.purpose, install };
     } catch {
-      continue;
     }
   }
   return { name: t.name, command: null, version: null, found: false, purpose: t.purpose, install };

@@ -44,7 +44,7 @@ export class Jobs {
 
   cancel(id: string): boolean {
     const j = this.jobs.get(id);
-    if (!j || j.view.state !== 'running') return false;
+    if (j?.view.state !== 'running') return false;
     j.ctl.abort(new Error('cancelled'));
     return true;
   }

@@ -56,7 +56,7 @@ export async function prepareVmFiles(p: PrepareInput): Promise<string | null> {
   const { home, rec } = p;
   let image: string | null = null;
   if (p.imageRef) {
-    let r;
+    let r: ReturnType<typeof resolveImage>;
     try { r = resolveImage(p.imageRef, rec.arch, home); } catch (e) {
       if (e instanceof ImageRefError) throw new BadRequestError('image', e.message);
       throw e;

@@ -33,8 +33,8 @@ function hub(lab: Lab, name: string): { fan: Fanout; sock: net.Socket } {
   return h;
 }
 
-export function serialSocket(ws: WebSocket, name: string, url: URL, lab: Lab): void {
-  let vm;
+export function serialSocket(ws: WebSocket, name: string, _url: URL, lab: Lab): void {
+  let vm: ReturnType<Lab['vms']['get']>;
   try { vm = lab.vms.get(name); } catch { ws.close(4404, `no VM named '${name}'`); return; }
   if (vm.status !== 'running') { ws.close(4409, `VM '${name}' is ${vm.status}: start it first`); return; }
   const h = hub(lab, name);

@@ -17,7 +17,7 @@ export function terminalSocket(ws: WebSocket, name: string, url: URL, lab: Lab):
   const cols = Math.min(Math.max(Number(url.searchParams.get('cols')) || 80, 2), 1000);
   const rows = Math.min(Math.max(Number(url.searchParams.get('rows')) || 24, 2), 500);
   const key = `${name}/${id}`;
-  let s = sessions.get(key);
+  const s = sessions.get(key);
   if (s && !s.exited) {
     if (s.timer) { clearTimeout(s.timer); s.timer = null; }
     s.fan.attach(ws);

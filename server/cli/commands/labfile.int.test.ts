@@ -44,7 +44,7 @@ describe('lab.yaml on the command line', { timeout: 120_000 }, () => {
     const r = await run('apply', good, '--dry-run');
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain('  + create provisioner prov');
-    expect(r.stderr).toMatch(/^  \+ create PXE target target1 \((x86_64|aarch64)\)$/m);
+    expect(r.stderr).toMatch(/^ {2}\+ create PXE target target1 \((x86_64|aarch64)\)$/m);
     expect(r.stderr).toContain('  ~ reservation 52:54:00:11:22:33 → 192.168.100.30 metal1');
     expect(r.stderr).toContain('  ! bare has no boot profile: it boots nothing until it gets one');
     expect(r.stdout).toMatch(/^dry run: \d+ change\(s\) planned, nothing done$/m);

@@ -67,7 +67,7 @@ async function runUp(lab: Lab, desired: DesiredLab, o: { json: boolean; prune?: 
   try {
     const r = await lab.jobs.run({ kind: 'up', title: 'Lab up' }, (job) => {
       printer = stagePrinter(job, { keep: (l) => l.startsWith('provisioner image:') || /^build-provisioner-image: .*(cached|done|error)/.test(l) });
-      return upLab(lab, desired, printer.handle, { prune: o.prune, dryRun: o.dryRun, onPlan: (p) => { printer!.flush(); formatPlan(p).forEach((l) => err(l)); } });
+      return upLab(lab, desired, printer.handle, { prune: o.prune, dryRun: o.dryRun, onPlan: (p) => { printer!.flush(); for (const l of formatPlan(p)) err(l); } });
     });
     const ms = printer!.finish(true);
     if (o.json) console.log(JSON.stringify(r, null, 2));

@@ -25,7 +25,7 @@ function readYaml(text: string): YamlValue {
   let i = 0;
   const KEY_RE = /^([A-Za-z_][A-Za-z0-9_-]*|"(?:[^"\\]|\\.)*"):(?: (.*))?$/;
   // JSON has no \U escape: rewrite YAML's \UXXXXXXXX as a JSON surrogate pair (walking escapes pairwise).
-  const toJson = (s: string) => s.replace(/\\(U([0-9a-fA-F]{8})|[^])/g, (all, _e, hex?: string) =>
+  const toJson = (s: string) => s.replace(/\\(U([0-9a-fA-F]{8})|[\s\S])/g, (all, _e, hex?: string) =>
     hex ? JSON.stringify(String.fromCodePoint(parseInt(hex, 16))).slice(1, -1).replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) : all);
   const value = (s: string) => JSON.parse(toJson(s)) as YamlValue;
   const key = (k: string) => (k.startsWith('"') ? value(k) as string : k);

@@ -28,7 +28,7 @@ export function cmdlineSyntaxProblem(cmdline: string): string | null {
   return null;
 }
 
-const IPXE_EXPANSION = /\$\{[^]*\}/;
+const IPXE_EXPANSION = /\$\{[\s\S]*\}/;
 
 /** Why `loader` cannot pass `cmdline` to the kernel unchanged, or null. */
 export function cmdlineProblem(cmdline: string, loader: Loader): string | null {

@@ -16,7 +16,7 @@ import type { Lab } from '../services.ts';
 let env: Awaited<ReturnType<typeof tempLab>>;
 let lab: Lab;
 let guest: TestGuest;
-let img: ProvisionerImage;
+let _img: ProvisionerImage;
 let outside: http.Server;
 let outsidePort = 0;
 const outsideHits: string[] = [];
@@ -25,7 +25,7 @@ const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..
 const pvmlab = (...args: string[]) => execa('node', [BIN, ...args], { env: { ...process.env, PVMLAB_HOME: env.root }, reject: false, timeout: 1_500_000 });
 
 beforeAll(async () => {
-  [img, guest] = await Promise.all([provisionerImage('x86_64'), testGuest('x86_64')]);
+  [_img, guest] = await Promise.all([provisionerImage('x86_64'), testGuest('x86_64')]);
   env = await tempLab();
   lab = env.lab;
   lab.watch();

@@ -6,7 +6,7 @@ import { lineSplitter } from '../consolelog.ts';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { LabConfig } from '../config.ts';
-import { Remote, RemoteError, shq } from './remote.ts';
+import { type Remote, RemoteError, } from './remote.ts';
 import { UPLOAD_EXIT, uploadArgv } from './upload.ts';
 import { BadRequestError, ConflictError } from '../errors.ts';
 

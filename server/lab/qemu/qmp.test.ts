@@ -42,7 +42,7 @@ describe('QMP client against a fake QMP server', () => {
   it('sends arguments and matches concurrent commands to their responses in order, with events interleaved', async () => {
     const seen: unknown[] = [];
     const f = await fake({
-      onCommand: (cmd, args, conn) => {
+      onCommand: (cmd, args, _conn) => {
         seen.push(args);
         // An event before the answer, glued into the same chunk.
         const ev = JSON.stringify({ timestamp: { seconds: 1, microseconds: 2 }, event: 'E-' + cmd, data: { n: seen.length } });

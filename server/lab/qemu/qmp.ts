@@ -59,7 +59,7 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
 
   private onData(d: string): void {
     this.buf += d;
-    let i;
+    let i: number;
     while ((i = this.buf.indexOf('\n')) >= 0) {
       const line = this.buf.slice(0, i).trim();
       this.buf = this.buf.slice(i + 1);

@@ -68,7 +68,7 @@ export class FakeQmp {
     c.setEncoding('utf8');
     c.on('data', (d: string) => {
       buf += d;
-      let i;
+      let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i).trim();
         buf = buf.slice(i + 1);

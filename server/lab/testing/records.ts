@@ -1,6 +1,7 @@
 // Test helper: a valid VM record and a bare lab home (the directories only, no key pair).
 import fs from 'node:fs';
-import { HOME_DIRS, LabHome } from '../home.ts';
+import { LabHome } from '../home.ts';
+import { HOME_DIRS } from '../home-guard.ts';
 import { ensureRunDir } from '../rundir.ts';
 import type { VmRecord } from '../spec.ts';
 

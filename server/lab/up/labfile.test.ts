@@ -83,7 +83,7 @@ describe('lab.yaml', () => {
     ['bad MAC', 'targets:\n  - name: a\n    mac: 01:00:5e:00:00:01\n', ['lab.yaml:3:10: targets[0].mac: must be a unicast MAC']],
   ])('%s', (_n, text, expected) => {
     const got = errors(text);
-    expected.forEach((e, i) => expect(got[i]).toContain(e));
+    for (const [i, e] of expected.entries()) expect(got[i]).toContain(e);
   });
 
   it('every issue is reported, not only the first', () => {

@@ -89,7 +89,7 @@ function crossCheck(f: LabFile, subnet: string, dhcp: [string, string], liveArti
   f.targets.forEach((t, i) => { if (!names.has(t.profile)) out.push({ path: ['targets', i, 'profile'], message: `no profile named '${t.profile}': ${fix}` }); });
   f.reservations.forEach((r, i) => { if (!names.has(r.profile)) out.push({ path: ['reservations', i, 'profile'], message: `no profile named '${r.profile}': ${fix}` }); });
   const arts = new Set([...f.artifacts.map((a) => a.name), ...liveArtifacts]);
-  f.artifacts.forEach((a, i) => once('artifact', a.name, ['artifacts', i, 'name'], 'give each artifact its own name'));
+  for (const [i, a] of f.artifacts.entries()) once('artifact', a.name, ['artifacts', i, 'name'], 'give each artifact its own name');
   for (const [name, p] of Object.entries(f.profiles)) {
     for (const field of ['kernel', 'initrd'] as const) {
       const a = 'kernel' in p ? p[field] : undefined;
