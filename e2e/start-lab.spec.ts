@@ -1,8 +1,7 @@
 // "Start a lab" on the empty lab page, in a real browser against the real panel: the defaults shown and
 // editable, the job's stages appear as they end (the same job as `pvmlab up`), the provisioner shows up in
-// the topology, Cancel stops the job. The full run to a target answering SSH is the PXE end-to-end's
-// (server/lab/provisioner/pxe.int.test.ts): here the job is cancelled once the provisioner boots.
-import { expect as baseExpect, sessionCookie, test, trpcCall, trpcQuery } from './harness.ts';
+// the topology, Cancel stops the job; and a run to the end: target1 PXE-booted, its web SSH console answers.
+import { expect as baseExpect, sessionCookie, termLines, test, trpcCall, trpcQuery } from './harness.ts';
 
 const expect = baseExpect.configure({ timeout: 30_000 });
 
@@ -30,6 +29,31 @@ test('Start a lab: defaults shown, stages as they end, the provisioner in the to
     await card.getByTestId('start-lab-cancel').click();
     await expect(card.getByTestId('start-lab-job')).toHaveAttribute('data-state', 'cancelled', { timeout: 90_000 });
     await expect(card.getByRole('alert')).toHaveText('cancelled');
+  } finally {
+    for (const v of await trpcQuery<{ name: string }[]>(panel, 'vm.list', cookie)) await trpcCall(panel, cookie, 'mutation', 'vm.clean', { name: v.name });
+  }
+});
+
+test('Start a lab to the end: every stage done, then target1\'s console page is a shell on the PXE-booted target', async ({ page, panel }) => {
+  test.setTimeout(900_000); // a cold provisioner boot under TCG on 2 shared cores: 1.5–4 min, then the target
+  const cookie = await sessionCookie(panel);
+  expect(await trpcQuery<{ name: string }[]>(panel, 'vm.list', cookie), 'specs clean up after themselves: the lab is empty').toEqual([]);
+  try {
+    const card = page.getByTestId('start-lab');
+    await card.getByTestId('start-lab-image').selectOption('offline');
+    await card.getByTestId('start-lab-button').click();
+    await expect(card.getByTestId('start-lab-job')).toHaveAttribute('data-state', 'done', { timeout: 840_000 });
+    const stages = card.getByTestId('start-lab-stage');
+    for (const name of ['prov container', 'target1 DHCP', 'target1 kernel', 'target1 ssh']) {
+      await expect(stages.filter({ hasText: new RegExp(`^\\S+${name}`) })).toHaveAttribute('data-done', 'true');
+    }
+    // The target's console: the web SSH terminal, through the provisioner as jump host.
+    await page.goto('/vms/target1/console');
+    await expect.poll(async () => (await termLines(page, 'ssh')).some((l) => /^target1:\S*# ?$/.test(l)), { timeout: 120_000 }).toBe(true);
+    await page.getByTestId('ssh-xterm').click();
+    await page.keyboard.type('uname -n');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await termLines(page, 'ssh')).map((l) => l.trim()), { timeout: 30_000 }).toContain('target1');
   } finally {
     for (const v of await trpcQuery<{ name: string }[]>(panel, 'vm.list', cookie)) await trpcCall(panel, cookie, 'mutation', 'vm.clean', { name: v.name });
   }

@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { tempLab, testGuest, until, waitForLog, type TestGuest } from '../testing/guests.ts';
 import { provisionerImage, type ProvisionerImage } from '../testing/provisioner.ts';
 import type { Lab } from '../services.ts';
@@ -184,6 +184,37 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(apply.stderr).toContain('nothing to change: the lab matches');
     expect(apply.stdout).toMatch(/^lab already up .*: prov, (pxe1 192\.168\.100\.20 ssh ok, target1 192\.168\.100\.2 ssh ok|target1 192\.168\.100\.2 ssh ok, pxe1 192\.168\.100\.20 ssh ok)$/m);
   }, 600_000);
+
+  it('export → pvmlab clean → pvmlab up lab.yaml gives the same VMs, MACs, reservations and profiles', async () => {
+    const snapshot = () => ({
+      // Every VM with its MAC and IP (the provisioner's private MAC is not part of a lab file: it gets a new one).
+      vms: lab.vms.list().map((v) => ({ name: v.name, role: v.role, arch: v.arch, mac: v.role === 'provisioner' ? 'any' : v.mac, ip: v.privateIp }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      reservations: lab.provisioner.reservations().map((r) => ({ mac: r.mac, ip: r.ip, hostname: r.hostname, profile: r.profile })).sort((a, b) => a.mac.localeCompare(b.mac)),
+    });
+    const before = snapshot();
+    expect(before.vms.map((v) => v.name)).toEqual(['prov', 'pxe1', 'target1']);
+    const exp = await pvmlab('export');
+    expect(exp.exitCode, exp.stderr).toBe(0);
+    // The host keeps no copy of uploaded artifacts: the lab file says where they come from (as a user would).
+    const doc = parse(exp.stdout) as { artifacts: { name: string; path?: string; sha256: string }[] };
+    for (const a of doc.artifacts) a.path = a.name === 'vmlinuz' ? guest.kernel : a.name === 'initrd.img' ? guest.initrd : a.path;
+    const file = `${env.root}-roundtrip.yaml`;
+    fs.writeFileSync(file, stringify(doc));
+    try {
+      const clean = await pvmlab('clean');
+      expect(clean.exitCode, clean.stderr).toBe(0);
+      expect(lab.vms.list()).toEqual([]);
+      const up = await pvmlab('up', file);
+      expect(up.exitCode, up.stderr).toBe(0);
+      expect(up.stdout).toMatch(/^lab up in .*: prov \(offline image\), /m);
+      expect(snapshot()).toEqual(before);
+      // …and it runs: pxe1 boots its (uploaded) profile with its IP again.
+      await waitForLog(lab, 'pxe1', /PVMLAB-GUEST-READY hostname=pxe1/, 240_000);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }, 1_800_000);
 
   it('the PXE verbs: leases and artifacts as JSON; pxe1 given the catalogue\'s Debian installer boots to its first question', async () => {
     const leases = JSON.parse((await pvmlab('pxe', 'leases', '--json')).stdout) as { mac: string; ip: string }[];
