@@ -47,7 +47,7 @@ export function AcceleratorCard({ doctor }: { doctor: Doctor }) {
                     <ul className="mb-1 grid gap-1" data-testid="rejected">
                       {rejected.map((t) => (
                         <li key={`${t.accel}-${t.cpu}`}>
-                          <StatusChip status="missing" /> <span className="mono">{t.accel} ({t.cpu})</span>: {t.symptom}
+                          <StatusChip status="rejected" /> <span className="mono">{t.accel} ({t.cpu})</span>: {t.symptom}
                           {t.advice && <div className="text-zinc-500">→ {t.advice}</div>}
                         </li>
                       ))}

@@ -32,6 +32,7 @@ const CHIP: Record<string, string> = {
   stopped: 'bg-zinc-200 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300',
   crashed: 'bg-red-100 text-red-800 dark:bg-red-900/50 dark:text-red-300',
   missing: 'bg-red-100 text-red-800 dark:bg-red-900/50 dark:text-red-300',
+  rejected: 'bg-red-100 text-red-800 dark:bg-red-900/50 dark:text-red-300',
 };
 
 export function StatusChip({ status }: { status: string }) {
