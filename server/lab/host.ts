@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
 import {
-  AccelOverrideError, GUEST_ARCHES, nativeArch, resolveAccel,
+  AccelOverrideError, GUEST_ARCHES, defaultCpu, nativeArch, resolveAccel,
   type Accelerator, type AccelMode, type AccelUse, type GuestArch, type HostOs, type Overrides, type Tried,
 } from './accel/choose.ts';
 import { hostOs, probeAccelerators, type AccelProbeReport } from './accel/probe.ts';
@@ -149,7 +149,7 @@ export function accelChoices(probe: AccelProbeReport, overrides: Overrides, prob
     } catch (e) {
       if (!(e instanceof AccelOverrideError)) throw e;
       problems.push(`accelerator for ${arch} guests: ${e.message}`);
-      use = { ...(p.chosen ?? { accel: 'tcg', cpu: arch === 'aarch64' ? 'max,pauth-impdef=on' : 'max' }), source: 'probe', reason: p.reason };
+      use = { ...(p.chosen ?? { accel: 'tcg', cpu: defaultCpu('tcg', arch) }), source: 'probe', reason: p.reason };
     }
     out[arch] = { accelerator: use.accel, cpu: use.cpu, source: use.source, reason: use.reason, tried: p.tried, kernel: p.kernel };
   }

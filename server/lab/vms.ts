@@ -12,7 +12,7 @@ import { AccelOverrideError, accelFromArgv, type Candidate } from './accel/choos
 import type { Jobs } from './jobs.ts';
 import { networkBackend } from './network/backend.ts';
 import { planQemu, type QemuPlan } from './qemu/plan.ts';
-import { LaunchError, launchQemu, livePid, readPid, stopQemu, type StopStep } from './qemu/process.ts';
+import { LaunchError, launchQemu, liveQemu, livePid, readPid, stopQemu, type StopStep } from './qemu/process.ts';
 import { qmpOnce } from './qemu/qmp.ts';
 import { BadRequestError } from './errors.ts';
 import { BrokenRecordError, ConflictError, NotFoundError, getRecord, lockHolder, listRecords, readRecord, scanRecords, withVmLock, writeRecord, type BrokenRecord } from './store.ts';
@@ -69,11 +69,6 @@ export function launchHint(a: AccelChoice): string {
     'PVMLAB_ACCEL=tcg for one process, accelerator "tcg" on the Setup page for the lab, or vm create --accel tcg for one VM';
 }
 
-/** The accelerator of a running QEMU, from its argv (/proc on Linux). */
-function runningAccel(pid: number): Candidate | null {
-  try { return accelFromArgv(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')); } catch { return null; }
-}
-
 /** What addresses are read from (addressing.ts): reservations (with hostnames, for messages) and known leases. */
 export type LabFacts = AddressFacts & { reservations: { mac: string; ip: string; hostname: string }[] };
 
@@ -84,13 +79,14 @@ export class Vms {
   config(): LabConfig { return ensureLabConfig(this.home); }
 
   /** Status from disk and live processes: pid file + /proc check, the lock's operation, the crash mark. */
-  status(rec: VmRecord): { status: VmStatus; pid: number | null } {
+  status(rec: VmRecord): { status: VmStatus; pid: number | null; argv?: string[] } {
     const pidFile = this.home.vmPid(rec.name);
-    const pid = livePid(pidFile);
+    const live = liveQemu(pidFile);
+    const pid = live?.pid ?? null;
     // A transition only while its lock's owner lives (a panel killed mid-start leaves a stale lock).
     const op = lockHolder(this.home.vmLock(rec.name))?.op;
-    if (op && TRANSITIONS[op]) return { status: TRANSITIONS[op], pid };
-    if (pid) return { status: 'running', pid };
+    if (op && TRANSITIONS[op]) return { status: TRANSITIONS[op], pid, argv: live?.argv };
+    if (live) return { status: 'running', pid, argv: live.argv };
     if (rec.crash) return { status: 'crashed', pid: null };
     if (readPid(pidFile) !== null) return { status: 'crashed', pid: null }; // a pid file without its QEMU
     return { status: 'stopped', pid: null };
@@ -98,11 +94,11 @@ export class Vms {
 
   /** A record as pages, the CLI and sockets see it: status, and the private IP from the one rule (addressing.ts vmAddress). */
   view(rec: VmRecord, facts: AddressFacts = this.facts()): VmView {
-    const { status, pid } = this.status(rec);
+    const { status, pid, argv } = this.status(rec);
     const privateIp = vmAddress(rec, facts);
     const reachable = rec.role === 'provisioner' ? !!rec.sshPort : !!privateIp;
     const sshCommand = reachable ? ['ssh', '-F', `${this.home.dir('configs')}/ssh_config`, rec.name].map(shq).join(' ') : null;
-    return { ...rec, status, pid, runningAccel: pid ? runningAccel(pid) : null, privateIp, sshCommand };
+    return { ...rec, status, pid, runningAccel: argv ? accelFromArgv(argv) : null, privateIp, sshCommand };
   }
 
   list(): VmView[] {

@@ -48,8 +48,8 @@ const CONSOLE: Record<GuestArch, string> = { x86_64: 'ttyS0', aarch64: 'ttyAMA0'
 export function findProbeKernel(arch: GuestArch, cache = userCacheDir()): ProbeKernel | null {
   const newest = (dir: string, re: RegExp, file: string): string[] => {
     try {
-      return fs.readdirSync(dir).filter((d) => re.test(d)).map((d) => path.join(dir, d, file))
-        .filter((p) => readable(p)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+      return fs.readdirSync(dir).filter((d) => re.test(d)).map((d) => path.join(dir, d, file)).filter(readable)
+        .map((p) => ({ p, t: fs.statSync(p).mtimeMs })).sort((a, b) => b.t - a.t).map((x) => x.p);
     } catch { return []; }
   };
   const found: ProbeKernel[] = [

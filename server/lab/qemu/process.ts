@@ -28,26 +28,37 @@ export function processAlive(pid: number): boolean {
   return true;
 }
 
-/** Is pid really the QEMU we started with this pid file (not a reused pid)? */
-export function isOurQemu(pid: number, pidFile: string): boolean {
-  if (!processAlive(pid)) return false;
+/** The argv of pid when it is really the QEMU we started with this pid file (not a reused pid), else null. */
+function ourQemuArgv(pid: number, pidFile: string): string[] | null {
+  if (!processAlive(pid)) return null;
   let argv: string[];
   if (process.platform === 'linux') {
-    try { argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return false; }
+    try { argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return null; }
   } else {
     try {
       const r = execaSync('ps', ['-o', 'command=', '-p', String(pid)], { reject: false });
       argv = r.stdout.split(' ');
-    } catch { return false; }
+    } catch { return null; }
   }
   const i = argv.indexOf('-pidfile');
-  return /qemu-system-/.test(argv[0] ?? '') && i >= 0 && argv[i + 1] === pidFile;
+  return /qemu-system-/.test(argv[0] ?? '') && i >= 0 && argv[i + 1] === pidFile ? argv : null;
+}
+
+/** Is pid really the QEMU we started with this pid file (not a reused pid)? */
+export function isOurQemu(pid: number, pidFile: string): boolean {
+  return ourQemuArgv(pid, pidFile) !== null;
+}
+
+/** The running QEMU for this pid file — its pid and argv (read once: status and the accelerator come from it) — or null. */
+export function liveQemu(pidFile: string): { pid: number; argv: string[] } | null {
+  const pid = readPid(pidFile);
+  const argv = pid ? ourQemuArgv(pid, pidFile) : null;
+  return pid && argv ? { pid, argv } : null;
 }
 
 /** The pid of a running QEMU for this pid file, or null. */
 export function livePid(pidFile: string): number | null {
-  const pid = readPid(pidFile);
-  return pid && isOurQemu(pid, pidFile) ? pid : null;
+  return liveQemu(pidFile)?.pid ?? null;
 }
 
 /** QEMU could not start: the host's state (a file, a port, the accelerator) is in the way. → CONFLICT */

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { execa } from 'execa';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
 import type { LabHome } from '../home.ts';
-import { QmpClient } from '../qemu/qmp.ts';
+import { qmpOnce } from '../qemu/qmp.ts';
 import { livePid } from '../qemu/process.ts';
 import { snapshotName } from '../spec.ts';
 import { getRecord, withVmLock } from '../store.ts';
@@ -41,18 +41,9 @@ export function hmpFailure(output: string): string | null {
   return t ? t.replace(/^Error:\s*/i, '').split('\n')[0] : null;
 }
 
-/** One HMP command over a fresh QMP connection; savevm of a large guest takes seconds, so the deadline is generous. */
-export async function hmp(qmpPath: string, command: string, timeoutMs = 600_000): Promise<string> {
-  const c = await QmpClient.connect(qmpPath, 5000);
-  try {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`QEMU did not finish '${command}' within ${timeoutMs / 1000} s`)), timeoutMs); });
-    try {
-      return await Promise.race([c.execute<string>('human-monitor-command', { 'command-line': command }), deadline]);
-    } finally { clearTimeout(timer); }
-  } finally {
-    c.close();
-  }
+/** One HMP command (savevm, loadvm, delvm) over QMP; saving a large guest's RAM takes seconds, so the deadline is generous. */
+export function hmp(qmpPath: string, command: string, timeoutMs = 600_000): Promise<string> {
+  return qmpOnce<string>(qmpPath, 'human-monitor-command', { 'command-line': command }, timeoutMs);
 }
 
 /** The snapshots pvmlab operates on for one VM: its overlay disk, which must exist. */
