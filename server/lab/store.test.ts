@@ -1,27 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onCleanup, tmpDir } from './testing/cleanup.ts';
 import { ConflictError, NotFoundError, getRecord, listRecords, readRecord, withVmLock, writeRecord } from './store.ts';
 import { bareHome, testRecord } from './testing/records.ts';
 import type { LabHome } from './home.ts';
 
 const FIXTURE = path.resolve(path.dirname(new URL(import.meta.url).pathname), 'testing/store-child.ts');
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => { for (const f of cleanups.splice(0).reverse()) await f(); });
 
 function tmpHome(): LabHome {
-  const d = fs.mkdtempSync('/tmp/pvt-');
-  cleanups.push(() => fs.rmSync(d, { recursive: true, force: true }));
-  return bareHome(d);
+  return bareHome(tmpDir());
 }
 
 interface Child { proc: ChildProcess; pid: number; lines: string[]; line(n: number): Promise<string>; exit: Promise<number | null> }
 
 function child(args: string[]): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  cleanups.push(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
+  onCleanup(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
   let buf = '';

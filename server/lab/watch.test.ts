@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onCleanup, tmpDir } from './testing/cleanup.ts';
 import { Bus } from './bus.ts';
 import type { LabHome } from './home.ts';
 import type { DoctorReport } from './host.ts';
@@ -13,21 +14,18 @@ import { Vms } from './vms.ts';
 import { VmWatcher } from './watch.ts';
 import { waitFor } from './testing/wait.ts';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => { for (const f of cleanups.splice(0).reverse()) await f(); });
 
 type VmEvent = { name: string; status: string; detail?: string };
 
 function lab() {
-  const root = fs.mkdtempSync('/tmp/pvt-');
-  cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+  const root = tmpDir();
   const home = bareHome(root);
   const bus = new Bus();
   const vms = new Vms(home, bus, new Jobs(bus), () => Promise.reject(new Error('no doctor in this test')) as Promise<DoctorReport>);
   const events: VmEvent[] = [];
   bus.on('vm', ({ name, status, detail }) => events.push(detail === undefined ? { name, status } : { name, status, detail }));
   const watcher = new VmWatcher(home, vms, bus);
-  cleanups.push(() => watcher.close());
+  onCleanup(() => watcher.close());
   return { home, vms, events, watcher };
 }
 
@@ -38,7 +36,7 @@ async function startQemu(home: LabHome, name: string): Promise<number> {
     '-chardev', `socket,id=events,path=${home.vmEvents(name)},server=on,wait=off`, '-mon', 'chardev=events,mode=control',
     '-pidfile', home.vmPid(name), '-daemonize']);
   const pid = readPid(home.vmPid(name))!;
-  cleanups.push(async () => { if (processAlive(pid)) { process.kill(pid, 'SIGKILL'); await waitFor(() => !processAlive(pid)); } });
+  onCleanup(async () => { if (processAlive(pid)) { process.kill(pid, 'SIGKILL'); await waitFor(() => !processAlive(pid)); } });
   return pid;
 }
 

@@ -1,13 +1,12 @@
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onCleanup } from '../lab/testing/cleanup.ts';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Fanout, HIGH_WATER, LOW_WATER, Tail } from './stream.ts';
 import { waitFor } from '../lab/testing/wait.ts';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => { for (const f of cleanups.splice(0).reverse()) await f(); });
 
 /** A Fanout behind a real WebSocket server; ?noreplay attaches without the tail (as the log follow does). */
 async function setup(tailBytes?: number) {
@@ -19,7 +18,7 @@ async function setup(tailBytes?: number) {
   await once(wss, 'listening');
   const serverSockets: WebSocket[] = [];
   wss.on('connection', (ws, req) => { serverSockets.push(ws); fan.attach(ws, !req.url?.includes('noreplay')); });
-  cleanups.push(() => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(r); }));
+  onCleanup(() => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(r); }));
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
   return { fan, events, inputs, serverSockets, connect: (q = '') => connect(url + q, fan) };
 }

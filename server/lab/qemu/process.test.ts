@@ -2,27 +2,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onCleanup, tmpDir } from '../testing/cleanup.ts';
 import { isOurQemu, livePid, processAlive, readPid, stopQemu, type StopStep } from './process.ts';
 import { waitFor } from '../testing/wait.ts';
 
 const FIXTURE = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../testing/fake-qemu.ts');
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => { for (const f of cleanups.splice(0).reverse()) await f(); });
 
-function tmpDir(): string {
-  const d = fs.mkdtempSync('/tmp/pvt-');
-  cleanups.push(() => fs.rmSync(d, { recursive: true, force: true }));
-  return d;
-}
 
 interface Fake { child: ChildProcess; pid: number; out: string[]; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }
 
 /** Start the fake QEMU fixture and wait for its "ready". */
 async function fakeQemu(args: string[]): Promise<Fake> {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  cleanups.push(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  onCleanup(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   const out: string[] = [];
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
   let buf = '';
@@ -61,7 +55,7 @@ describe('processAlive / readPid', () => {
     expect(processAlive(process.pid)).toBe(true);
     // sh forks a short child and execs sleep, which never reaps it: the child stays a zombie.
     const sh = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    cleanups.push(() => sh.kill('SIGKILL'));
+    onCleanup(() => sh.kill('SIGKILL'));
     const zombie = Number(await new Promise<string>((r) => sh.stdout.once('data', (d: Buffer) => r(d.toString().trim()))));
     await waitFor(() => fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '));
     process.kill(zombie, 0); // the pid still exists…
@@ -126,7 +120,7 @@ describe('stopQemu: powerdown → quit → SIGTERM → SIGKILL, each with its de
     await execa('qemu-system-x86_64', ['-machine', 'none', '-display', 'none', '-nodefaults',
       '-qmp', `unix:${d}/q,server=on,wait=off`, '-pidfile', pidFile, '-daemonize']);
     const pid = readPid(pidFile)!;
-    cleanups.push(() => { if (processAlive(pid)) process.kill(pid, 'SIGKILL'); });
+    onCleanup(() => { if (processAlive(pid)) process.kill(pid, 'SIGKILL'); });
     expect(isOurQemu(pid, pidFile)).toBe(true);
     expect(isOurQemu(pid, path.join(d, 'other.pid'))).toBe(false);
     expect(isOurQemu(process.pid, pidFile)).toBe(false);

@@ -2,30 +2,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onCleanup, tmpDir } from '../testing/cleanup.ts';
 import { FakeQmp } from '../testing/fake-qmp.ts';
 import { QmpClient, QmpError, qmpOnce, type QmpEvent } from './qmp.ts';
 import { processAlive, readPid } from './process.ts';
 import { waitFor } from '../testing/wait.ts';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => { for (const f of cleanups.splice(0).reverse()) await f(); });
 
-function tmpDir(): string {
-  const d = fs.mkdtempSync('/tmp/pvt-');
-  cleanups.push(() => fs.rmSync(d, { recursive: true, force: true }));
-  return d;
-}
 
 async function fake(opts: Parameters<typeof FakeQmp.listen>[1] = {}): Promise<FakeQmp> {
   const f = await FakeQmp.listen(path.join(tmpDir(), 'q'), opts);
-  cleanups.push(() => f.close());
+  onCleanup(() => f.close());
   return f;
 }
 
 async function client(f: FakeQmp): Promise<QmpClient> {
   const c = await QmpClient.connect(f.path, 10_000);
-  cleanups.push(() => c.close());
+  onCleanup(() => c.close());
   return c;
 }
 
@@ -141,9 +135,9 @@ describe('QMP client against real QEMU', () => {
     await execa('qemu-system-x86_64', ['-machine', 'none', '-display', 'none', '-nodefaults',
       '-qmp', `unix:${d}/q,server=on,wait=off`, '-pidfile', pidFile, '-daemonize']);
     const pid = readPid(pidFile)!;
-    cleanups.push(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } });
+    onCleanup(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } });
     const c = await QmpClient.connect(`${d}/q`, 10_000);
-    cleanups.push(() => c.close());
+    onCleanup(() => c.close());
     const events: string[] = [];
     c.on('event', (e) => events.push(e.event));
     await expect(c.execute('no-such-command')).rejects.toThrow('The command no-such-command has not been found');
