@@ -20,12 +20,15 @@ export function formatDoctor(r: DoctorReport, home?: HomeInfo): string {
   const out: string[] = [];
   out.push(`host:        ${r.os.distro} (${r.os.platform} ${r.os.release}), ${r.os.cpuArch}, ${r.os.cpus} CPUs, ${formatBytes(r.os.memoryBytes)}`);
   const p = r.accelProbe;
+  const env = process.env.PVMLAB_ACCEL?.trim();
+  if (env && env !== 'auto') out.push(`override:    PVMLAB_ACCEL=${env}${r.problems.some((x) => x.includes('PVMLAB_ACCEL')) ? ' — not applied: see problems below' : ''}`);
   out.push(`accelerator: ${p.cached ? `probe cached from ${p.probedAt}` : `probed in ${(p.durationMs / 1000).toFixed(1)} s`} (pvmlab doctor --recheck probes again)`);
   for (const arch of ['x86_64', 'aarch64'] as const) {
     const a = r.accelerators[arch];
     const src = a.source === 'probe' ? '' : ` [${a.source === 'env' ? 'PVMLAB_ACCEL' : a.source}]`;
     out.push(`  ${arch.padEnd(8)} ${a.accelerator} -cpu ${a.cpu}${src} — ${a.reason}`);
-    for (const t of a.tried.filter((x) => !x.ok)) out.push(`           not ${t.accel} (${t.cpu}): ${t.symptom}${t.advice ? `\n             → ${t.advice}` : ''}`);
+    // The advice once: the reason above already carries the advice of a screened-out accelerator.
+    for (const t of a.tried.filter((x) => !x.ok)) out.push(`           not ${t.accel} (${t.cpu}): ${t.symptom}${t.advice && !a.reason.includes(t.advice) ? `\n             → ${t.advice}` : ''}`);
   }
   if (home) out.push(`lab home:    ${home.path} (${formatBytes(home.freeBytes)} free)`, `sockets:     ${home.runDir}`);
   out.push('');

@@ -1,6 +1,7 @@
 // The VM lifecycle: create, start, stop, clean, status — records on disk, QEMU via plans, events on the bus.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import net from 'node:net';
 import { execa } from 'execa';
@@ -16,7 +17,7 @@ import { LaunchError, launchQemu, liveQemu, livePid, readPid, stopQemu, type Sto
 import { qmpOnce } from './qemu/qmp.ts';
 import { BadRequestError } from './errors.ts';
 import { BrokenRecordError, ConflictError, NotFoundError, getRecord, lockHolder, listRecords, readRecord, scanRecords, withVmLock, writeRecord, type BrokenRecord } from './store.ts';
-import { vmCreateInput, type VmRecord, type VmStatus } from './spec.ts';
+import { vmCreateInput, vmName, type VmRecord, type VmStatus } from './spec.ts';
 import { addressPlan, ipHolders, ipProblem, vmAddress, type AddressFacts } from './addressing.ts';
 import { shq } from './provisioner/remote.ts';
 import { freshDisk, prepareVmFiles } from './vmfiles.ts';
@@ -244,6 +245,9 @@ export class Vms {
   /** Drop the VM's entry from the lab's known_hosts: its host keys are about to change (a fresh disk; a PXE live
    * system makes new ones at every boot). */
   private async forgetHostKey(name: string): Promise<void> {
+    // The connection master of the old boot is dead: close it, or the next ssh first prints "read from master failed".
+    const sshConfig = path.join(this.home.dir('configs'), 'ssh_config');
+    if (fs.existsSync(sshConfig)) await execa('ssh', ['-F', sshConfig, '-O', 'exit', name], { reject: false, timeout: 10_000 });
     if (!fs.existsSync(this.home.knownHosts)) return;
     await execa('ssh-keygen', ['-R', `pvmlab-${name}`, '-f', this.home.knownHosts], { reject: false, timeout: 30_000 });
     fs.rmSync(`${this.home.knownHosts}.old`, { force: true });
@@ -351,7 +355,9 @@ export class Vms {
 
   /** Stop every VM and empty the home; the key pair stays unless asked. */
   async cleanLab(opts: { removeKey?: boolean } = {}): Promise<{ removed: string[]; entries: string[]; left: string[] }> {
-    const names = listRecords(this.home).map((r) => r.name);
+    // Broken records too: a VM whose record broke may still run, and clean() stops it by its pid file.
+    const { records, broken } = scanRecords(this.home);
+    const names = [...records.map((r) => r.name), ...broken.map((b) => b.name).filter((n) => vmName.safeParse(n).success)];
     for (const n of names) await this.clean(n);
     // Only pvmlab's own entries (home-guard.ts): anything else in the folder is left and reported.
     const plan = planClean(fs.readdirSync(this.home.root), !!opts.removeKey);

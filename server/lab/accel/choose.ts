@@ -9,7 +9,7 @@ export type GuestArch = 'aarch64' | 'x86_64';
 export const GUEST_ARCHES: readonly GuestArch[] = ['x86_64', 'aarch64'];
 
 /** `accelerator:` in the lab config, `PVMLAB_ACCEL`, `vm create --accel`: auto = the probe's choice. */
-export const accelMode = z.enum(['auto', 'kvm', 'hvf', 'tcg']);
+export const accelMode = z.enum(['auto', 'kvm', 'hvf', 'tcg'], { error: 'use auto (the doctor decides), kvm, hvf or tcg' });
 export type AccelMode = z.infer<typeof accelMode>;
 /** A QEMU `-cpu` value: a model name and optional `,+feature` / `,-feature` / `,key=value` parts. */
 export const cpuModel = z.string().trim().min(1).max(200)
