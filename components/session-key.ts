@@ -15,7 +15,8 @@ export function sessionKey(): string {
     memory = m[1];
     history.replaceState(history.state, '', location.pathname + location.search);
   }
-  if (!memory) { try { memory = localStorage.getItem(STORE) ?? ''; } catch { memory = ''; } }
+  // Storage first on every call: after a relaunch, the tab that opened the new launch URL renews it for all tabs.
+  try { memory = localStorage.getItem(STORE) ?? memory; } catch { /* storage off: keep this page's own */ }
   return memory;
 }
 let memory = '';

@@ -98,8 +98,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof HelpRequest) { console.log(`usage: ${e.usage}${cmd?.summary ? `\n${cmd.summary}` : ''}`); return 0; }
     if (e instanceof UsageError) { console.error(`pvmlab: ${e.message}`); return 2; }
-    // One readable line for every error, zod's included (never a raw JSON dump).
-    console.error(`pvmlab: ${describeError(e).split('\n')[0]}`);
+    // One readable line for every error, zod's included (never a raw JSON dump), then the detail it carries
+    // (a console tail, a builder's last lines), indented.
+    const [first, ...detail] = describeError(e).split('\n');
+    console.error(`pvmlab: ${first}`);
+    for (const l of detail.filter((x) => x.trim()).slice(-15)) console.error(`  ${l}`);
     return 1;
   }
 }

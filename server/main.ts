@@ -145,7 +145,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
     const target = url.pathname === '/ws/trpc' ? wss : raw ? rawWss : null;
     if (!target) { refuseUpgrade(socket, 403, 'unknown socket'); return; }
     target.handleUpgrade(req, socket, head, (ws) => {
-      if (verdict.kind !== 'allow') { ws.close(4401, 'no session: open the launch URL'); return; }
+      if (verdict.kind !== 'allow') { ws.close(4401, verdict.kind === 'deny' ? verdict.reason.slice(0, 120) : 'no session: open the launch URL'); return; }
       if (!raw) { wss.emit('connection', ws, req); return; }
       const vm = vmNameAfter(url.pathname, raw[0]);
       if ('error' in vm) ws.close(4400, Buffer.byteLength(vm.error) <= 123 ? vm.error : 'bad VM name');

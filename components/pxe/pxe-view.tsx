@@ -6,6 +6,7 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { useTRPC } from '../trpc';
 import { Button, Card, Empty, StatusChip } from '../ui/bits';
 import { loadersFor, profileCmdlineProblem } from '@/server/lab/provisioner/cmdline';
+import { BOOT_CATALOGUE } from '@/server/lab/up/catalogue';
 import { errorText, useToast } from '../ui/toast';
 import { ArtifactsCard } from './artifacts';
 import { AddReservation, profileLabel } from './add-reservation';
@@ -105,11 +106,13 @@ function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: s
   // The server's rule (server/lab/provisioner/cmdline.ts): the loader(s) this target boots with must carry the line unchanged.
   const cmdlineError = kind === 'kernel' ? profileCmdlineProblem(cmdline.trim(), loadersFor(arch)) : null;
   if (!open) return <button type="button" className="text-left text-sky-600 hover:underline" data-testid="profile" onClick={() => setOpen(true)}><span className={profile.kind === 'kernel' ? 'mono' : ''}>{profileLabel(profile)}</span></button>;
-  const submit = () => kind === 'live' || kind === 'debian-12-installer' || kind === 'netboot.xyz' ? live.mutate({ mac, name: kind }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
+  // The boot catalogue's entries this target's arch can boot (a MAC without a VM: every entry).
+  const catalogue = BOOT_CATALOGUE.filter((e) => !arch || e.arches.includes(arch));
+  const submit = () => catalogue.some((e) => e.name === kind) ? live.mutate({ mac, name: kind as Parameters<typeof live.mutate>[0]["name"] }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
   return (
     <div className="grid gap-1">
       <select value={kind} onChange={(e) => setKind(e.target.value)} className="rounded border px-1 dark:bg-zinc-800">
-        <option value="exit">none (iPXE exits: boots nothing from the network)</option><option value="live">live (the default boot profile)</option><option value="debian-12-installer">Debian 12 installer (from Debian's netboot package)</option><option value="netboot.xyz">netboot.xyz (chainload over HTTPS)</option><option value="kernel">kernel + initrd</option><option value="script">custom iPXE script</option>
+        <option value="exit">none (iPXE exits: boots nothing from the network)</option>{catalogue.map((e) => <option key={e.name} value={e.name}>{e.name === 'live' ? 'live (the default boot profile)' : `${e.name}: ${e.description}`}</option>)}<option value="kernel">kernel + initrd</option><option value="script">custom iPXE script</option>
       </select>
       {kind === 'kernel' && <>
         <input aria-label="kernel artifact" placeholder="kernel artifact (e.g. vmlinuz)" value={kernel} onChange={(e) => setKernel(e.target.value)} className="mono rounded border px-1 dark:bg-zinc-800" />

@@ -252,11 +252,12 @@ const vmCommands: Record<string, Command> = {
   },
 };
 
-function group(name: string, cmds: Record<string, Command>): Command {
+/** A command with sub-commands (`pvmlab vm …`, `pvmlab pxe …`): help at every level, one error path (main's). */
+export function group(name: string, cmds: Record<string, Command>, summary = `${name} commands (pvmlab ${name} help)`): Command {
   return {
     subcommands: cmds,
     usage: `pvmlab ${name} <${Object.keys(cmds).join('|')}> …`,
-    summary: `${name} commands (pvmlab ${name} help)`,
+    summary,
     async run(argv) {
       const [sub, ...rest] = argv;
       if (!sub || isHelpFlag(sub)) {

@@ -29,20 +29,20 @@ export function parseUpload(url: URL, headers: http.IncomingHttpHeaders, max: nu
   return { name: n.data, size, sha256: sum ? sum.data : null };
 }
 
-/** Counts and hashes what passes; at the end, fails unless exactly `size` bytes (and the sha256) came. */
+/** Counts (and, when a sha256 is given, hashes) what passes; at the end, fails unless exactly `size` bytes (and that sha256) came. */
 export class CheckedBody extends Transform {
   bytes = 0;
-  private hash = crypto.createHash('sha256');
-  constructor(private size: number, private sha256: string | null) { super(); }
+  private hash: crypto.Hash | null;
+  constructor(private size: number, private sha256: string | null) { super(); this.hash = sha256 ? crypto.createHash('sha256') : null; }
   _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.size) { cb(new BadRequestError('file', `more than the announced ${this.size} bytes`)); return; }
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     cb(null, chunk);
   }
   _flush(cb: TransformCallback): void {
     if (this.bytes !== this.size) { cb(new BadRequestError('file', `${this.bytes} of ${this.size} bytes arrived: nothing published`)); return; }
-    const got = this.hash.digest('hex');
+    const got = this.hash?.digest('hex');
     if (this.sha256 && got !== this.sha256) { cb(new BadRequestError('sha256', `the bytes hash to ${got}, not ${this.sha256}: nothing published`)); return; }
     cb();
   }

@@ -132,7 +132,8 @@ export async function withVmLock<T>(home: LabHome, name: string, what: string, f
     const held = readLock(lock);
     const [pid, op] = (held ?? '').split('\n');
     if (attempt >= 5 || (held !== null && Number(pid) && pidAlive(Number(pid)))) {
-      throw new ConflictError(`VM '${name}' is busy (${op || 'another operation'} in process ${pid || '?'}): try again when it finishes`);
+      const what = name === '_pxe' ? "the lab's reservations are" : name.startsWith('_') ? 'the lab is' : `VM '${name}' is`;
+      throw new ConflictError(`${what} busy (${op || 'another operation'} in process ${pid || '?'}): try again when it finishes`);
     }
     if (held === null) continue; // released meanwhile
     // Stale: its owner died. Move it aside and drop it only if it is still that stale lock: another process

@@ -23,6 +23,7 @@
 // attached to (and so the other tabs on that same stream), never the panel.
 // Attaching (and re-attaching) replays a bounded tail of recent output (serial, ssh; not logs).
 import type { WebSocket } from 'ws';
+import { leadingContinuations } from '../lab/consolelog.ts';
 
 export const HIGH_WATER = 1 << 20;
 export const LOW_WATER = 256 << 10;
@@ -43,9 +44,7 @@ export class Tail {
   /** The tail; when older chunks were dropped it starts on a UTF-8 character boundary (no half character first). */
   get(): Buffer {
     const b = Buffer.concat(this.chunks);
-    let i = 0;
-    while (this.dropped && i < 3 && i < b.length && b[i] >= 0x80 && b[i] <= 0xbf) i++;
-    return b.subarray(i);
+    return b.subarray(this.dropped ? leadingContinuations(b) : 0);
   }
 }
 

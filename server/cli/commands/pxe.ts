@@ -10,8 +10,7 @@ import { mac as macSchema } from '../../lab/spec.ts';
 import type { BootProfile, Reservation } from '../../lab/provisioner/pxe.ts';
 import { BOOT_CATALOGUE } from '../../lab/up/catalogue.ts';
 import { NotFoundError } from '../../lab/errors.ts';
-import { ZodError } from 'zod';
-import { describeError } from '../vm.ts';
+import { group } from '../vm.ts';
 
 /** How a profile reads in a table (pure). */
 export function describeProfile(p: BootProfile): string {
@@ -141,16 +140,5 @@ const catalogue: Command = {
 const pxeVerbs: Record<string, Command> = { reservations, profile, artifacts, leases, catalogue };
 
 export const pxeCommands: Record<string, Command> = {
-  pxe: {
-    subcommands: pxeVerbs,
-    usage: `pvmlab pxe <${Object.keys(pxeVerbs).join('|')}> …`,
-    summary: 'reservations, boot profiles, artifacts, leases (pvmlab pxe help)',
-    async run(argv) {
-      const [sub, ...rest] = argv;
-      if (!sub || sub === 'help') { console.log(Object.values(pxeVerbs).map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')); return sub ? 0 : 2; }
-      const c = pxeVerbs[sub];
-      if (!c) throw new UsageError(`unknown command 'pxe ${sub}' (try: pvmlab pxe help)`);
-      try { return await c.run(rest); } catch (e) { throw e instanceof ZodError ? new Error(describeError(e)) : e; }
-    },
-  },
+  pxe: group('pxe', pxeVerbs, 'reservations, boot profiles, artifacts, leases (pvmlab pxe help)'),
 };

@@ -166,9 +166,10 @@ export class Provisioner {
 
   /**
    * Artifacts live only on the provisioner's disk: after one is added or removed, a ready snapshot would bring the
-   * old set back on the next warm start, so it is taken again (a few seconds; the VM pauses while RAM is saved).
+   * old set back on the next warm start, so it is taken again (about a second; the VM pauses while RAM is saved).
+   * Callers that upload several artifacts pass `refreshWarm: false` to each and call this once at the end.
    */
-  private async refreshWarm(): Promise<void> {
+  async refreshWarm(): Promise<void> {
     if (!fs.existsSync(this.warmMetaPath(this.name()))) return;
     try { await this.takeWarm(); } catch { await this.dropWarm().catch(() => {}); }
   }
@@ -177,10 +178,15 @@ export class Provisioner {
   private statePath(): string { return this.lab.home.inside('configs', 'pxe.json'); }
 
   state(): PxeState {
-    try { return pxeState.parse(JSON.parse(fs.readFileSync(this.statePath(), 'utf8'))); } catch (e) {
+    let text: string;
+    try { text = fs.readFileSync(this.statePath(), 'utf8'); } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { reservations: [] };
       throw e;
     }
+    const r = (() => { try { return pxeState.safeParse(JSON.parse(text)); } catch (e) { return { success: false as const, error: e as Error }; } })();
+    if (r.success) return r.data;
+    const why = 'issues' in r.error ? (r.error as { issues: { path: PropertyKey[]; message: string }[] }).issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : r.error.message;
+    throw new ConflictError(`${this.statePath()} (the reservations and boot profiles) is broken: ${why} — fix it by hand, or move it aside to start with no reservations`);
   }
 
   private save(s: PxeState): void { writeFileAtomic(this.statePath(), JSON.stringify(s, null, 2) + '\n'); }
@@ -323,11 +329,11 @@ export class Provisioner {
   }
 
   /** Publish an artifact only when exactly `size` bytes (and the sha256, if given) arrived (see upload.ts). */
-  async uploadArtifact(name: string, body: NodeJS.ReadableStream, o: { size: number; sha256?: string | null; signal?: AbortSignal }): Promise<void> {
+  async uploadArtifact(name: string, body: NodeJS.ReadableStream, o: { size: number; sha256?: string | null; signal?: AbortSignal; refreshWarm?: boolean }): Promise<void> {
     const n = artifactName.parse(name);
     this.running();
     await this.stack().uploadPxeFile(`http/artifacts/${n}`, body, { size: o.size, sha256: o.sha256 ?? null, signal: o.signal });
-    await this.refreshWarm();
+    if (o.refreshWarm !== false) await this.refreshWarm();
     this.lab.bus.emit('pxe', { kind: 'artifacts', at: new Date().toISOString() });
   }
 

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+
 import path from 'node:path';
 import { once } from 'node:events';
 import { execa } from 'execa';

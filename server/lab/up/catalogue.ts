@@ -2,6 +2,7 @@
 // Pure: entries, artifact names and the profile each renders for a target. Fetching is catalogue-fetch.ts.
 import type { BootProfile } from '../provisioner/pxe.ts';
 import type { Arch } from '../spec.ts';
+import { BadRequestError } from '../errors.ts';
 
 const DEB: Record<Arch, 'amd64' | 'arm64'> = { x86_64: 'amd64', aarch64: 'arm64' };
 
@@ -23,7 +24,7 @@ export const BOOT_CATALOGUE: readonly CatalogueProfile[] = [
 
 export function findBootProfile(name: string): CatalogueProfile {
   const e = BOOT_CATALOGUE.find((x) => x.name === name);
-  if (!e) throw new Error(`no catalogue profile '${name}': use one of ${BOOT_CATALOGUE.map((x) => x.name).join(', ')}`);
+  if (!e) throw new BadRequestError('profile', `no catalogue profile '${name}': use one of ${BOOT_CATALOGUE.map((x) => x.name).join(', ')}`);
   return e;
 }
 
@@ -41,7 +42,7 @@ export function debianInstaller(arch: Arch) {
 /** The profile an entry gives a target (pure). `live` is rendered by live.ts, not here. */
 export function catalogueProfile(name: string, arch: Arch, console: string): BootProfile {
   const e = findBootProfile(name);
-  if (!e.arches.includes(arch)) throw new Error(`'${name}' has no ${arch} build: use it on ${e.arches.join(' or ')} targets`);
+  if (!e.arches.includes(arch)) throw new BadRequestError('profile', `'${name}' has no ${arch} build: use it on ${e.arches.join(' or ')} targets`);
   switch (name) {
     case 'debian-12-installer': {
       const d = debianInstaller(arch);

@@ -2,6 +2,7 @@
 // are the steps people wait for — image → provisioner booted → ssh → cloud-init → docker → stack →
 // target DHCP → kernel → ssh. Re-run, it converges: the plan only holds what is missing or different.
 import fs from 'node:fs';
+import { updateLabConfig } from '../config.ts';
 import { execa } from 'execa';
 import type { Lab } from '../services.ts';
 import type { JobHandle } from '../jobs.ts';
@@ -14,7 +15,6 @@ import type { BootProfile } from '../provisioner/pxe.ts';
 import { catalogueProfile } from './catalogue.ts';
 import { fetchDebianInstaller } from './catalogue-fetch.ts';
 import type { Arch } from '../spec.ts';
-import { writeFileAtomic } from '../home.ts';
 import { planNetwork } from './network.ts';
 
 export interface UpOptions {
@@ -86,83 +86,89 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
   opts.onPlan?.(plan);
   if (plan.conflicts.length) throw new ConflictError(plan.conflicts.join('; '));
   if (opts.dryRun) return { plan, changed: changes(plan).length, image: null, targets: [] };
-  if (net.write) writeFileAtomic(lab.home.labConfig, JSON.stringify(net.write, null, 2) + '\n');
+  if (net.write) { const cfg = net.write; updateLabConfig(lab.home, () => cfg); } // validated before it is written
 
   let image: ImageDecision | null = null;
   const logOffsets = new Map<string, number>();
   const warm = new Set<string>(); // provisioners resumed from their ready snapshot
   let remoteArts: Map<string, string> | null = null;
   const prov = desired.provisioner;
-  for (const a of plan.actions) {
-    check();
-    switch (a.kind) {
-      case 'create-provisioner': {
-        job.stage('image');
-        image = decideImage(prov.image, prov.arch, prov.image === 'auto' ? await probeUbuntu(prov.arch, lab.home) : null);
-        job.log(`provisioner image: ${image.why}`);
-        const base = { name: a.name, role: 'provisioner', arch: prov.arch, memory: prov.memory, cpus: prov.cpus };
-        if (image.use === 'offline') {
-          const img = await offlineImage(prov.arch, (l) => job.log(l), job.signal);
-          await lab.createVm({ ...base, boot: 'kernel', image: img.disk, kernel: img.kernel, initrd: img.initrd, append: img.append });
-        } else {
-          await lab.createVm({ ...base, boot: 'disk', image: image.use === 'file' ? image.path : image.ref });
+  // Uploads retake the provisioner's ready snapshot once, at the end (also when a later step fails), not per file.
+  let uploaded = false;
+  try {
+    for (const a of plan.actions) {
+      check();
+      switch (a.kind) {
+        case 'create-provisioner': {
+          job.stage('image');
+          image = decideImage(prov.image, prov.arch, prov.image === 'auto' ? await probeUbuntu(prov.arch, lab.home) : null);
+          job.log(`provisioner image: ${image.why}`);
+          const base = { name: a.name, role: 'provisioner', arch: prov.arch, memory: prov.memory, cpus: prov.cpus };
+          if (image.use === 'offline') {
+            const img = await offlineImage(prov.arch, (l) => job.log(l), job.signal);
+            await lab.createVm({ ...base, boot: 'kernel', image: img.disk, kernel: img.kernel, initrd: img.initrd, append: img.append });
+          } else {
+            await lab.createVm({ ...base, boot: 'disk', image: image.use === 'file' ? image.path : image.ref });
+          }
+          break;
         }
-        break;
+        case 'start':
+          job.stage(`${a.name} start`);
+          logOffsets.set(a.name, lab.vms.log(a.name, 0, 0).size);
+          // The provisioner resumes its ready snapshot when it has one (Lab.powerOn): its stack stage is then seconds.
+          if ((await lab.powerOn(a.name)).warm) { warm.add(a.name); job.log(`${a.name}: resumed from its ready snapshot`); }
+          break;
+        case 'restart':
+          job.stage(`${a.name} restart`);
+          await lab.vms.stop(a.name, { force: true });
+          logOffsets.set(a.name, lab.vms.log(a.name, 0, 0).size);
+          if ((await lab.powerOn(a.name)).warm) warm.add(a.name);
+          break;
+        case 'stack': {
+          const prefixed: JobHandle = { id: job.id, signal: job.signal, stage: (n) => job.stage(`${a.name} ${n}`), progress: (p) => job.progress(p), log: (l) => job.log(l) };
+          await lab.provisioner.ready(prefixed, { warm: warm.has(a.name) });
+          break;
+        }
+        case 'upload': {
+          job.stage(`upload ${a.artifact.label ?? a.artifact.name}`);
+          // Planned while the stack was down (artifacts unknown): what the provisioner already serves is not sent again.
+          remoteArts ??= new Map((await lab.provisioner.artifacts()).map((x) => [x.name, x.sha256]));
+          if (remoteArts.get(a.artifact.name) === a.artifact.sha256) job.log(`${a.artifact.name}: already there`);
+          else if (!a.artifact.path) throw new BadRequestError('artifacts', `'${a.artifact.name}' (sha256 ${a.artifact.sha256.slice(0, 12)}…) is not on the provisioner and the lab file gives no path: add path: with the file to upload`);
+          else { await lab.provisioner.uploadArtifact(a.artifact.name, fs.createReadStream(a.artifact.path), { size: fs.statSync(a.artifact.path).size, sha256: a.artifact.sha256, refreshWarm: false }); uploaded = true; }
+          break;
+        }
+        case 'create-target': {
+          job.stage(`${a.target.name} created`);
+          const t = a.target;
+          await lab.createVm({ name: t.name, role: 'target', arch: t.arch, boot: 'pxe', memory: t.memory, sshUser: t.sshUser, ...(t.ip ? { ip: t.ip } : {}), ...(t.mac ? { mac: t.mac } : {}) });
+          break;
+        }
+        case 'set-profile':
+          job.stage(`${a.name} boot profile`);
+          await lab.provisioner.setProfile(lab.vms.get(a.name).mac, a.profile);
+          break;
+        case 'wait-target':
+          await waitTarget(lab, a.name, logOffsets.get(a.name), job);
+          break;
+        case 'set-reservation': {
+          job.stage(`reservation ${a.reservation.hostname}`);
+          const r = a.reservation;
+          await lab.provisioner.setReservation({ mac: r.mac, ip: r.ip, hostname: r.hostname, profile: r.profile ?? { kind: 'exit' } });
+          break;
+        }
+        case 'remove-reservation':
+          job.stage(`reservation ${a.hostname} removed`);
+          await lab.provisioner.removeReservation(a.mac);
+          break;
+        case 'remove':
+          job.stage(`${a.name} removed`);
+          await lab.cleanVm(a.name);
+          break;
       }
-      case 'start':
-        job.stage(`${a.name} start`);
-        logOffsets.set(a.name, lab.vms.log(a.name, 0, 0).size);
-        // The provisioner resumes its ready snapshot when it has one (Lab.powerOn): its stack stage is then seconds.
-        if ((await lab.powerOn(a.name)).warm) { warm.add(a.name); job.log(`${a.name}: resumed from its ready snapshot`); }
-        break;
-      case 'restart':
-        job.stage(`${a.name} restart`);
-        await lab.vms.stop(a.name, { force: true });
-        logOffsets.set(a.name, lab.vms.log(a.name, 0, 0).size);
-        if ((await lab.powerOn(a.name)).warm) warm.add(a.name);
-        break;
-      case 'stack': {
-        const prefixed: JobHandle = { id: job.id, signal: job.signal, stage: (n) => job.stage(`${a.name} ${n}`), progress: (p) => job.progress(p), log: (l) => job.log(l) };
-        await lab.provisioner.ready(prefixed, { warm: warm.has(a.name) });
-        break;
-      }
-      case 'upload': {
-        job.stage(`upload ${a.artifact.label ?? a.artifact.name}`);
-        // Planned while the stack was down (artifacts unknown): what the provisioner already serves is not sent again.
-        remoteArts ??= new Map((await lab.provisioner.artifacts()).map((x) => [x.name, x.sha256]));
-        if (remoteArts.get(a.artifact.name) === a.artifact.sha256) job.log(`${a.artifact.name}: already there`);
-        else if (!a.artifact.path) throw new BadRequestError('artifacts', `'${a.artifact.name}' (sha256 ${a.artifact.sha256.slice(0, 12)}…) is not on the provisioner and the lab file gives no path: add path: with the file to upload`);
-        else await lab.provisioner.uploadArtifact(a.artifact.name, fs.createReadStream(a.artifact.path), { size: fs.statSync(a.artifact.path).size, sha256: a.artifact.sha256 });
-        break;
-      }
-      case 'create-target': {
-        job.stage(`${a.target.name} created`);
-        const t = a.target;
-        await lab.createVm({ name: t.name, role: 'target', arch: t.arch, boot: 'pxe', memory: t.memory, sshUser: t.sshUser, ...(t.ip ? { ip: t.ip } : {}), ...(t.mac ? { mac: t.mac } : {}) });
-        break;
-      }
-      case 'set-profile':
-        job.stage(`${a.name} boot profile`);
-        await lab.provisioner.setProfile(lab.vms.get(a.name).mac, a.profile);
-        break;
-      case 'wait-target':
-        await waitTarget(lab, a.name, logOffsets.get(a.name), job);
-        break;
-      case 'set-reservation': {
-        job.stage(`reservation ${a.reservation.hostname}`);
-        const r = a.reservation;
-        await lab.provisioner.setReservation({ mac: r.mac, ip: r.ip, hostname: r.hostname, profile: r.profile ?? { kind: 'exit' } });
-        break;
-      }
-      case 'remove-reservation':
-        job.stage(`reservation ${a.hostname} removed`);
-        await lab.provisioner.removeReservation(a.mac);
-        break;
-      case 'remove':
-        job.stage(`${a.name} removed`);
-        await lab.cleanVm(a.name);
-        break;
     }
+  } finally {
+    if (uploaded) await lab.provisioner.refreshWarm();
   }
   const ips = new Map(lab.provisioner.reservations().map((r) => [r.hostname, r.ip]));
   return { plan, changed: changes(plan).length, image, targets: targets.filter((t) => t.profile).map((t) => ({ name: t.name, ip: ips.get(t.name) ?? null, ssh: 'ok' as const })) };

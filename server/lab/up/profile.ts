@@ -11,7 +11,9 @@ import type { WantedArtifact } from './plan.ts';
 
 async function uploadMissing(lab: Lab, wanted: WantedArtifact[]): Promise<void> {
   const have = new Map((await lab.provisioner.artifacts()).map((a) => [a.name, a.sha256]));
-  for (const a of wanted) if (have.get(a.name) !== a.sha256) await lab.provisioner.uploadArtifact(a.name, fs.createReadStream(a.path!), { size: fs.statSync(a.path!).size, sha256: a.sha256 });
+  const missing = wanted.filter((a) => have.get(a.name) !== a.sha256);
+  for (const a of missing) await lab.provisioner.uploadArtifact(a.name, fs.createReadStream(a.path!), { size: fs.statSync(a.path!).size, sha256: a.sha256, refreshWarm: false });
+  if (missing.length) await lab.provisioner.refreshWarm(); // the ready snapshot taken again once, not per file
 }
 
 /** A catalogue profile (pvmlab pxe catalogue) for a reservation: its files fetched (cached) and uploaded when missing. */
