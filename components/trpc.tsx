@@ -9,9 +9,17 @@ import { keyHeaders, keyedWebSocket, sessionKey } from './session-key';
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
+/** The tab's one browser client: a remount of Providers (a retried render) must not open a second tRPC socket. */
+let browserClient: ReturnType<typeof createTRPCClient<AppRouter>> | null = null;
+
 function makeClient() {
   // During server rendering nothing is fetched (queries run in the browser): an HTTP-only client suffices.
   if (typeof window === 'undefined') return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: 'http://127.0.0.1/api/trpc' })] });
+  browserClient ??= makeBrowserClient();
+  return browserClient;
+}
+
+function makeBrowserClient() {
   sessionKey(); // take the key out of the launch redirect's fragment before anything else
   const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/trpc`;
   return createTRPCClient<AppRouter>({
