@@ -50,6 +50,8 @@ install -d -m 0755 /pxe /pxe/dnsmasq /pxe/dnsmasq/conf.d /pxe/tftp /pxe/tftp/gru
 # the provisioner's side of the volume as well)
 [ -e /pxe/tftp/artifacts ] || [ -L /pxe/tftp/artifacts ] || ln -s ../http/artifacts /pxe/tftp/artifacts
 [ -e /pxe/http-callhome.log ] || install -m 0644 /dev/null /pxe/http-callhome.log
+[ -e /pxe/installs.log ] || install -m 0644 /dev/null /pxe/installs.log
+install -d -m 0755 /pxe/http/config
 # dnsmasq drops to its own user: it must be able to rewrite the lease file
 chown dnsmasq /pxe/dnsmasq/leases; chmod 0644 /pxe/dnsmasq/leases
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ipv4, mac, vmName } from '../spec.ts';
 import { cmdlineProblem, cmdlineSyntaxProblem, grubCmdline, ipxeCmdline } from './cmdline.ts';
+import { installKernelProfile, type InstallTarget } from './install.ts';
 
 export const artifactName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, ".", "_" and "-" (no slashes), up to 128 characters')
   .refine((n) => !n.includes('..'), 'must not contain ".."');
@@ -18,6 +19,19 @@ function profileSchema<C extends z.ZodType<string, string | undefined>>(cmdline:
     }),
     z.object({ kind: z.literal('script'), script: z.string().max(64 * 1024).refine((s) => s.startsWith('#!ipxe'), 'an iPXE script starts with #!ipxe') }),
     z.object({ kind: z.literal('exit') }),
+    /** Install to disk (install.ts): the live environment writes this raw disk image (an artifact) onto the target's first disk. */
+    z.object({
+      kind: z.literal('image'),
+      image: artifactName,
+      /** sha256 of the image's bytes, checked before a byte reaches the disk. */
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256: 64 lowercase hex digits (sha256sum of the image)'),
+      /** Only raw images are written; a qcow2 is converted to raw on this host before upload (install.ts). */
+      format: z.literal('raw').default('raw'),
+    }),
+    /** Debian's netboot installer (kernel + initrd artifacts) answered by `preseed` (served by the stack per MAC). */
+    z.object({ kind: z.literal('debian-preseed'), kernel: artifactName, initrd: artifactName, preseed: z.string().min(1).max(256 * 1024), cmdline }),
+    /** Ubuntu's live-server installer (casper kernel + initrd, the ISO as an artifact) answered by cloud-init autoinstall `userData`. */
+    z.object({ kind: z.literal('ubuntu-autoinstall'), kernel: artifactName, initrd: artifactName, iso: artifactName, userData: z.string().min(1).max(256 * 1024).refine((s) => s.startsWith('#cloud-config'), 'autoinstall user-data starts with #cloud-config'), cmdline }),
   ]);
 }
 
@@ -37,7 +51,17 @@ export const reservation = z.object({
   profile: bootProfile.default({ kind: 'exit' }),
 });
 /** A reservation as stored: its profile is read leniently (storedBootProfile); its IP is checked where it is used. */
-export const storedReservation = reservation.extend({ profile: storedBootProfile.default({ kind: 'exit' }) });
+export const storedReservation = reservation.extend({
+  profile: storedBootProfile.default({ kind: 'exit' }),
+  /** Install-to-disk state of an image/installer profile (install.ts); absent for other kinds. */
+  install: z.object({
+    /** Changes whenever the install is armed again (profile set, re-provision): reports carrying another id are ignored. */
+    id: z.string().regex(/^[a-z0-9]{8,32}$/),
+    status: z.enum(['pending', 'installed', 'failed']),
+    /** When the target reported (ISO 8601, the provisioner's clock), and what it installed from. */
+    at: z.string().optional(), from: z.string().optional(), sha256: z.string().optional(), reason: z.string().max(500).optional(),
+  }).optional(),
+});
 export type Reservation = z.infer<typeof storedReservation>;
 
 /** dnsmasq dhcp-hostsfile: one `MAC,IP,hostname` per line (re-read on SIGHUP). */
@@ -65,7 +89,7 @@ export function parseLeases(text: string): Lease[] {
  * unchanged (cmdline.ts) gets a script that says so and boots nothing (the API refuses such profiles; this
  * guards ones saved before).
  */
-export function renderIpxeScript(p: BootProfile, serverIp: string, hostname: string): string {
+export function renderIpxeScript(p: BootProfile, serverIp: string, hostname: string, target?: InstallTarget): string {
   const base = `http://${serverIp}/artifacts`;
   switch (p.kind) {
     case 'kernel':
@@ -84,6 +108,8 @@ export function renderIpxeScript(p: BootProfile, serverIp: string, hostname: str
       return p.script.endsWith('\n') ? p.script : p.script + '\n';
     case 'exit':
       return ['#!ipxe', `echo pvmlab: no boot profile for ${hostname}: booting from the local disk`, 'exit', ''].join('\n');
+    case 'image': case 'debian-preseed': case 'ubuntu-autoinstall':
+      return renderIpxeScript(installKernelProfile(p, { serverIp, hostname, arch: 'x86_64', ...target }), serverIp, hostname);
   }
 }
 
@@ -93,7 +119,7 @@ export function ipxePathForMac(m: string): string {
 }
 
 /** arm64 UEFI targets boot Debian's GRUB netboot image; it loads this per-MAC config over TFTP (cmdline quoted for GRUB, cmdline.ts). */
-export function renderGrubConfig(p: BootProfile, hostname: string): string {
+export function renderGrubConfig(p: BootProfile, hostname: string, target?: InstallTarget & { serverIp: string }): string {
   const head = ['set timeout=0', `echo "pvmlab: booting ${hostname}"`];
   switch (p.kind) {
     case 'kernel':
@@ -105,6 +131,8 @@ export function renderGrubConfig(p: BootProfile, hostname: string): string {
       return [...head, 'echo "pvmlab: custom iPXE scripts need an iPXE client; this arm64 target boots through GRUB"', 'sleep 5', 'exit', ''].join('\n');
     case 'exit':
       return [...head, 'exit', ''].join('\n');
+    case 'image': case 'debian-preseed': case 'ubuntu-autoinstall':
+      return renderGrubConfig(installKernelProfile(p, { hostname, arch: 'aarch64', serverIp: '0.0.0.0', ...target }), hostname);
   }
 }
 

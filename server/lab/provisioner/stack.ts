@@ -74,11 +74,12 @@ export function planPxePublish(files: PxeFile[]): string {
     'put() { mkdir -p "$D/${1%/*}"; t="$D/${1%/*}/.pvmlab.$$.tmp"; printf %s "$2" | base64 -d >"$t"; chmod 0644 "$t"; mv -f "$t" "$D/$1"; }',
     ...files.map((f) => `put ${f.rel} ${Buffer.from(f.content).toString('base64')}`),
     `KEEP=" ${keep} "`,
-    'for f in "$D"/http/ipxe/??:??:??:??:??:?? "$D"/tftp/grub/grub.cfg-01-*; do',
+    'for f in "$D"/http/ipxe/??:??:??:??:??:?? "$D"/http/ipxe/??:??:??:??:??:??.disk "$D"/tftp/grub/grub.cfg-01-* "$D"/http/config/*/*; do',
     '  [ -e "$f" ] || continue',
     '  r=${f#"$D"/}',
     '  case "$KEEP" in *" $r "*) ;; *) rm -f "$f" ;; esac',
     'done',
+    'rmdir "$D"/http/config/* 2>/dev/null || true',
     `docker kill -s HUP ${CONTAINER} >/dev/null`,
     '',
   ].join('\n');
