@@ -9,6 +9,7 @@ import { Lab } from '../../lab/services.ts';
 import { mac as macSchema } from '../../lab/spec.ts';
 import type { BootProfile, Reservation } from '../../lab/provisioner/pxe.ts';
 import { BOOT_CATALOGUE } from '../../lab/up/catalogue.ts';
+import { describeInstall } from '../../lab/provisioner/install.ts';
 import { NotFoundError } from '../../lab/errors.ts';
 import { group } from '../vm.ts';
 
@@ -16,6 +17,7 @@ import { group } from '../vm.ts';
 export function describeProfile(p: BootProfile): string {
   if (p.kind === 'exit') return 'none — boots nothing until it gets one';
   if (p.kind === 'script') return `iPXE script (${p.script.split('\n').length} lines)`;
+  if (p.kind === 'image' || p.kind === 'debian-preseed' || p.kind === 'ubuntu-autoinstall') return `install: ${describeInstall(p)}`;
   if (/^pvmlab-live-/.test(p.kernel)) return 'live (the default boot profile)';
   if (/^debian-12-installer-/.test(p.kernel)) return 'debian-12-installer (catalogue)';
   return `kernel ${p.kernel}${p.initrd ? ` + ${p.initrd}` : ''}${p.cmdline ? ` "${p.cmdline.length > 40 ? p.cmdline.slice(0, 37) + '…' : p.cmdline}"` : ''}`;

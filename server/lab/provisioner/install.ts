@@ -100,7 +100,7 @@ export function renderLocalGrub(hostname: string, why: string, installId?: strin
  */
 export function renderPreseed(preseed: string, serverIp: string, t: { mac?: string; installId?: string }): string {
   const report = `wget -q -O /dev/null '${installedUrl(serverIp)}?${reportQuery(t)}&status=installed' || true`;
-  const lines = preseed.replace(/\r\n/g, '\n').split('\n');
+  const lines = preseed.replace(/\r\n/g, '\n').replace(/\n+$/, '').split('\n');
   const i = lines.findIndex((l) => /^d-i\s+preseed\/late_command\s+string\s/.test(l));
   if (i >= 0) lines[i] = lines[i].replace(/^(d-i\s+preseed\/late_command\s+string\s+)/, `$1${report}; `);
   else lines.push('# pvmlab: report the finished install (then this target boots from its disk)', `d-i preseed/late_command string ${report}`);
@@ -121,6 +121,7 @@ export function renderAutoinstall(userData: string, serverIp: string, t: { mac?:
   // The block's indentation, and its own late-commands list if any.
   let end = lines.length;
   for (let i = a + 1; i < lines.length; i++) if (/^\S/.test(lines[i])) { end = i; break; }
+  while (end > a + 1 && lines[end - 1].trim() === '') end--;
   const indent = /^(\s+)\S/.exec(lines.slice(a + 1, end).find((l) => /^\s+\S/.test(l)) ?? '  x')?.[1] ?? '  ';
   const lc = lines.slice(a + 1, end).findIndex((l) => l.startsWith(`${indent}late-commands:`));
   const item = `${indent}  - ${JSON.stringify(report)}`;

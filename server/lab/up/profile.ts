@@ -9,7 +9,8 @@ import { catalogueProfile, findBootProfile } from './catalogue.ts';
 import { fetchDebianInstaller } from './catalogue-fetch.ts';
 import type { WantedArtifact } from './plan.ts';
 
-async function uploadMissing(lab: Lab, wanted: WantedArtifact[]): Promise<void> {
+/** Upload the artifacts the provisioner lacks (compared by sha256), then retake the ready snapshot once. */
+export async function uploadMissing(lab: Lab, wanted: WantedArtifact[]): Promise<void> {
   const have = new Map((await lab.provisioner.artifacts()).map((a) => [a.name, a.sha256]));
   const missing = wanted.filter((a) => have.get(a.name) !== a.sha256);
   for (const a of missing) await lab.provisioner.uploadArtifact(a.name, fs.createReadStream(a.path!), { size: fs.statSync(a.path!).size, sha256: a.sha256, refreshWarm: false });
