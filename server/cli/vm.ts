@@ -5,8 +5,7 @@ import { ZodError } from 'zod';
 import { HelpRequest, isHelpFlag, parseCommand, UsageError } from './args.ts';
 import { formatTable } from './format.ts';
 import type { Command } from '../cli.ts';
-import { Lab, readyTitle } from '../lab/services.ts';
-import type { JobView } from '../lab/jobs.ts';
+import { Lab, readyTitle, type JobView } from '../lab/lab.ts';
 import { formatBytes } from './format.ts';
 import { formatDuration, stagePrinter } from './stages.ts';
 
@@ -48,8 +47,8 @@ const dockerCommands: Record<string, Command> = {
     async run(argv) {
       const { positionals } = parseCommand(argv, {}, { min: 1, max: 2, usage: this.usage });
       const lab = await openLab();
-      if (lab.provisioner.name() !== positionals[0]) throw new UsageError(`'${positionals[0]}' is not the lab's provisioner`);
-      await lab.jobs.run({ kind: 'provisioner', title: 'pxeboot stack', vm: positionals[0] }, (job) => lab.provisioner.ready(job, { imageTar: positionals[1] }));
+      if (lab.provisionerName() !== positionals[0]) throw new UsageError(`'${positionals[0]}' is not the lab's provisioner`);
+      await lab.jobs.run({ kind: 'provisioner', title: 'pxeboot stack', vm: positionals[0] }, (job) => lab.provisionerReady(job, { imageTar: positionals[1] }));
       console.log('pxeboot container healthy');
       return 0;
     },
@@ -60,7 +59,7 @@ const dockerCommands: Record<string, Command> = {
     async run(argv) {
       parseCommand(argv, {}, { min: 1, max: 1, usage: this.usage });
       const lab = await openLab();
-      await lab.provisioner.stack().stop();
+      await lab.docker('stop');
       console.log('pxeboot container stopped');
       return 0;
     },
@@ -71,7 +70,7 @@ const dockerCommands: Record<string, Command> = {
     async run(argv) {
       parseCommand(argv, {}, { min: 1, max: 1, usage: this.usage });
       const lab = await openLab();
-      const list = await lab.provisioner.stack().containers();
+      const list = (await lab.dockerStatus()).containers;
       console.log(list.length ? formatTable(['NAME', 'IMAGE', 'STATUS'], list.map((c) => [c.name, c.image, c.status])) : 'no containers');
       return 0;
     },
@@ -106,10 +105,11 @@ const vmCommands: Record<string, Command> = {
       const lab = await Lab.open();
       const name = positionals[0];
       // --wait on a provisioner that already runs follows its readiness instead of failing.
-      const follow = !!values.wait && lab.vms.get(name).role === 'provisioner' && lab.vms.get(name).status === 'running';
-      const { vm, warm } = follow ? { vm: lab.vms.get(name), warm: false } : await lab.powerOn(name, { cold: !!values.cold });
+      const current = await lab.getVm(name);
+      const follow = !!values.wait && current.role === 'provisioner' && current.status === 'running';
+      const { vm, warm } = follow ? { vm: current, warm: false } : await lab.powerOn(name, { cold: !!values.cold });
       if (!follow) {
-        const status = await lab.vms.queryStatus(vm.name);
+        const status = await lab.qemuStatus(vm.name);
         const accel = vm.runningAccel ? `, ${vm.runningAccel.accel} -cpu ${vm.runningAccel.cpu}` : '';
         console.log(`${warm ? 'resumed' : 'started'} '${vm.name}' (pid ${vm.pid}, QEMU ${status ?? 'unknown'}${accel}${warm ? ', from its ready snapshot' : ''})${vm.sshCommand ? `\nssh: ${vm.sshCommand}` : ''}`);
       }
@@ -121,7 +121,7 @@ const vmCommands: Record<string, Command> = {
       }
       const printer = await lab.jobs.run({ kind: 'provisioner', title: readyTitle(name, warm), vm: name }, async (job) => {
         const p = stagePrinter(job);
-        try { await lab.provisioner.ready(p.handle, { warm }); } catch (e) { p.finish(false); throw e; }
+        try { await lab.provisionerReady(p.handle, { warm }); } catch (e) { p.finish(false); throw e; }
         return p;
       });
       console.log(`'${name}' ready in ${formatDuration(printer.finish(true))}: pxeboot stack healthy`);
@@ -134,7 +134,7 @@ const vmCommands: Record<string, Command> = {
     async run(argv) {
       const { values, positionals } = parseCommand(argv, { force: { type: 'boolean' } }, { min: 1, max: 1, usage: this.usage });
       const lab = await openLab();
-      const { step } = await lab.vms.stop(positionals[0], { force: !!values.force });
+      const { step } = await lab.stopVm(positionals[0], { force: !!values.force });
       console.log(step ? `stopped '${positionals[0]}' (${step})` : `'${positionals[0]}' was not running`);
       return 0;
     },
@@ -146,7 +146,7 @@ const vmCommands: Record<string, Command> = {
       const { values } = parseCommand(argv, { json: { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
       const lab = await Lab.open();
       const vms = await lab.listVms();
-      const broken = lab.vms.broken();
+      const broken = lab.brokenRecords();
       if (values.json) { console.log(JSON.stringify(broken.length ? { vms, broken } : vms, null, 2)); return 0; }
       const brokenLines = broken.map((b) => `broken: ${b.file} — ${b.reason}; remove it with: ${b.fix}`);
       if (!vms.length) { console.log([...brokenLines, 'no VMs yet: pvmlab vm create <name> --role provisioner …'].join('\n')); return 0; }
@@ -167,7 +167,7 @@ const vmCommands: Record<string, Command> = {
       // The log's bytes as they are (a character split across two reads arrives whole on stdout).
       const drain = () => {
         for (;;) {
-          const r = lab.vms.logBytes(name, off);
+          const r = lab.consoleLogBytes(name, off);
           if (r.size < off) { off = 0; continue; } // truncated or recreated: start again
           if (r.data.length) process.stdout.write(r.data);
           if (r.offset === off) break;

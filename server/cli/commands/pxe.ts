@@ -5,11 +5,8 @@ import path from 'node:path';
 import { parseCommand, UsageError } from '../args.ts';
 import { formatBytes, formatTable } from '../format.ts';
 import type { Command } from '../../cli.ts';
-import { Lab } from '../../lab/services.ts';
+import { BOOT_CATALOGUE, describeInstall, installSummary, Lab, type BootProfile, type Reservation } from '../../lab/lab.ts';
 import { mac as macSchema } from '../../lab/spec.ts';
-import type { BootProfile, Reservation } from '../../lab/provisioner/pxe.ts';
-import { BOOT_CATALOGUE } from '../../lab/up/catalogue.ts';
-import { describeInstall } from '../../lab/provisioner/install.ts';
 import { NotFoundError } from '../../lab/errors.ts';
 import { group } from '../vm.ts';
 
@@ -31,9 +28,9 @@ const reservationTable = (list: Reservation[]) => (list.length
 
 /** A target by VM name or hostname, or a MAC → its reservation. */
 function findReservation(lab: Lab, who: string): Reservation {
-  const list = lab.provisioner.reservations();
+  const list = lab.reservations();
   const asMac = macSchema.safeParse(who);
-  const vm = lab.vms.list().find((v) => v.name === who);
+  const vm = lab.listVmsNow().find((v) => v.name === who);
   const r = list.find((x) => (asMac.success && x.mac === asMac.data) || (vm && x.mac === vm.mac) || x.hostname === who);
   if (!r) throw new NotFoundError(`no reservation for '${who}': give a PXE target's name, a reserved hostname or MAC (pvmlab pxe reservations lists them)`);
   return r;
@@ -48,42 +45,65 @@ const reservations: Command = {
     if (sub === 'set') {
       const { positionals } = parseCommand(rest, {}, { min: 3, max: 3, usage: 'pvmlab pxe reservations set <mac> <ip> <hostname>' });
       const [m, ip, hostname] = positionals;
-      const old = lab.provisioner.reservations().find((x) => x.mac === macSchema.safeParse(m).data);
-      const r = await lab.provisioner.setReservation({ mac: m, ip, hostname, profile: old?.profile ?? { kind: 'exit' } });
+      const old = lab.reservations().find((x) => x.mac === macSchema.safeParse(m).data);
+      const r = await lab.setReservation({ mac: m, ip, hostname, profile: old?.profile ?? { kind: 'exit' } });
       console.log(`reserved ${r.ip} (${r.hostname}) for ${r.mac}${r.profile.kind === 'exit' ? `; it boots nothing until it gets a profile: pvmlab pxe profile ${r.hostname} --live` : ''}`);
       return 0;
     }
     if (sub === 'rm') {
       const { positionals } = parseCommand(rest, {}, { min: 1, max: 1, usage: 'pvmlab pxe reservations rm <mac|hostname>' });
       const r = findReservation(lab, positionals[0]);
-      await lab.provisioner.removeReservation(r.mac);
+      await lab.removeReservation(r.mac);
       console.log(`removed the reservation of ${r.mac} (${r.ip} ${r.hostname})`);
       return 0;
     }
     const { values } = parseCommand(sub === 'ls' ? rest : argv, json, { min: 0, max: 0, usage: this.usage });
-    const list = lab.provisioner.reservations();
+    const list = lab.reservations();
     print(!!values.json, list, () => reservationTable(list));
     return 0;
   },
 };
 
 const profile: Command = {
-  usage: 'pvmlab pxe profile <target|mac> [--live | --catalogue NAME | --none | --kernel ARTIFACT [--initrd ARTIFACT] [--cmdline ARGS] | --script FILE] [--json]',
+  usage: 'pvmlab pxe profile <target|mac> [--live | --catalogue NAME | --none | --kernel ARTIFACT [--initrd ARTIFACT] [--cmdline ARGS] | --script FILE\n'
+    + '    | --image ARTIFACT|FILE [--sha256 HEX] | --preseed FILE [--kernel A --initrd A --cmdline ARGS] | --autoinstall FILE --kernel A --initrd A --iso A [--cmdline ARGS]] [--json]',
   summary: "show or set a target's boot profile (--live: the default live Linux; --catalogue: pvmlab pxe catalogue)",
   async run(argv) {
     const { values, positionals } = parseCommand(argv, { live: { type: 'boolean' }, catalogue: { type: 'string' }, none: { type: 'boolean' }, kernel: { type: 'string' }, initrd: { type: 'string' },
-      cmdline: { type: 'string' }, script: { type: 'string' }, ...json }, { min: 1, max: 1, usage: this.usage });
-    const chosen = ['live', 'catalogue', 'none', 'kernel', 'script'].filter((k) => values[k] !== undefined);
-    if (chosen.length > 1) throw new UsageError(`choose one of --live, --catalogue, --none, --kernel, --script (got --${chosen.join(', --')})`);
+      cmdline: { type: 'string' }, script: { type: 'string' }, image: { type: 'string' }, sha256: { type: 'string' }, preseed: { type: 'string' },
+      autoinstall: { type: 'string' }, iso: { type: 'string' }, ...json }, { min: 1, max: 1, usage: this.usage });
+    // --preseed/--autoinstall take --kernel/--initrd/--cmdline as their installer's files, not as a kernel profile.
+    const installer = values.preseed !== undefined || values.autoinstall !== undefined;
+    const chosen = ['live', 'catalogue', 'none', ...(installer ? [] : ['kernel']), 'script', 'image', 'preseed', 'autoinstall'].filter((k) => values[k] !== undefined);
+    if (chosen.length > 1) throw new UsageError(`choose one of --live, --catalogue, --none, --kernel, --script, --image, --preseed, --autoinstall (got --${chosen.join(', --')})`);
+    if (values.sha256 !== undefined && values.image === undefined) throw new UsageError('--sha256 goes with --image');
+    if (values.iso !== undefined && values.autoinstall === undefined) throw new UsageError('--iso goes with --autoinstall');
+    if (values.autoinstall !== undefined && (!values.kernel || !values.initrd || !values.iso)) throw new UsageError('--autoinstall needs --kernel, --initrd and --iso (artifacts from Ubuntu\'s live-server ISO: casper/vmlinuz, casper/initrd, the ISO)');
     if (typeof values.catalogue === 'string' && !BOOT_CATALOGUE.some((e) => e.name === values.catalogue)) throw new UsageError(`--catalogue: use one of ${BOOT_CATALOGUE.map((e) => e.name).join(', ')}`);
-    if (!values.kernel && (values.initrd || values.cmdline)) throw new UsageError('--initrd and --cmdline go with --kernel');
+    if (!values.kernel && !installer && (values.initrd || values.cmdline)) throw new UsageError('--initrd and --cmdline go with --kernel');
     const lab = await Lab.open();
     let r = findReservation(lab, positionals[0]);
     if (values.live || typeof values.catalogue === 'string') r = await lab.setCatalogueProfile(r.mac, typeof values.catalogue === 'string' ? values.catalogue : 'live');
-    else if (values.none) r = await lab.provisioner.setProfile(r.mac, { kind: 'exit' });
-    else if (typeof values.kernel === 'string') r = await lab.provisioner.setProfile(r.mac, { kind: 'kernel', kernel: values.kernel, initrd: values.initrd, cmdline: values.cmdline ?? '' });
-    else if (typeof values.script === 'string') r = await lab.provisioner.setProfile(r.mac, { kind: 'script', script: fs.readFileSync(values.script, 'utf8') });
-    print(!!values.json, r, () => `${r.hostname} (${r.mac}, ${r.ip}): ${describeProfile(r.profile)}${chosen.length ? '\nit boots this at its next start (pvmlab vm stop/start, or power-cycle the machine)' : ''}`);
+    else if (values.none) r = await lab.setProfile(r.mac, { kind: 'exit' });
+    else if (typeof values.image === 'string') {
+      let image = values.image;
+      let sha256 = typeof values.sha256 === 'string' ? values.sha256 : undefined;
+      if (fs.statSync(image, { throwIfNoEntry: false })?.isFile()) { // a local file: upload it (a qcow2 converted to raw first)
+        const up = await lab.uploadDiskImage(image);
+        console.error(`uploaded ${up.name} (${formatBytes(up.size)}${up.converted ? ', converted from qcow2 to raw on this host' : ''}, sha256 ${up.sha256})`);
+        if (sha256 && sha256 !== up.sha256) console.error(`note: --sha256 ${sha256} is not the uploaded image's: the install will refuse it`);
+        image = up.name;
+        sha256 ??= up.sha256;
+      }
+      r = await lab.setInstallProfile(r.mac, { kind: 'image', image, ...(sha256 ? { sha256 } : {}) });
+    } else if (typeof values.preseed === 'string') {
+      r = await lab.setInstallProfile(r.mac, { kind: 'debian-preseed', preseed: fs.readFileSync(values.preseed, 'utf8'),
+        ...(values.kernel ? { kernel: values.kernel, initrd: values.initrd } : {}), ...(values.cmdline !== undefined ? { cmdline: values.cmdline } : {}) });
+    } else if (typeof values.autoinstall === 'string') {
+      r = await lab.setInstallProfile(r.mac, { kind: 'ubuntu-autoinstall', userData: fs.readFileSync(values.autoinstall, 'utf8'), kernel: values.kernel, initrd: values.initrd, iso: values.iso, cmdline: values.cmdline ?? 'console=ttyS0' });
+    } else if (typeof values.kernel === 'string') r = await lab.setProfile(r.mac, { kind: 'kernel', kernel: values.kernel, initrd: typeof values.initrd === 'string' ? values.initrd : undefined, cmdline: typeof values.cmdline === 'string' ? values.cmdline : '' });
+    else if (typeof values.script === 'string') r = await lab.setProfile(r.mac, { kind: 'script', script: fs.readFileSync(values.script, 'utf8') });
+    print(!!values.json, r, () => `${r.hostname} (${r.mac}, ${r.ip}): ${describeProfile(r.profile)}${r.install ? ` — ${installSummary(r)}` : ''}${chosen.length ? '\nit boots this at its next start (pvmlab vm stop/start, or power-cycle the machine)' : ''}`);
     return 0;
   },
 };
@@ -99,19 +119,19 @@ const artifacts: Command = {
       const file = positionals[0];
       if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`no such file: ${file}`);
       const name = typeof values.name === 'string' ? values.name : path.basename(file);
-      await lab.provisioner.uploadArtifact(name, fs.createReadStream(file), { size: fs.statSync(file).size });
-      const a = (await lab.provisioner.artifacts()).find((x) => x.name === name);
+      await lab.uploadArtifact(name, fs.createReadStream(file), { size: fs.statSync(file).size });
+      const a = (await lab.artifacts()).find((x) => x.name === name);
       console.log(`uploaded ${name} (${formatBytes(a?.size ?? 0)}, sha256 ${a?.sha256 ?? '?'})`);
       return 0;
     }
     if (sub === 'rm') {
       const { positionals } = parseCommand(rest, {}, { min: 1, max: 1, usage: 'pvmlab pxe artifacts rm <name>' });
-      await lab.provisioner.removeArtifact(positionals[0]);
+      await lab.removeArtifact(positionals[0]);
       console.log(`removed ${positionals[0]}`);
       return 0;
     }
     const { values } = parseCommand(sub === 'ls' ? rest : argv, json, { min: 0, max: 0, usage: this.usage });
-    const list = await lab.provisioner.artifacts();
+    const list = await lab.artifacts();
     print(!!values.json, list, () => (list.length ? formatTable(['NAME', 'SIZE', 'SHA256'], list.map((a) => [a.name, formatBytes(a.size), a.sha256])) : 'no artifacts: pvmlab pxe artifacts add <file> [--name NAME]'));
     return 0;
   },
@@ -123,7 +143,7 @@ const leases: Command = {
   async run(argv) {
     const { values } = parseCommand(argv, json, { min: 0, max: 0, usage: this.usage });
     const lab = await Lab.open();
-    const list = await lab.provisioner.leases();
+    const list = await lab.leases();
     print(!!values.json, list, () => (list.length ? formatTable(['MAC', 'IP', 'HOSTNAME', 'EXPIRES'], list.map((l) => [l.mac, l.ip, l.hostname ?? '-', l.expires ?? 'never'])) : 'no leases'));
     return 0;
   },

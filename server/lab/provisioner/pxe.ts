@@ -43,6 +43,8 @@ export const bootProfile = profileSchema(z.string().max(2000).transform((s) => s
 /** A profile as stored in configs/pxe.json: read as it is, even one saved before the cmdline was checked (renderers refuse those). */
 export const storedBootProfile = profileSchema(z.string().max(2000).default(''));
 export type BootProfile = z.infer<typeof storedBootProfile>;
+/** A profile as the API and pages send it (before defaults and trimming). */
+export type BootProfileInput = z.input<typeof bootProfile>;
 
 export const reservation = z.object({
   mac,
@@ -63,6 +65,8 @@ export const storedReservation = reservation.extend({
   }).optional(),
 });
 export type Reservation = z.infer<typeof storedReservation>;
+/** A reservation as the API and pages send it (the profile may be left out: it is kept, or none). */
+export type ReservationInput = z.input<typeof reservation>;
 
 /** dnsmasq dhcp-hostsfile: one `MAC,IP,hostname` per line (re-read on SIGHUP). */
 export function renderReservations(list: Reservation[]): string {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 import { BadRequestError } from '../errors.ts';
 import { bootProfile, type Reservation } from '../provisioner/pxe.ts';
 import { isInstallProfile } from '../provisioner/install.ts';
@@ -27,6 +27,11 @@ export async function setInstallProfile(lab: Lab, r: Reservation, arch: Arch, ra
     const a = arts.find((x) => x.name === raw.image);
     if (!a) throw new BadRequestError('profile.image', `no artifact '${String(raw.image)}' on the provisioner: upload the disk image first (pvmlab pxe artifacts add FILE, or the PXE page)`);
     if (raw.sha256 === undefined || raw.sha256 === '') input = { ...raw, sha256: a.sha256 };
+  }
+  if (raw.kind === 'debian-preseed' && !raw.kernel && !raw.initrd) {
+    // The catalogue's Debian 12 netboot installer, on the target's serial console.
+    const d = debianInstaller(arch);
+    input = { ...input, kernel: d.kernel, initrd: d.initrd, cmdline: raw.cmdline ?? `console=${arch === 'aarch64' ? 'ttyAMA0' : 'ttyS0'} priority=critical` };
   }
   const p = bootProfile.parse(input);
   if (!isInstallProfile(p)) throw new BadRequestError('profile.kind', `'${p.kind}' is not an install kind: use image, debian-preseed or ubuntu-autoinstall`);
