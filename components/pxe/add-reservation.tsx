@@ -10,8 +10,11 @@ import { errorText, useToast } from '../ui/toast';
 const field = 'mono rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-950 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500';
 
 /** What a profile means, in words (pure). */
-export function profileLabel(p: { kind: string; kernel?: string; cmdline?: string }): string {
+export function profileLabel(p: { kind: string; kernel?: string; cmdline?: string; image?: string; iso?: string }): string {
   if (p.kind === 'exit') return 'none — boots nothing until it gets one';
+  if (p.kind === 'image') return `install image ${p.image} (then boot from disk)`;
+  if (p.kind === 'debian-preseed') return 'Debian installer with a preseed (then boot from disk)';
+  if (p.kind === 'ubuntu-autoinstall') return `Ubuntu autoinstall from ${p.iso} (then boot from disk)`;
   if (p.kind === 'kernel' && p.kernel?.startsWith('pvmlab-live-')) return 'live (the default boot profile)';
   if (p.kind === 'kernel' && p.kernel?.startsWith('debian-12-installer-')) return 'Debian 12 installer';
   if (p.kind === 'kernel') return `${p.kernel} ${p.cmdline ?? ''}`.trim();

@@ -10,6 +10,7 @@ import { BOOT_CATALOGUE } from '@/server/lab/up/catalogue';
 import { errorText, useToast } from '../ui/toast';
 import { ArtifactsCard } from './artifacts';
 import { AddReservation, profileLabel } from './add-reservation';
+import { INSTALL_OPTIONS, InstallFields, installDraft, installProfile } from './install-fields';
 
 export function PxeView() {
   const trpc = useTRPC();
@@ -85,7 +86,7 @@ export function PxeView() {
   );
 }
 
-function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: string; kernel?: string; initrd?: string; cmdline?: string; script?: string }; arch: 'x86_64' | 'aarch64' | null }) {
+function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: string; kernel?: string; initrd?: string; cmdline?: string; script?: string } & Record<string, unknown>; arch: 'x86_64' | 'aarch64' | null }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const toast = useToast();
@@ -95,6 +96,8 @@ function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: s
   const [initrd, setInitrd] = useState(profile.initrd ?? '');
   const [cmdline, setCmdline] = useState(profile.cmdline ?? '');
   const [script, setScript] = useState(profile.script ?? '#!ipxe\n');
+  const [draft, setDraft] = useState(() => installDraft(profile, arch));
+  const installing = INSTALL_OPTIONS.some((o) => o.kind === kind);
   const save = useMutation(trpc.pxe.profile.mutationOptions({
     onError: (e) => toast('error', errorText(e)),
     onSuccess: () => { setOpen(false); toast('info', 'profile saved'); void qc.invalidateQueries(); },
@@ -108,11 +111,11 @@ function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: s
   if (!open) return <button type="button" className="text-left text-sky-600 hover:underline" data-testid="profile" onClick={() => setOpen(true)}><span className={profile.kind === 'kernel' ? 'mono' : ''}>{profileLabel(profile)}</span></button>;
   // The boot catalogue's entries this target's arch can boot (a MAC without a VM: every entry).
   const catalogue = BOOT_CATALOGUE.filter((e) => !arch || e.arches.includes(arch));
-  const submit = () => catalogue.some((e) => e.name === kind) ? live.mutate({ mac, name: kind as Parameters<typeof live.mutate>[0]["name"] }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind: 'exit' as const } });
+  const submit = () => catalogue.some((e) => e.name === kind) ? live.mutate({ mac, name: kind as Parameters<typeof live.mutate>[0]["name"] }) : installing ? save.mutate({ mac, profile: installProfile(kind, draft) }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind: 'exit' as const } });
   return (
     <div className="grid gap-1">
       <select value={kind} onChange={(e) => setKind(e.target.value)} className="rounded border px-1 dark:bg-zinc-800">
-        <option value="exit">none (iPXE exits: boots nothing from the network)</option>{catalogue.map((e) => <option key={e.name} value={e.name}>{e.name === 'live' ? 'live (the default boot profile)' : `${e.name}: ${e.description}`}</option>)}<option value="kernel">kernel + initrd</option><option value="script">custom iPXE script</option>
+        <option value="exit">none (iPXE exits: boots nothing from the network)</option>{catalogue.map((e) => <option key={e.name} value={e.name}>{e.name === 'live' ? 'live (the default boot profile)' : `${e.name}: ${e.description}`}</option>)}<option value="kernel">kernel + initrd</option><option value="script">custom iPXE script</option>{INSTALL_OPTIONS.map((o) => <option key={o.kind} value={o.kind}>{o.label}</option>)}
       </select>
       {kind === 'kernel' && <>
         <input aria-label="kernel artifact" placeholder="kernel artifact (e.g. vmlinuz)" value={kernel} onChange={(e) => setKernel(e.target.value)} className="mono rounded border px-1 dark:bg-zinc-800" />
@@ -120,6 +123,7 @@ function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: s
         <input aria-label="kernel command line" placeholder="console=ttyS0 …" value={cmdline} onChange={(e) => setCmdline(e.target.value)} aria-invalid={!!cmdlineError} className="mono rounded border px-1 dark:bg-zinc-800" />
         {cmdlineError && <p className="text-xs text-red-600" data-testid="cmdline-error">{cmdlineError}</p>}
       </>}
+      {installing && <InstallFields kind={kind} draft={draft} set={setDraft} />}
       {kind === 'script' && <textarea aria-label="iPXE script" rows={5} value={script} onChange={(e) => setScript(e.target.value)} className="mono rounded border px-1 text-xs dark:bg-zinc-800" />}
       <div className="flex gap-2"><Button variant="primary" onClick={submit} disabled={save.isPending || live.isPending || !!cmdlineError}>{live.isPending ? 'Fetching and uploading…' : 'Save'}</Button><Button onClick={() => setOpen(false)}>Cancel</Button></div>
     </div>

@@ -55,6 +55,7 @@ export function VmOverview() {
             <Fact k="Boot" mono>{vm.boot}</Fact>
             <Fact k="Image" mono>{vm.image ?? none}</Fact>
             {vm.boot === 'pxe' && <Fact k="Boot profile" testId="fact-profile"><BootProfileFact mac={vm.mac} /></Fact>}
+            {vm.install && <Fact k="Install" testId="fact-install"><span className={vm.install.status === 'failed' ? 'text-red-700 dark:text-red-400' : vm.install.status === 'installed' ? 'text-emerald-700 dark:text-emerald-400' : ''}>{vm.install.summary}</span></Fact>}
             {vm.boot === 'kernel' && <>
               <Fact k="Kernel" mono>{vm.kernel ?? none}</Fact>
               <Fact k="Initrd" mono>{vm.initrd ?? none}</Fact>

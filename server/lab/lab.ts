@@ -29,6 +29,7 @@ import { consoleLogBytes, consoleLogFile, consoleLogText } from './vm/console-lo
 import { upLab } from './up/execute.ts';
 import { setCatalogueProfile } from './up/profile.ts';
 import { setInstallProfile, uploadDiskImage } from './up/install-profile.ts';
+import { isInstallProfile } from './provisioner/install.ts';
 import { defaultLab, type ImageChoice } from './up/desired.ts';
 
 
@@ -235,7 +236,10 @@ export class Lab {
   /** Add or change a MAC's reservation (provisioner/reservations.ts setReservation for the rules and errors). */
   setReservation(r: ReservationInput): Promise<Reservation> { return this.provisioner.setReservation(r); }
   removeReservation(mac: string): Promise<void> { return this.provisioner.removeReservation(mac); }
-  setProfile(mac: string, profile: BootProfileInput): Promise<Reservation> { return this.provisioner.setProfile(mac, profile); }
+  /** Set a boot profile; an install kind goes through setInstallProfile (what it boots uploaded, a new install armed). */
+  setProfile(mac: string, profile: BootProfileInput): Promise<Reservation> {
+    return isInstallProfile(profile as Reservation['profile']) ? this.setInstallProfile(mac, profile as Record<string, unknown>) : this.provisioner.setProfile(mac, profile);
+  }
   leases(): Promise<Lease[]> { return this.provisioner.leases(); }
   artifacts(): Promise<Artifact[]> { return this.provisioner.artifacts(); }
   /** Publish an artifact when exactly `size` bytes (and the sha256, if given) arrived (provisioner/upload.ts). */

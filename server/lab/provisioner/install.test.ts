@@ -46,7 +46,7 @@ describe('installKernelProfile', () => {
     expect(renderGrubConfig(p, 'web', t)).toContain(" autoinstall 'ds=nocloud-net;s=http://192.168.100.1/config/52:54:00:aa:bb:01/'\n");
   });
   it('says what it installs', () => {
-    expect(describeInstall({ kind: 'image', image: 'disk.raw', sha256: SHA, format: 'raw' })).toBe('image disk.raw (sha256 aaaaaaaaaaaa…)');
+    expect(describeInstall({ kind: 'image', image: 'disk.raw', sha256: SHA, format: 'raw' })).toBe('image disk.raw (sha256 aaaaaaaaaaaa...)');
   });
 });
 

@@ -69,7 +69,7 @@ export function installKernelProfile(p: InstallProfile, t: InstallTarget & { ser
 /** One line for people: what an install profile installs ("image disk.raw", …). */
 export function describeInstall(p: InstallProfile): string {
   switch (p.kind) {
-    case 'image': return `image ${p.image} (sha256 ${p.sha256.slice(0, 12)}…)`;
+    case 'image': return `image ${p.image} (sha256 ${p.sha256.slice(0, 12)}...)`;
     case 'debian-preseed': return `Debian installer ${p.kernel} with a preseed`;
     case 'ubuntu-autoinstall': return `Ubuntu autoinstall from ${p.iso}`;
   }

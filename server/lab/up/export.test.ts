@@ -62,3 +62,20 @@ describe('export', () => {
     expect(() => renderLabFile({ ...input, artifacts: {} })).toThrow(/artifact 'initrd.gz', which the provisioner does not serve/);
   });
 });
+
+describe('export of install profiles', () => {
+  it('image and installer profiles (with their install state left out) round-trip through lab.yaml', () => {
+    const image = { kind: 'image' as const, image: 'disk.raw', sha256: SHA, format: 'raw' as const };
+    const preseed = { kind: 'debian-preseed' as const, kernel: 'linux', initrd: 'initrd.gz', preseed: 'd-i debian-installer/locale string en_US\n', cmdline: 'console=ttyS0' };
+    const x: ExportInput = { ...input, vms: input.vms.slice(0, 3), artifacts: { ...input.artifacts, 'disk.raw': SHA },
+      reservations: [
+        { mac: '52:54:00:00:00:02', ip: '192.168.100.2', hostname: 'target1', profile: image, install: { id: 'abcdef0123456789', status: 'installed', at: 't', from: 'image disk.raw' } },
+        { mac: '52:54:00:00:00:03', ip: '192.168.100.3', hostname: 'inst', profile: preseed },
+      ] };
+    const text = renderLabFile(x);
+    expect(text).not.toContain('abcdef0123456789');
+    const { desired } = parseLabFile(text, 'lab.yaml', { subnet: cfg.network.subnet, dhcpRange: [cfg.network.dhcpStart, cfg.network.dhcpEnd] });
+    expect(desired.targets.map((t) => t.profile)).toEqual([image, preseed]);
+    expect(desired.artifacts.map((a) => a.name)).toEqual(['disk.raw', 'initrd.gz', 'linux']);
+  });
+});

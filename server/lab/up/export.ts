@@ -27,7 +27,15 @@ function imageOf(rec: VmRecord, offlineDir: string): string {
 }
 
 const isLive = (p: BootProfile) => p.kind === 'kernel' && LIVE_KERNEL.test(p.kernel);
-const profileDoc = (p: BootProfile) => (p.kind === 'script' ? { script: p.script } : p.kind === 'kernel' ? { kernel: p.kernel, ...(p.initrd ? { initrd: p.initrd } : {}), cmdline: p.cmdline } : null);
+const profileDoc = (p: BootProfile) => {
+  switch (p.kind) {
+    case 'script': return { script: p.script };
+    case 'kernel': return { kernel: p.kernel, ...(p.initrd ? { initrd: p.initrd } : {}), cmdline: p.cmdline };
+    case 'image': return { image: p.image, sha256: p.sha256 };
+    case 'debian-preseed': case 'ubuntu-autoinstall': { const { kind, ...rest } = p; return { installer: kind, ...rest }; }
+    case 'exit': return null;
+  }
+};
 
 /** The lab file text (pure). Throws when a profile names artifacts whose sha256 cannot be known. */
 export function renderLabFile(x: ExportInput): string {
@@ -41,7 +49,9 @@ export function renderLabFile(x: ExportInput): string {
     if (p.kind === 'kernel' && /^debian-12-installer-(amd64|arm64)-linux$/.test(p.kernel)) return 'debian-12-installer';
     if (p.kind === 'script' && /chain --autofree https:\/\/boot\.netboot\.xyz/.test(p.script)) return 'netboot.xyz';
     profiles[name] = profileDoc(p)!;
-    if (p.kind === 'kernel') { used.add(p.kernel); if (p.initrd) used.add(p.initrd); }
+    if (p.kind === 'kernel' || p.kind === 'debian-preseed' || p.kind === 'ubuntu-autoinstall') { used.add(p.kernel); if (p.initrd) used.add(p.initrd); }
+    if (p.kind === 'image') used.add(p.image);
+    if (p.kind === 'ubuntu-autoinstall') used.add(p.iso);
     return name;
   };
   const skipped: string[] = [];

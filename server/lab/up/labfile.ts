@@ -15,6 +15,11 @@ const size = (field: string, min: number, max: number, dfltMiB: number) => sizeM
 const profileName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'use a lowercase name (letters, digits, "-")');
 const kernelProfile = z.object({ kernel: artifactName, initrd: artifactName.optional(), cmdline: z.string().max(2000).refine((s) => !/[\0\n\r]/.test(s), 'no control characters').default('') }).strict();
 const scriptProfile = z.object({ script: z.string().max(64 * 1024).refine((s) => s.startsWith('#!ipxe'), 'an iPXE script starts with #!ipxe') }).strict();
+/** Install to disk (provisioner/install.ts): a raw disk image, or an installer with its answers. */
+const imageProfile = z.object({ image: artifactName, sha256 }).strict();
+const cmdlineField = z.string().max(2000).refine((s) => !/[\0\n\r]/.test(s), 'no control characters').default('');
+const preseedProfile = z.object({ installer: z.literal('debian-preseed'), kernel: artifactName, initrd: artifactName, preseed: z.string().min(1), cmdline: cmdlineField }).strict();
+const autoinstallProfile = z.object({ installer: z.literal('ubuntu-autoinstall'), kernel: artifactName, initrd: artifactName, iso: artifactName, userData: z.string().min(1), cmdline: cmdlineField }).strict();
 
 const fileSchema = z.object({
   version: z.literal(1, 'use version: 1').default(1),
@@ -28,7 +33,7 @@ const fileSchema = z.object({
     profile: z.string().default('live'), sshUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name').default('root'),
   }).strict()).default([]),
   reservations: z.array(z.object({ mac, ip: ipv4, hostname: vmName, profile: z.string().default('none') }).strict()).default([]),
-  profiles: z.record(profileName, z.union([kernelProfile, scriptProfile], 'a profile has kernel (+ initrd, cmdline) or script')).default({}),
+  profiles: z.record(profileName, z.union([kernelProfile, scriptProfile, imageProfile, preseedProfile, autoinstallProfile], 'a profile has kernel (+ initrd, cmdline), script, image (+ sha256), or installer (debian-preseed, ubuntu-autoinstall)')).default({}),
   artifacts: z.array(z.object({ name: artifactName, path: z.string().min(1).optional(), sha256 }).strict()).default([]),
 }).strict();
 export type LabFile = z.infer<typeof fileSchema>;
@@ -91,8 +96,8 @@ function crossCheck(f: LabFile, subnet: string, dhcp: [string, string], liveArti
   const arts = new Set([...f.artifacts.map((a) => a.name), ...liveArtifacts]);
   for (const [i, a] of f.artifacts.entries()) once('artifact', a.name, ['artifacts', i, 'name'], 'give each artifact its own name');
   for (const [name, p] of Object.entries(f.profiles)) {
-    for (const field of ['kernel', 'initrd'] as const) {
-      const a = 'kernel' in p ? p[field] : undefined;
+    for (const field of ['kernel', 'initrd', 'image', 'iso'] as const) {
+      const a = field in p ? (p as Record<string, unknown>)[field] as string | undefined : undefined;
       if (a && !arts.has(a)) out.push({ path: ['profiles', name, field], message: `artifact '${a}' is not in artifacts: add it there (name, path, sha256)` });
     }
   }
@@ -137,6 +142,8 @@ export function parseLabFile(text: string, fileName: string, lab: { subnet: stri
     if (name === 'none') return null;
     const p = f.profiles[name];
     if (!p && (CATALOGUE_NAMES as readonly string[]).includes(name)) return { catalogue: name as (typeof CATALOGUE_NAMES)[number] };
+    if ('image' in p) return { kind: 'image', image: p.image, sha256: p.sha256, format: 'raw' };
+    if ('installer' in p) { const { installer, ...rest } = p; return { kind: installer, ...rest } as BootProfile; }
     return ('script' in p ? { kind: 'script', script: p.script } : { kind: 'kernel', kernel: p.kernel, initrd: p.initrd, cmdline: p.cmdline }) as BootProfile;
   };
   const desired: DesiredLab = {
