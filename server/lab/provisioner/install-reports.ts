@@ -51,14 +51,14 @@ export function newInstallId(): string {
  * Fold reports into reservations (pure): for each reservation with an install, its last report with the current
  * install id wins. Returns the reservations whose install state changed (new objects), in input order.
  */
-export function foldInstallReports(list: Reservation[], reports: InstallReport[], describe: (r: Reservation) => string): Reservation[] {
+export function foldInstallReports(list: Reservation[], reports: InstallReport[], label: (r: Reservation) => string): Reservation[] {
   const changed: Reservation[] = [];
   for (const r of list) {
     if (!r.install) continue;
     const last = reports.filter((x) => x.mac === r.mac && x.id === r.install!.id).at(-1);
     if (!last) continue;
     const reason = last.status === 'failed' ? (INSTALL_FAILURES[last.reason ?? ''] ?? last.reason ?? 'the installer reported a failure') + (last.detail ? ` (${last.detail})` : '') : undefined;
-    const next = { id: r.install.id, status: last.status, at: last.time, from: describe(r), ...(last.sha256 ? { sha256: last.sha256 } : {}), ...(reason ? { reason: reason.slice(0, 500) } : {}) };
+    const next = { id: r.install.id, status: last.status, at: last.time, from: label(r), ...(last.sha256 ? { sha256: last.sha256 } : {}), ...(reason ? { reason: reason.slice(0, 500) } : {}) };
     if (JSON.stringify(next) !== JSON.stringify(r.install)) changed.push({ ...r, install: next });
   }
   return changed;
