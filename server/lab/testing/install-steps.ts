@@ -110,3 +110,33 @@ export async function reprovisionInstallsAgain(lab: Lab, vm: string, image: { sh
   await waitLog(lab, vm, from, /PVMLAB-GUEST-READY hostname=disk-boot /, 300_000);
   expect(logFrom(lab, vm, from)).toContain('re-provision (fresh disk)');
 }
+
+/**
+ * Debian's netboot installer (the catalogue's, BIOS) with a preseed the stack serves: it boots, fetches the preseed
+ * from /config/<mac>/preseed.cfg and follows it — the preseeded mirror is a path the stack does not serve, so its
+ * first dialog on the serial console is the mirror error, which only a followed preseed leads to (the stack's log
+ * shows both requests).
+ */
+export async function debianPreseedFollowed(lab: Lab, pvmlab: Cli, vm: string, dir: string): Promise<void> {
+  const file = path.join(dir, 'preseed.cfg');
+  fs.writeFileSync(file, ['d-i debian-installer/locale string en_US.UTF-8', 'd-i keyboard-configuration/xkb-keymap select us',
+    'd-i mirror/country string manual', 'd-i mirror/http/hostname string 192.168.100.1', 'd-i mirror/http/directory string /pvmlab-preseeded-mirror',
+    'd-i mirror/http/proxy string', ''].join('\n'));
+  const prof = await pvmlab('pxe', 'profile', vm, '--preseed', file);
+  expect(prof.exitCode, prof.stderr).toBe(0);
+  expect(prof.stdout).toContain('install: Debian installer debian-12-installer-amd64-linux with a preseed');
+  const mac = lab.vms.get(vm).mac;
+  const served = await lab.provisioner.stack().readPxeFile(`http/config/${mac}/preseed.cfg`);
+  expect(served).toContain('d-i mirror/http/directory string /pvmlab-preseeded-mirror');
+  expect(served).toMatch(/^d-i preseed\/late_command string wget -q -O \/dev\/null 'http:\/\/192\.168\.100\.1\/installed\?mac=.*&status=installed' \|\| true$/m);
+  expect((await pvmlab('vm', 'stop', vm, '--force')).exitCode).toBe(0);
+  const from = logSize(lab, vm);
+  expect((await pvmlab('vm', 'start', vm)).exitCode).toBe(0);
+  await waitLog(lab, vm, from, /Bad archive mirror/, 420_000);
+  const log = logFrom(lab, vm, from);
+  expect(log).toContain(`preseed/url=http://192.168.100.1/config/${mac}/preseed.cfg`);
+  const stackLog = await lab.dockerLogs(2000);
+  expect(stackLog).toMatch(new RegExp(`"GET /config/${mac}/preseed\\.cfg HTTP/1\\.[01]" 200 `));
+  expect(stackLog).toMatch(/"GET \/pvmlab-preseeded-mirror\/dists\/bookworm\/Release HTTP\/1\.[01]" 404 /);
+  expect((await pvmlab('vm', 'stop', vm, '--force')).exitCode).toBe(0);
+}

@@ -76,6 +76,6 @@ describe('export of install profiles', () => {
     expect(text).not.toContain('abcdef0123456789');
     const { desired } = parseLabFile(text, 'lab.yaml', { subnet: cfg.network.subnet, dhcpRange: [cfg.network.dhcpStart, cfg.network.dhcpEnd] });
     expect(desired.targets.map((t) => t.profile)).toEqual([image, preseed]);
-    expect(desired.artifacts.map((a) => a.name)).toEqual(['disk.raw', 'initrd.gz', 'linux']);
+    expect(desired.artifacts?.map((a) => a.name)).toEqual(['disk.raw', 'initrd.gz', 'linux']);
   });
 });
