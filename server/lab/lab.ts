@@ -75,7 +75,8 @@ export class Lab {
   /** Read the DHCP leases and any install reports again (only while the provisioner runs; never waits more than ~2 s). */
   private async refreshLeases(): Promise<void> {
     const running = listRecords(this.home).some((r) => r.role === 'provisioner' && this.vms.status(r).status === 'running');
-    if (running) await Promise.all([this.provisioner.leaseMap(), this.provisioner.absorbInstallReports()]); else this.provisioner.forgetLeases();
+    if (running) await Promise.all([this.provisioner.leaseMap(), Promise.race([this.provisioner.absorbInstallReports(), new Promise((r) => setTimeout(r, 2000))])]);
+    else this.provisioner.forgetLeases();
   }
 
   async cleanVm(name: string): Promise<void> {

@@ -74,16 +74,23 @@ export class Provisioner {
   /**
    * Fold the install reports the stack logged (/pxe/installs.log) into configs/pxe.json — the stack has already
    * switched a reporting target to boot from its disk (pxeboot_stack/installs.sh); this makes the host's record say
-   * so. Only while some install is pending, at most every 3 s, never waiting more than 2 s for the provisioner.
-   * Returns the reservations that changed (a 'pxe' event tells pages).
+   * so. Only while some install is pending, at most every 3 s (15 s at most for the provisioner to answer; views
+   * wait 2 s for it, then let it finish in the background). Returns the reservations that changed ('pxe' and 'vm'
+   * events tell pages).
    */
   absorbInstallReports(o: { fresh?: boolean } = {}): Promise<Reservation[]> {
     if (!this.table.list().some((r) => r.install && r.install.status !== 'installed')) return Promise.resolve([]);
     if (!o.fresh && this.installCheck && Date.now() - this.installCheck.at < 3000) return this.installCheck.read;
-    const read = this.stack().readPxeFile('installs.log', 2000)
+    const read = this.stack().readPxeFile('installs.log', 15_000)
       .then((t) => this.table.foldInstallReports(parseInstallReports(t)), () => [] as Reservation[])
       .then((changed) => {
-        if (changed.length) this.deps.bus.emit('pxe', { kind: 'reservations', at: new Date().toISOString() });
+        if (!changed.length) return changed;
+        const at = new Date().toISOString();
+        this.deps.bus.emit('pxe', { kind: 'reservations', at });
+        for (const r of changed) {
+          const vm = listRecords(this.deps.home).find((v) => v.mac === r.mac);
+          if (vm) this.deps.bus.emit('vm', { name: vm.name, status: this.deps.vms.status(vm).status, detail: `install ${r.install?.status}`, at });
+        }
         return changed;
       });
     this.installCheck = { at: Date.now(), read };
