@@ -69,19 +69,21 @@ export class Provisioner {
   /** Re-arm a MAC's install (re-provision); publishes when the provisioner runs. False when it has no install profile. */
   rearmInstall(mac: string): Promise<boolean> { return this.table.rearmInstall(mac); }
 
-  private installCheck: { at: number; read: Promise<Reservation[]> } | null = null;
+  private installCheck: { at: number } | null = null;
+  private installRead: Promise<Reservation[]> | null = null;
 
   /**
    * Fold the install reports the stack logged (/pxe/installs.log) into configs/pxe.json — the stack has already
    * switched a reporting target to boot from its disk (pxeboot_stack/installs.sh); this makes the host's record say
-   * so. Only while some install is pending, at most every 3 s (15 s at most for the provisioner to answer; views
+   * so. Only while some install is pending, one read at a time, at most every 3 s (60 s at most for the provisioner to answer; views
    * wait 2 s for it, then let it finish in the background). Returns the reservations that changed ('pxe' and 'vm'
    * events tell pages).
    */
   absorbInstallReports(o: { fresh?: boolean } = {}): Promise<Reservation[]> {
     if (!this.table.list().some((r) => r.install && r.install.status !== 'installed')) return Promise.resolve([]);
-    if (!o.fresh && this.installCheck && Date.now() - this.installCheck.at < 3000) return this.installCheck.read;
-    const read = this.stack().readPxeFile('installs.log', 15_000)
+    if (!o.fresh && this.installCheck && Date.now() - this.installCheck.at < 3000) return Promise.resolve([]);
+    if (this.installRead && !o.fresh) return this.installRead; // one read at a time: a slow provisioner is not asked twice
+    const read = this.stack().readPxeFile('installs.log', 60_000)
       .then((t) => this.table.foldInstallReports(parseInstallReports(t)), () => [] as Reservation[])
       .then((changed) => {
         if (!changed.length) return changed;
@@ -92,8 +94,9 @@ export class Provisioner {
           if (vm) this.deps.bus.emit('vm', { name: vm.name, status: this.deps.vms.status(vm).status, detail: `install ${r.install?.status}`, at });
         }
         return changed;
-      });
-    this.installCheck = { at: Date.now(), read };
+      })
+      .finally(() => { this.installCheck = { at: Date.now() }; if (this.installRead === read) this.installRead = null; });
+    this.installRead = read;
     return read;
   }
 

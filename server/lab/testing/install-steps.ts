@@ -50,7 +50,7 @@ export async function installRefusedOnBadSha(lab: Lab, pvmlab: Cli, vm: string, 
   await waitLog(lab, vm, from, /PVMLAB-GUEST-READY hostname=/, 60_000); // stays in the live environment: no reboot
   expect(logFrom(lab, vm, from)).not.toContain('PVMLAB-INSTALL rebooting');
   expect(await diskDataExtents(lab, vm)).toEqual([]); // not one byte written
-  await until('the failure on the VM page', async () => (await lab.getVm(vm)).install?.status === 'failed', 60_000, 1000);
+  await until('the failure on the VM page', async () => (await lab.getVm(vm)).install?.status === 'failed', 120_000, 1000);
   const list = JSON.parse((await pvmlab('vm', 'list', '--json')).stdout) as { name: string; install: { status: string; reason: string } | null }[];
   const listed = list.find((x) => x.name === vm)!;
   expect(listed.install?.reason).toContain("the image's sha256 is not the profile's: nothing was written to the disk");
@@ -76,7 +76,7 @@ export async function installsAndBootsFromDisk(lab: Lab, pvmlab: Cli, vm: string
   expect(after).toMatch(new RegExp(`pvmlab: ${vm} was installed (\\S+ )?from image disk-boot\\.raw .*: booting from its disk`));
   expect(after).toContain('SYSLINUX 6.04');
   expect(after).toMatch(/Command line: BOOT_IMAGE=vmlinuz console=ttyS0 pvmlab\.hostname=disk-boot/); // the disk's own syslinux.cfg
-  const v = await until('installed on the VM', async () => { const x = await lab.getVm(vm); return x.install?.status === 'installed' ? x : null; }, 60_000, 1000);
+  const v = await until('installed on the VM', async () => { const x = await lab.getVm(vm); return x.install?.status === 'installed' ? x : null; }, 120_000, 1000);
   expect(v.install?.summary).toMatch(/^installed \d{4}-\d\d-\d\dT\S+ from image disk-boot\.raw \(sha256 [0-9a-f]{12}\.\.\.\)$/);
   const listed = JSON.parse((await pvmlab('vm', 'list', '--json')).stdout) as { name: string; install: { summary: string } | null }[];
   expect(listed.find((x) => x.name === vm)?.install?.summary).toBe(v.install?.summary);
