@@ -12,6 +12,8 @@ import { parse, stringify } from 'yaml';
 import { tempLab, testGuest, until, waitForLog, type TestGuest } from '../testing/guests.ts';
 import { provisionerImage, type ProvisionerImage } from '../testing/provisioner.ts';
 import type { Lab } from '../lab.ts';
+import { tmpDir } from '../testing/cleanup.ts';
+import { buildDiskImage, debianPreseedFollowed, installRefusedOnBadSha, installsAndBootsFromDisk, nextPowerOnBootsDisk, reprovisionInstallsAgain } from '../testing/install-steps.ts';
 
 let env: Awaited<ReturnType<typeof tempLab>>;
 let lab: Lab;
@@ -231,6 +233,24 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     await until('the Debian installer\'s first screen', () => /<Tab> moves; <Space> selects; <Enter> activates buttons/.test(lab.consoleLog('pxe1', from, 4 << 20).data), 240_000, 1000);
     expect(lab.consoleLog('pxe1', from, 4 << 20).data).toContain('http://192.168.100.1/artifacts/debian-12-installer-amd64-linux...');
   }, 600_000);
+
+  // Install to disk (issue 15; the steps are in testing/install-steps.ts): on this same provisioner.
+  it('install to disk: a wrong sha256 is refused with the disk untouched; the right image installs, reboots from its disk, stays installed across power-on, and re-provision installs again', async () => {
+    const image = await buildDiskImage(guest, tmpDir());
+    await lab.createVm({ name: 'inst1', boot: 'pxe', ip: '192.168.100.40', memory: '512M', sshUser: 'root' });
+    await installRefusedOnBadSha(lab, pvmlab, 'inst1', image);
+    await installsAndBootsFromDisk(lab, pvmlab, 'inst1', image);
+    await nextPowerOnBootsDisk(lab, pvmlab, 'inst1');
+    await reprovisionInstallsAgain(lab, 'inst1', image);
+    await lab.cleanVm('inst1');
+  }, 2_400_000);
+
+  it("the catalogue's Debian 12 netboot installer (BIOS) reads and follows a preseed the stack serves", async () => {
+    // 1 GiB: with less, d-i's first dialog is its low-memory warning, before it reads any preseed.
+    await lab.createVm({ name: 'deb1', boot: 'pxe', ip: '192.168.100.41', memory: '1024M', sshUser: 'root' });
+    await debianPreseedFollowed(lab, pvmlab, 'deb1', tmpDir());
+    await lab.cleanVm('deb1');
+  }, 900_000);
 
   it('pvmlab down stops the targets, then the provisioner', async () => {
     const down = await pvmlab('down');
