@@ -8,7 +8,7 @@ import type { Command } from '../../cli.ts';
 import { BOOT_CATALOGUE, describeInstall, installSummary, Lab, type BootProfile, type Reservation } from '../../lab/lab.ts';
 import { mac as macSchema } from '../../lab/spec.ts';
 import { NotFoundError } from '../../lab/errors.ts';
-import { group } from '../vm.ts';
+import { group } from '../common.ts';
 
 /** How a profile reads in a table (pure). */
 export function describeProfile(p: BootProfile): string {

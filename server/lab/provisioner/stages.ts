@@ -1,5 +1,6 @@
 // Staged readiness as data: each stage is a check polled until it passes or its deadline passes, run in order by
 // one generic runner (testable without VMs). The provisioner's stages live in readiness.ts.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobHandle } from '../jobs.ts';
 
 /** One stage: `check` is polled every `pollMs` until it returns true; a throw counts as "not yet" unless it is a StageFailure. */
@@ -21,7 +22,6 @@ export class StageTimeout extends Error {
 /** A stage that cannot pass (e.g. cloud-init reported an error): thrown by a check, it ends the run at once. */
 export class StageFailure extends StageTimeout {}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Run stages in order, each reported to the job (`job.stage(name)` when it starts; the job keeps the times).
