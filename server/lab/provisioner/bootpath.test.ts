@@ -21,15 +21,15 @@ describe('boot path from dnsmasq\'s log', () => {
 
   it('UEFI HTTP Boot: the NBP as an http:// URL', () => {
     expect(bootPathFor(LOG, '52:54:00:77:00:12')).toEqual({ path: 'uefi-http', label: 'UEFI HTTP Boot', at: 'Nov 29 17:13:48', transport: 'http',
-      bootFile: 'http://192.168.77.1/nbp/snponly.efi', then: 'http://192.168.77.1/boot.ipxe', vendorClass: 'HTTPClient:Arch:00016:UNDI:003000', arch: 16 });
+      bootFile: 'http://192.168.77.1/nbp/snponly.efi', ipxeBootFile: 'http://192.168.77.1/boot.ipxe', vendorClass: 'HTTPClient:Arch:00016:UNDI:003000', arch: 16 });
   });
 
   it('UEFI PXE: the NBP over TFTP', () => {
-    expect(bootPathFor(LOG, '52:54:00:77:00:07')).toMatchObject({ path: 'uefi-pxe', label: 'UEFI PXE', transport: 'tftp', bootFile: 'snponly.efi', then: 'http://192.168.77.1/boot.ipxe', arch: 7 });
+    expect(bootPathFor(LOG, '52:54:00:77:00:07')).toMatchObject({ path: 'uefi-pxe', label: 'UEFI PXE', transport: 'tftp', bootFile: 'snponly.efi', ipxeBootFile: 'http://192.168.77.1/boot.ipxe', arch: 7 });
   });
 
   it('SeaBIOS: iPXE in the NIC ROM asks first, straight for the script', () => {
-    expect(bootPathFor(LOG, '52:54:00:77:00:20')).toMatchObject({ path: 'ipxe', label: 'iPXE in the NIC ROM', transport: 'http', bootFile: 'http://192.168.77.1/boot.ipxe', then: null, arch: 0 });
+    expect(bootPathFor(LOG, '52:54:00:77:00:20')).toMatchObject({ path: 'ipxe', label: 'iPXE in the NIC ROM', transport: 'http', bootFile: 'http://192.168.77.1/boot.ipxe', ipxeBootFile: null, arch: 0 });
   });
 
   it('unknown MAC: null; the booted OS\'s own DHCP is not a boot path; docker --timestamps prefixes and a reused xid are fine', () => {
@@ -50,7 +50,7 @@ describe('boot path from dnsmasq\'s log', () => {
     ].join('\n');
     const t = parseDhcpLog(os);
     expect(t.map((x) => [x.xid, x.kind])).toEqual([['42', 'firmware'], ['77', 'other'], ['42', 'firmware']]);
-    expect(bootPathFor(t, '52:54:00:AA:00:01')).toMatchObject({ path: 'uefi-http', at: '2026-11-29T17:20:30.000000000Z', bootFile: 'http://192.168.100.1/nbp/snponly.efi', then: null });
+    expect(bootPathFor(t, '52:54:00:AA:00:01')).toMatchObject({ path: 'uefi-http', at: '2026-11-29T17:20:30.000000000Z', bootFile: 'http://192.168.100.1/nbp/snponly.efi', ipxeBootFile: null });
     expect(bootPathFor(os.split('\n').slice(0, 8).join('\n'), '52:54:00:aa:00:01')).toMatchObject({ path: 'uefi-pxe', transport: 'tftp', bootFile: 'snponly.efi' });
   });
 });

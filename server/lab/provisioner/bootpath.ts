@@ -83,7 +83,7 @@ export interface BootPath {
   transport: 'tftp' | 'http' | null;
   /** The first boot file (the NBP, or boot.ipxe when iPXE was in ROM), then what iPXE got. */
   bootFile: string | null;
-  then: string | null;
+  ipxeBootFile: string | null;
   vendorClass: string | null;
   arch: number | null;
 }
@@ -113,7 +113,7 @@ export function bootPathFor(log: string | DhcpTransaction[], mac: string): BootP
   const file = first.bootFile;
   return {
     path, label: path === 'unknown' ? `unknown client (${first.vendorClass ?? 'no vendor class'})` : LABELS[path], at: first.at,
-    transport: file ? (/^https?:\/\//.test(file) ? 'http' : 'tftp') : null, bootFile: file, then: next?.bootFile ?? null,
+    transport: file ? (/^https?:\/\//.test(file) ? 'http' : 'tftp') : null, bootFile: file, ipxeBootFile: next?.bootFile ?? null,
     vendorClass: first.vendorClass, arch: first.arch,
   };
 }
