@@ -11,8 +11,9 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { appRouter } from './api/root.ts';
 import type { Context } from './api/trpc.ts';
 import { SECURITY_HEADERS, WS_PROTOCOL, assertLoopbackBind, factsOf, judge, newSecret, type GuardConfig } from './guard.ts';
-import type { Lab } from './lab/services.ts';
+import type { Lab } from './lab/lab.ts';
 import { vmNameAfter } from './lab/spec.ts';
+import { HTTP_STATUS, errorKind, errorLine } from './lab/errors.ts';
 import { handleUpload } from './http/upload.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,8 +50,10 @@ function serveLogFile(lab: Lab, pathname: string, res: http.ServerResponse): voi
   const vm = vmNameAfter(pathname, '/api/logs/');
   if ('error' in vm) { res.writeHead(400, { 'Content-Type': 'text/plain' }); res.end(`${vm.error}\n`); return; }
   let file: { size: number; stream: NodeJS.ReadableStream };
-  try { file = lab.vms.logFile(vm.name); } catch (e) {
-    res.writeHead(404, { 'Content-Type': 'text/plain' }); res.end(`${(e as Error).message}\n`); return;
+  try { file = lab.consoleLogFile(vm.name); } catch (e) {
+    // The one error → status map (lab/errors.ts), as tRPC uses it; anything unexpected is a 500.
+    const kind = errorKind(e);
+    res.writeHead(kind ? HTTP_STATUS[kind] : 500, { 'Content-Type': 'text/plain' }); res.end(`${errorLine(e)}\n`); return;
   }
   res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(file.size),
     'Content-Disposition': `attachment; filename="${vm.name}-console.log"` });
@@ -113,7 +116,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
       }
       if (req.url.startsWith('/api/upload/artifact') && req.method === 'POST') {
         // Streamed straight into the provisioner over SSH, checked on both ends (server/http/upload.ts).
-        void handleUpload({ upload: (n, body, o) => lab.provisioner.uploadArtifact(n, body, o) }, new URL(req.url, 'http://x'), req, res);
+        void handleUpload({ upload: (n, body, o) => lab.uploadArtifact(n, body, o) }, new URL(req.url, 'http://x'), req, res);
         return;
       }
       res.writeHead(404, { 'Content-Type': 'text/plain' });
