@@ -67,3 +67,12 @@ export function chooseFirmware(rec: Pick<VmRecord, 'arch' | 'firmware' | 'secure
   if (!found.plain) throw new FirmwareError('firmware', 'UEFI firmware (OVMF) not found: sudo apt-get install -y ovmf (Debian) or brew install qemu (macOS), or use --firmware bios');
   return { kind: 'ovmf', build: found.plain };
 }
+
+/** The OVMF builds as the doctor found them (host.ts firmwareFindings: 'x86_64 UEFI' and 'x86_64 UEFI Secure Boot'). */
+export function ovmfFromDoctor(firmware: { name: string; path: string | null; vars?: string | null }[]): ReturnType<typeof findOvmf> {
+  const pick = (name: string, secureBoot: boolean): OvmfBuild | null => {
+    const f = firmware.find((x) => x.name === name);
+    return f?.path && f.vars ? { code: f.path, vars: f.vars, secureBoot } : null;
+  };
+  return { plain: pick('x86_64 UEFI', false), secure: pick('x86_64 UEFI Secure Boot', true) };
+}
