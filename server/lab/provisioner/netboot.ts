@@ -39,5 +39,9 @@ export function explainTarget(who: string, o: ExplainOptions, lab: { vms: VmReco
   if (netboot === 'http' && firmware !== 'uefi') throw new BadRequestError('http', 'UEFI HTTP Boot needs UEFI firmware: add --firmware uefi');
   // A lab VM's BIOS NIC has QEMU's iPXE ROM; a MAC that is no lab VM is explained as a plain BIOS PXE client.
   const client: BootClient = clientFor({ arch, firmware, netboot, romIsIpxe: !!vm });
-  return explainBoot({ mac, client, serverIp: lab.serverIp, reservation: res });
+  const x = explainBoot({ mac, client, serverIp: lab.serverIp, reservation: res });
+  if (vm?.secureBoot && firmware === 'uefi' && arch === 'x86_64') {
+    x.notes.push('Secure Boot is on: OVMF loads only signed NBPs; Debian\'s iPXE (snponly.efi, ipxe.efi) is unsigned and is refused ("Access Denied"), then the firmware tries its next entry');
+  }
+  return x;
 }
