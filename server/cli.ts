@@ -58,8 +58,8 @@ const commands: Record<string, Command> = {
       if (!dev) await ensureBuilt(PROJECT_ROOT);
       const lab = await Lab.open();
       lab.watch();
-      const { panelSockets } = await import('./sockets/registry.ts');
-      const panel = await startPanel({ lab, port, dev, sockets: panelSockets });
+      const { closePanelSockets, panelSockets } = await import('./sockets/registry.ts');
+      const panel = await startPanel({ lab, port, dev, sockets: panelSockets, closeSockets: closePanelSockets });
       console.log(`pvmlab panel on http://127.0.0.1:${port}/ (lab home ${lab.home.root})`);
       console.log(`open: ${panel.launchUrl}`);
       const stop = async () => { await panel.close(); await lab.close(); process.exit(0); };

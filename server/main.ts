@@ -31,6 +31,8 @@ export interface PanelOptions {
   dev?: boolean;
   /** Raw socket handlers by exact path prefix, e.g. '/ws/serial/'. */
   sockets?: Record<string, RawSocketHandler>;
+  /** Called by close(): ends what the socket handlers keep beyond their sockets (the SSH terminals' ptys). */
+  closeSockets?: () => void;
 }
 
 export interface Panel {
@@ -169,6 +171,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
     async close() {
       trpcWs.broadcastReconnectNotification();
       for (const c of [...wss.clients, ...rawWss.clients]) c.terminate();
+      opts.closeSockets?.();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await app.close();

@@ -107,8 +107,14 @@ describe('provisioner + pxeboot stack + PXE target', () => {
 
     const leases = await lab.provisioner.leases();
     expect(leases).toContainEqual(expect.objectContaining({ mac: t.mac, ip: '192.168.100.20' }));
+    // One answer to "what is this VM's IP?" (created without an IP): the list, its page, its ssh command and `vm shell`.
     const listed = (await lab.listVms()).find((v) => v.name === 'pxe1');
     expect(listed?.privateIp).toBe('192.168.100.20');
+    expect((await lab.getVm('pxe1')).privateIp).toBe('192.168.100.20');
+    const ssh = lab.sshCommand('pxe1');
+    expect(ssh.command).toBe(`ssh -F ${lab.home.dir('configs')}/ssh_config pxe1`);
+    expect(listed?.sshCommand).toBe(ssh.command);
+    expect(fs.readFileSync(`${lab.home.dir('configs')}/ssh_config`, 'utf8')).toMatch(/Host pxe1\n {2}HostName 192\.168\.100\.20\n/);
 
     // vm shell: the provisioner directly, the target through the provisioner as jump host
     const provHost = await execa(lab.sshArgv('prov', ['hostname'])[0], lab.sshArgv('prov', ['hostname']).slice(1));
