@@ -52,5 +52,7 @@ describe('boot path from dnsmasq\'s log', () => {
     expect(t.map((x) => [x.xid, x.kind])).toEqual([['42', 'firmware'], ['77', 'other'], ['42', 'firmware']]);
     expect(bootPathFor(t, '52:54:00:AA:00:01')).toMatchObject({ path: 'uefi-http', at: '2026-11-29T17:20:30.000000000Z', bootFile: 'http://192.168.100.1/nbp/snponly.efi', ipxeBootFile: null });
     expect(bootPathFor(os.split('\n').slice(0, 8).join('\n'), '52:54:00:aa:00:01')).toMatchObject({ path: 'uefi-pxe', transport: 'tftp', bootFile: 'snponly.efi' });
+    const epoch = '1795972903.447264 dnsmasq-dhcp[43]: 9 vendor class: PXEClient:Arch:00007:UNDI:003000\n1795972903.5 dnsmasq-dhcp[43]: 9 DHCPDISCOVER(eth1) 52:54:00:aa:00:01 ';
+    expect(bootPathFor(epoch, '52:54:00:aa:00:01')).toMatchObject({ path: 'uefi-pxe', at: new Date(1795972903447.264).toISOString() });
   });
 });

@@ -7,7 +7,8 @@
 //   …: <xid> tags: lab, efi-x64, eth1
 //   …: <xid> sent size: 12 option: 67 bootfile-name  snponly.efi      (or `bootfile name: …` in the BOOTP field)
 //   …: <xid> next server: 192.168.100.1
-// A line may also start with an RFC 3339 time (`docker logs --timestamps`).
+// A line may also start with an RFC 3339 time (`docker logs --timestamps`) or epoch seconds (`1795972903.447264 `,
+// a time-stamping wrapper's log file); `at` is then ISO.
 import type { BootPathId } from './bootrules.ts';
 
 /** One DHCP transaction (one xid) of one client. `kind`: who asked — the firmware's PXE/HTTP client, iPXE, or
@@ -29,7 +30,7 @@ export interface DhcpTransaction {
   nextServer: string | null;
 }
 
-const LINE = /^(?:(\d{4}-\d\d-\d\dT[\d:.]+Z?)\s+)?(?:([A-Z][a-z]{2}\s+\d+\s+[\d:]{8})\s+)?.*?dnsmasq-dhcp\[\d+\]:\s+(\d+)\s+(.*)$/;
+const LINE = /^(?:(\d{4}-\d\d-\d\dT[\d:.]+Z?)\s+)?(?:(\d{9,11}\.\d+)\s+)?(?:([A-Z][a-z]{2}\s+\d+\s+[\d:]{8})\s+)?.*?dnsmasq-dhcp\[\d+\]:\s+(\d+)\s+(.*)$/;
 
 /** Every DHCP transaction in the log that names a MAC, in log order. Lines of other programs are skipped. */
 export function parseDhcpLog(text: string): DhcpTransaction[] {
@@ -39,12 +40,12 @@ export function parseDhcpLog(text: string): DhcpTransaction[] {
   for (const raw of text.split('\n')) {
     const m = LINE.exec(raw.trimEnd());
     if (!m) continue;
-    const [, iso, syslog, xid, rest] = m;
+    const [, iso, epoch, syslog, xid, rest] = m;
     let t = open.get(xid);
     // The same xid after an ACK, starting again: a new transaction (a client reusing its xid on its next boot).
     if (t?.messages.includes('DHCPACK') && /^(vendor class|user class|DHCPDISCOVER)/.test(rest)) t = undefined;
     if (!t) {
-      t = { xid, at: iso ?? syslog ?? null, messages: [], tags: [] };
+      t = { xid, at: iso ?? (epoch ? new Date(Number(epoch) * 1000).toISOString() : syslog) ?? null, messages: [], tags: [] };
       open.set(xid, t);
       all.push(t);
     }
