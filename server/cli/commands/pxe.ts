@@ -8,7 +8,7 @@ import type { Command } from '../../cli.ts';
 import { Lab } from '../../lab/services.ts';
 import { mac as macSchema } from '../../lab/spec.ts';
 import type { BootProfile, Reservation } from '../../lab/provisioner/pxe.ts';
-import { BOOT_CATALOGUE } from '../../lab/up/catalogue.ts';
+import { BOOT_CATALOGUE, CATALOGUE_NAMES, catalogueOf } from '../../lab/up/catalogue.ts';
 import { NotFoundError } from '../../lab/errors.ts';
 import { group } from '../vm.ts';
 
@@ -16,8 +16,9 @@ import { group } from '../vm.ts';
 export function describeProfile(p: BootProfile): string {
   if (p.kind === 'exit') return 'none — boots nothing until it gets one';
   if (p.kind === 'script') return `iPXE script (${p.script.split('\n').length} lines)`;
-  if (/^pvmlab-live-/.test(p.kernel)) return 'live (the default boot profile)';
-  if (/^debian-12-installer-/.test(p.kernel)) return 'debian-12-installer (catalogue)';
+  const entry = catalogueOf(p);
+  if (entry === 'live') return 'live (the default boot profile)';
+  if (entry) return `${entry} (catalogue)`;
   return `kernel ${p.kernel}${p.initrd ? ` + ${p.initrd}` : ''}${p.cmdline ? ` "${p.cmdline.length > 40 ? p.cmdline.slice(0, 37) + '…' : p.cmdline}"` : ''}`;
 }
 
@@ -73,7 +74,7 @@ const profile: Command = {
       cmdline: { type: 'string' }, script: { type: 'string' }, ...json }, { min: 1, max: 1, usage: this.usage });
     const chosen = ['live', 'catalogue', 'none', 'kernel', 'script'].filter((k) => values[k] !== undefined);
     if (chosen.length > 1) throw new UsageError(`choose one of --live, --catalogue, --none, --kernel, --script (got --${chosen.join(', --')})`);
-    if (typeof values.catalogue === 'string' && !BOOT_CATALOGUE.some((e) => e.name === values.catalogue)) throw new UsageError(`--catalogue: use one of ${BOOT_CATALOGUE.map((e) => e.name).join(', ')}`);
+    if (typeof values.catalogue === 'string' && !(CATALOGUE_NAMES as readonly string[]).includes(values.catalogue)) throw new UsageError(`--catalogue: use one of ${CATALOGUE_NAMES.join(', ')}`);
     if (!values.kernel && (values.initrd || values.cmdline)) throw new UsageError('--initrd and --cmdline go with --kernel');
     const lab = await Lab.open();
     let r = findReservation(lab, positionals[0]);

@@ -7,13 +7,13 @@ import { execa } from 'execa';
 import type { Lab } from '../services.ts';
 import type { JobHandle } from '../jobs.ts';
 import { BadRequestError, ConflictError } from '../errors.ts';
-import { changes, planDown, planUp, type CurrentLab, type Plan, type ResolvedReservation, type ResolvedTarget, type WantedArtifact } from './plan.ts';
+import { artifactPresent, changes, planDown, planUp, type CurrentLab, type Plan, type ResolvedReservation, type ResolvedTarget, type WantedArtifact } from './plan.ts';
 import { buildLive, liveProfile, sha256File, type LiveImage } from './live.ts';
 import { decideImage, offlineImage, probeUbuntu, type ImageDecision } from './image.ts';
 import type { DesiredArtifact, DesiredLab, DesiredProfile } from './desired.ts';
 import type { BootProfile } from '../provisioner/pxe.ts';
-import { catalogueProfile } from './catalogue.ts';
-import { fetchDebianInstaller } from './catalogue-fetch.ts';
+import { catalogueProfile, findBootProfile, targetConsole } from './catalogue.ts';
+import { catalogueArtifacts } from './catalogue-fetch.ts';
 import type { Arch } from '../spec.ts';
 import { planNetwork } from './network.ts';
 
@@ -64,23 +64,28 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
     if (!live) throw new BadRequestError('profile', `no live image for ${arch}`);
     return liveProfile({ arch, console: live.console, hostname, publicKey, serverIp });
   };
-  // Catalogue entries with files (the Debian installer): fetched on the host (cached) before the plan, like the live image.
-  const catalogueArtifacts: WantedArtifact[] = [];
+  // Catalogue entries with files (installers): fetched on the host (cached) before the plan, like the live image.
+  const fetched: WantedArtifact[] = [];
   const resolve = async (p: DesiredProfile, hostname: string, arch: Arch): Promise<BootProfile | null> => {
     if (p === 'live') return liveFor(hostname, arch);
     if (!p || !('catalogue' in p)) return p;
-    if (p.catalogue === 'debian-12-installer') {
-      job.stage('installer image');
-      const d = await fetchDebianInstaller(arch, (l) => job.log(l));
-      for (const a of [d.kernel, d.initrd]) if (!catalogueArtifacts.some((x) => x.name === a.name)) catalogueArtifacts.push(a);
+    const profile = catalogueProfile(p.catalogue, arch, { console: targetConsole(arch), hostname, serverIp }); // refuses a wrong arch before any download
+    if (findBootProfile(p.catalogue).files !== 'none') {
+      job.stage(`${p.catalogue} files`);
+      for (const a of await catalogueArtifacts(p.catalogue, arch, { hostname, publicKey, log: (l) => job.log(l), signal: job.signal })) {
+        if (!fetched.some((x) => x.name === a.name)) fetched.push(a);
+      }
     }
-    return catalogueProfile(p.catalogue, arch, arch === 'aarch64' ? 'ttyAMA0' : 'ttyS0');
+    return profile;
   };
   const targets: ResolvedTarget[] = [];
-  for (const t of desired.targets) targets.push({ ...t, profile: await resolve(t.profile, t.name, t.arch) });
+  for (const t of desired.targets) {
+    const need = t.profile && typeof t.profile === 'object' && 'catalogue' in t.profile ? findBootProfile(t.profile.catalogue).minMemoryMiB : null;
+    targets.push({ ...t, profile: await resolve(t.profile, t.name, t.arch), ...(need ? { needsMemoryMiB: need } : {}) });
+  }
   const reservations: ResolvedReservation[] = [];
   for (const r of desired.reservations ?? []) reservations.push({ ...r, profile: await resolve(r.profile, r.hostname, desired.provisioner.arch) });
-  const artifacts: WantedArtifact[] = [...[...lives.values()].flatMap((l) => [l.kernel, l.initrd]), ...catalogueArtifacts, ...await checkedArtifacts(desired.artifacts ?? [])];
+  const artifacts: WantedArtifact[] = [...[...lives.values()].flatMap((l) => [l.kernel, l.initrd]), ...fetched, ...await checkedArtifacts(desired.artifacts ?? [])];
 
   const plan = planUp({ provisioner: desired.provisioner, targets, artifacts, reservations, current, prune: opts.prune });
   opts.onPlan?.(plan);
@@ -133,7 +138,7 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
           job.stage(`upload ${a.artifact.label ?? a.artifact.name}`);
           // Planned while the stack was down (artifacts unknown): what the provisioner already serves is not sent again.
           remoteArts ??= new Map((await lab.provisioner.artifacts()).map((x) => [x.name, x.sha256]));
-          if (remoteArts.get(a.artifact.name) === a.artifact.sha256) job.log(`${a.artifact.name}: already there`);
+          if (artifactPresent(a.artifact, remoteArts.get(a.artifact.name))) job.log(`${a.artifact.name}: already there`);
           else if (!a.artifact.path) throw new BadRequestError('artifacts', `'${a.artifact.name}' (sha256 ${a.artifact.sha256.slice(0, 12)}…) is not on the provisioner and the lab file gives no path: add path: with the file to upload`);
           else { await lab.provisioner.uploadArtifact(a.artifact.name, fs.createReadStream(a.artifact.path), { size: fs.statSync(a.artifact.path).size, sha256: a.artifact.sha256, refreshWarm: false }); uploaded = true; }
           break;
