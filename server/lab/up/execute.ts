@@ -9,6 +9,7 @@ import type { JobHandle } from '../jobs.ts';
 import { BadRequestError, ConflictError } from '../errors.ts';
 import { artifactPresent, changes, planDown, planUp, type CurrentLab, type Plan, type ResolvedReservation, type ResolvedTarget, type WantedArtifact } from './plan.ts';
 import { buildLive, liveProfile, sha256File, type LiveImage } from './live.ts';
+import { buildLiveInProvisioner, cachedRemoteLive, chooseLiveBuilder, hostHasApt } from './live-remote.ts';
 import { decideImage, offlineImage, probeUbuntu, type ImageDecision } from './image.ts';
 import type { DesiredArtifact, DesiredLab, DesiredProfile } from './desired.ts';
 import type { BootProfile } from '../provisioner/pxe.ts';
@@ -53,16 +54,23 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
   const lives = new Map<string, LiveImage>();
   const liveArches = [...new Set([...desired.targets.filter((t) => t.profile === 'live').map((t) => t.arch),
     ...(desired.reservations ?? []).filter((r) => r.profile === 'live').map(() => desired.provisioner.arch)])];
+  const liveBuilds: Arch[] = []; // built inside the provisioner once it runs (hosts without apt)
   if (liveArches.length) {
     job.stage('boot profile image');
-    for (const a of liveArches) lives.set(a, await buildLive(a, job.signal));
+    const where = chooseLiveBuilder(process.env, await hostHasApt());
+    for (const a of liveArches) {
+      if (where.builder === 'host') { lives.set(a, await buildLive(a, job.signal)); continue; }
+      const cached = await cachedRemoteLive(a);
+      if (cached) lives.set(a, cached); else liveBuilds.push(a);
+      job.log(`live image (${a}): ${where.why}${cached ? `; built there before, cached in ${cached.dir}` : ''}`);
+    }
   }
   const publicKey = fs.readFileSync(lab.home.publicKey, 'utf8');
   const serverIp = (net.write ?? lab.vms.config()).network.provisionerIp;
   const liveFor = (hostname: string, arch: Arch) => {
     const live = lives.get(arch);
-    if (!live) throw new BadRequestError('profile', `no live image for ${arch}`);
-    return liveProfile({ arch, console: live.console, hostname, publicKey, serverIp });
+    if (!live && !liveBuilds.includes(arch)) throw new BadRequestError('profile', `no live image for ${arch}`);
+    return liveProfile({ arch, console: live?.console ?? targetConsole(arch), hostname, publicKey, serverIp });
   };
   // Catalogue entries with files (installers): fetched on the host (cached) before the plan, like the live image.
   const fetched: WantedArtifact[] = [];
@@ -87,7 +95,7 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
   for (const r of desired.reservations ?? []) reservations.push({ ...r, profile: await resolve(r.profile, r.hostname, desired.provisioner.arch) });
   const artifacts: WantedArtifact[] = [...[...lives.values()].flatMap((l) => [l.kernel, l.initrd]), ...fetched, ...await checkedArtifacts(desired.artifacts ?? [])];
 
-  const plan = planUp({ provisioner: desired.provisioner, targets, artifacts, reservations, current, prune: opts.prune });
+  const plan = planUp({ provisioner: desired.provisioner, targets, artifacts, reservations, current, prune: opts.prune, liveBuilds });
   opts.onPlan?.(plan);
   if (plan.conflicts.length) throw new ConflictError(plan.conflicts.join('; '));
   if (opts.dryRun) return { plan, changed: changes(plan).length, image: null, targets: [] };
@@ -134,6 +142,11 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
           await lab.provisioner.ready(prefixed, { warm: warm.has(a.name) });
           break;
         }
+        case 'build-live':
+          job.stage(`live image (${a.arch}) in ${a.provisioner}`);
+          lives.set(a.arch, await buildLiveInProvisioner(lab, a.arch, job));
+          uploaded = true; // published into its artifacts: the ready snapshot is retaken at the end
+          break;
         case 'upload': {
           job.stage(`upload ${a.artifact.label ?? a.artifact.name}`);
           // Planned while the stack was down (artifacts unknown): what the provisioner already serves is not sent again.

@@ -56,12 +56,15 @@ export interface PlanInput {
   current: CurrentLab;
   /** Remove VMs that are not in the desired lab (apply --prune). */
   prune?: boolean;
+  /** Live images to build inside the provisioner once its stack is healthy (hosts without apt; live-remote.ts). */
+  liveBuilds?: Arch[];
 }
 
 export type Action =
   | { kind: 'create-provisioner'; name: string }
   | { kind: 'start'; name: string; role: Role }
   | { kind: 'stack'; name: string }
+  | { kind: 'build-live'; arch: Arch; provisioner: string }
   | { kind: 'upload'; artifact: WantedArtifact }
   | { kind: 'create-target'; target: ResolvedTarget }
   | { kind: 'set-profile'; name: string; profile: BootProfile }
@@ -117,6 +120,7 @@ export function planUp(input: PlanInput): Plan {
   }
   if (provWillRun || current.stackHealthy !== true) actions.push({ kind: 'stack', name: want.name });
   else kept.push(`${want.name}: pxeboot stack healthy`);
+  for (const arch of input.liveBuilds ?? []) actions.push({ kind: 'build-live', arch, provisioner: want.name });
 
   // ---- artifacts the profiles need
   for (const a of input.artifacts) {
@@ -189,6 +193,7 @@ export function describeAction(a: Action): string {
     case 'create-provisioner': return `+ create provisioner ${a.name}`;
     case 'start': return `~ start ${a.name}`;
     case 'stack': return `~ make the pxeboot stack of ${a.name} healthy`;
+    case 'build-live': return `+ build the live image (${a.arch}) inside ${a.provisioner} and serve it`;
     case 'upload': return `+ upload artifact ${a.artifact.name}`;
     case 'create-target': return `+ create PXE target ${a.target.name} (${a.target.arch}${a.target.ip ? `, ip ${a.target.ip}` : ''})`;
     case 'set-profile': return `~ boot profile of ${a.name} → ${a.profile.kind === 'kernel' ? `kernel ${a.profile.kernel}` : a.profile.kind}`;

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import type { Lab } from '../services.ts';
 import type { Reservation } from '../provisioner/pxe.ts';
 import type { Arch } from '../spec.ts';
-import { buildLive, liveProfile } from './live.ts';
+import { buildLive, liveProfile, type LiveImage } from './live.ts';
+import { buildLiveInProvisioner, cachedRemoteLive, chooseLiveBuilder, hostHasApt } from './live-remote.ts';
 import { catalogueProfile, findBootProfile, targetConsole } from './catalogue.ts';
 import { catalogueArtifacts } from './catalogue-fetch.ts';
 import { artifactPresent, type WantedArtifact } from './plan.ts';
@@ -27,8 +28,15 @@ export async function setCatalogueProfile(lab: Lab, r: Reservation, arch: Arch, 
 
 /** Returns the updated reservation. Errors: no reservation for the MAC (NotFound), provisioner not running (Conflict). */
 export async function setLiveProfile(lab: Lab, r: Reservation, arch: Arch): Promise<Reservation> {
-  const live = await buildLive(arch);
-  await uploadMissing(lab, [live.kernel, live.initrd]);
+  let live: LiveImage | null;
+  if (chooseLiveBuilder(process.env, await hostHasApt()).builder === 'host') live = await buildLive(arch);
+  else live = await cachedRemoteLive(arch);
+  if (live) await uploadMissing(lab, [live.kernel, live.initrd]);
+  else {
+    // built and published inside the provisioner (a host without apt); the ready snapshot is retaken once
+    live = await buildLiveInProvisioner(lab, arch, { id: 'live', signal: new AbortController().signal, stage() {}, progress() {}, log() {} });
+    await lab.provisioner.refreshWarm();
+  }
   const profile = liveProfile({ arch, console: live.console, hostname: r.hostname, publicKey: fs.readFileSync(lab.home.publicKey, 'utf8'), serverIp: lab.vms.config().network.provisionerIp });
   return lab.provisioner.setProfile(r.mac, profile);
 }
