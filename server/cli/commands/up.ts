@@ -26,7 +26,7 @@ export function formatPlan(plan: Plan): string[] {
 
 /** The closing lines: where things are and what to do next. */
 export function formatUpDone(r: UpResult, ms: number, provisioner: string): string {
-  const t = r.targets.map((x) => `${x.name}${x.ip ? ` ${x.ip}` : ''} ssh ok`).join(', ');
+  const t = r.targets.map((x) => `${x.name}${x.ip ? ` ${x.ip}` : ''} ${x.state}`).join(', ');
   return [
     `${r.changed ? `lab up in ${formatDuration(ms)}` : `lab already up (checked in ${formatDuration(ms)})`}: ${provisioner}${r.image ? ` (${r.image.use === 'offline' ? 'offline image' : r.image.use === 'file' ? 'image file' : 'Ubuntu 24.04 cloud image'})` : ''}${t ? `, ${t}` : ''}`,
     'next:',

@@ -13,10 +13,11 @@ import { buildLiveInProvisioner, cachedRemoteLive, chooseLiveBuilder, hostHasApt
 import { decideImage, offlineImage, probeUbuntu, type ImageDecision } from './image.ts';
 import type { DesiredArtifact, DesiredLab, DesiredProfile } from './desired.ts';
 import type { BootProfile } from '../provisioner/pxe.ts';
-import { catalogueProfile, findBootProfile, targetConsole } from './catalogue.ts';
+import { catalogueOf, catalogueProfile, findBootProfile, targetConsole } from './catalogue.ts';
 import { catalogueArtifacts } from './catalogue-fetch.ts';
 import type { Arch } from '../spec.ts';
 import { planNetwork } from './network.ts';
+import { LogFollower } from './logfollow.ts';
 
 export interface UpOptions {
   prune?: boolean;
@@ -26,7 +27,8 @@ export interface UpOptions {
   onPlan?: (plan: Plan) => void;
 }
 
-export interface UpResult { plan: Plan; changed: number; image: ImageDecision | null; targets: { name: string; ip: string | null; ssh: 'ok' }[] }
+/** targets: those `up` followed — 'ssh ok' (the live profile answered SSH) or 'booting' (another profile fetched its boot script). */
+export interface UpResult { plan: Plan; changed: number; image: ImageDecision | null; targets: { name: string; ip: string | null; state: 'ssh ok' | 'booting' }[] }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -104,6 +106,7 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
   let image: ImageDecision | null = null;
   const logOffsets = new Map<string, number>();
   const warm = new Set<string>(); // provisioners resumed from their ready snapshot
+  const reached = new Map<string, 'ssh ok' | 'booting'>();
   let remoteArts: Map<string, string> | null = null;
   const prov = desired.provisioner;
   // Uploads retake the provisioner's ready snapshot once, at the end (also when a later step fails), not per file.
@@ -167,7 +170,7 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
           await lab.provisioner.setProfile(lab.vms.get(a.name).mac, a.profile);
           break;
         case 'wait-target':
-          await waitTarget(lab, a.name, logOffsets.get(a.name), job);
+          reached.set(a.name, await waitTarget(lab, a.name, logOffsets.get(a.name), job, targets.find((t) => t.name === a.name)?.profile ?? null));
           break;
         case 'set-reservation': {
           job.stage(`reservation ${a.reservation.hostname}`);
@@ -189,7 +192,7 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
     if (uploaded) await lab.provisioner.refreshWarm();
   }
   const ips = new Map(lab.provisioner.reservations().map((r) => [r.hostname, r.ip]));
-  return { plan, changed: changes(plan).length, image, targets: targets.filter((t) => t.profile).map((t) => ({ name: t.name, ip: ips.get(t.name) ?? null, ssh: 'ok' as const })) };
+  return { plan, changed: changes(plan).length, image, targets: targets.filter((t) => reached.has(t.name)).map((t) => ({ name: t.name, ip: ips.get(t.name) ?? null, state: reached.get(t.name)! })) };
 }
 
 /** The lab file's artifacts with a path: the file must exist and have the sha256 the file says. */
@@ -203,26 +206,33 @@ async function checkedArtifacts(list: DesiredArtifact[]): Promise<WantedArtifact
   return list.map((a) => ({ name: a.name, path: a.path, sha256: a.sha256 }));
 }
 
-/** Until the console log (from offset) matches, or fail with the stage and the last lines. */
-async function waitLog(lab: Lab, name: string, offset: number, re: RegExp, stage: string, timeoutMs: number, job: JobHandle): Promise<void> {
+/** Until the console log matches `re` (only new bytes read each time), or fail with the stage and the last lines. */
+async function waitLog(log: LogFollower, name: string, re: RegExp, stage: string, timeoutMs: number, job: JobHandle): Promise<void> {
   const end = Date.now() + timeoutMs;
-  let text = '';
+  log.rewind();
   while (Date.now() < end) {
     if (job.signal.aborted) throw new Error('cancelled');
-    text = lab.vms.log(name, offset, 4 << 20).data;
-    if (re.test(text)) return;
+    log.poll();
+    if (log.find(re)) return;
     await sleep(300);
   }
-  throw new Error(`${name}: stage '${stage}' did not finish within ${timeoutMs / 1000} s. Last console lines:\n${text.split('\n').slice(-10).join('\n')}`);
+  throw new Error(`${name}: stage '${stage}' did not finish within ${timeoutMs / 1000} s. Last console lines:\n${log.lastLines(10)}`);
 }
 
-/** A target that was just started: DHCP + its iPXE script → kernel up with its IP → SSH answers with its name. */
-async function waitTarget(lab: Lab, name: string, offset: number | undefined, job: JobHandle): Promise<void> {
+/**
+ * A target that was just started (`offset`: its console log's size before): DHCP + its iPXE script → kernel up
+ * with its IP → SSH answers with its name. Only the live profile reports in and answers SSH: a target on another
+ * profile is followed to its boot script ('booting'), not further. offset undefined: it already ran; SSH only.
+ */
+export async function waitTarget(lab: Lab, name: string, offset: number | undefined, job: JobHandle, profile: BootProfile | null = null): Promise<'ssh ok' | 'booting'> {
+  const live = !profile || catalogueOf(profile) === 'live';
   if (offset !== undefined) {
+    const log = new LogFollower((o, l) => lab.vms.log(name, o, l), offset);
     job.stage(`${name} DHCP`);
-    await waitLog(lab, name, offset, new RegExp(`pvmlab: booting ${name} `), 'DHCP', 180_000, job);
+    await waitLog(log, name, new RegExp(`pvmlab: booting ${name} `), 'DHCP', 180_000, job);
+    if (!live) { job.log(`${name} boots ${catalogueOf(profile!) ?? 'its own profile'}: not the live profile, so no SSH check`); return 'booting'; }
     job.stage(`${name} kernel`);
-    await waitLog(lab, name, offset, /PVMLAB-NET ip=/, 'kernel', 240_000, job);
+    await waitLog(log, name, /PVMLAB-NET ip=/, 'kernel', 240_000, job);
   }
   job.stage(`${name} ssh`);
   const end = Date.now() + 180_000;
@@ -231,7 +241,7 @@ async function waitTarget(lab: Lab, name: string, offset: number | undefined, jo
     if (job.signal.aborted) throw new Error('cancelled');
     const argv = lab.sshArgv(name, ['uname', '-n']);
     const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: 30_000 });
-    if (r.exitCode === 0 && String(r.stdout).trim() === name) return;
+    if (r.exitCode === 0 && String(r.stdout).trim() === name) return 'ssh ok';
     last = (String(r.stderr) || String(r.stdout)).trim().split('\n').pop() ?? '';
     if (Date.now() > end) throw new Error(`${name}: SSH did not answer within 180 s (${last}); see pvmlab vm logs ${name}`);
     await sleep(2000);

@@ -21,7 +21,7 @@ describe('the in-provisioner build', () => {
   });
   it('runs the builder in a throwaway pxeboot container with the build dir mounted', () => {
     const argv = planRemoteBuild('aarch64');
-    expect(argv.slice(0, 10)).toEqual(['docker', 'run', '--rm', '--entrypoint', '/bin/bash', '-v', '/var/lib/pvmlab/live-build:/build', '-e', 'PVMLAB_CACHE=/build/cache', 'pvmlab/pxeboot:latest']);
+    expect(argv.slice(0, 11)).toEqual(['docker', 'run', '--rm', '--no-healthcheck', '--entrypoint', '/bin/bash', '-v', '/var/lib/pvmlab/live-build:/build', '-e', 'PVMLAB_CACHE=/build/cache', 'pvmlab/pxeboot:latest']);
     expect(argv.slice(-3)).toEqual([argv.at(-3), 'bash', 'aarch64']);
     expect(argv.at(-3)).toContain('exec /build/src/build-test-guest.sh "$1"');
     expect(argv.at(-3)).toContain('for t in cpio:cpio readelf:binutils busybox:busybox-static;');

@@ -90,7 +90,7 @@ export function planRemoteBuild(arch: Arch): string[] {
     '[ -z "$need" ] || { echo "apt-get install$need" >&2; apt-get -q install -y --no-install-recommends $need >&2; }',
     'exec /build/src/build-test-guest.sh "$1"',
   ].join('\n');
-  return ['docker', 'run', '--rm', '--entrypoint', '/bin/bash', '-v', `${REMOTE_BUILD_DIR}:/build`, '-e', 'PVMLAB_CACHE=/build/cache', IMAGE, '-c', script, 'bash', arch];
+  return ['docker', 'run', '--rm', '--no-healthcheck', '--entrypoint', '/bin/bash', '-v', `${REMOTE_BUILD_DIR}:/build`, '-e', 'PVMLAB_CACHE=/build/cache', IMAGE, '-c', script, 'bash', arch];
 }
 
 /** Copy the built files into the served artifacts, each atomically (temp + rename). Pure: argv for `sudo`. */
