@@ -1,13 +1,15 @@
-// `pvmlab reset` and `pvmlab clean`: the whole lab back to its ready state (a ✓ line per stage as it ends, back
-// when the targets answer SSH, like `pvmlab up`), and the whole lab removed (saying what was removed, what was
-// emptied and made again, and what was left alone).
+// `pvmlab image|network|reset|clean`: lab-wide commands. `reset` prints a ✓ line per stage as it ends and returns
+// when the targets answer SSH again (like `pvmlab up`); `clean` says what it removed, what it emptied (the home's
+// folders are made again) and what it left alone.
+import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseCommand } from '../args.ts';
+import { parseCommand, UsageError } from '../args.ts';
 import type { Command } from '../../cli.ts';
-import { Lab } from '../../lab/services.ts';
-import { resetLab, type ResetResult } from '../../lab/up/reset.ts';
+import { Lab, type ResetResult } from '../../lab/lab.ts';
 import { formatDuration, stagePrinter, type StagePrinter } from '../stages.ts';
+import { group } from '../common.ts';
+import { vmCommands } from './vm.ts';
 
 /** The closing line of a reset (pure). */
 export function formatReset(r: ResetResult, ms: number): string {
@@ -31,7 +33,40 @@ export function formatClean(r: { removed: string[]; entries: string[]; left: str
   return lines;
 }
 
+const networkCommands: Record<string, Command> = Object.fromEntries((['start', 'stop', 'status'] as const).map((a) => [a, {
+  usage: `pvmlab network ${a}`,
+  summary: `${a} the private network service`,
+  async run(argv: string[]) {
+    parseCommand(argv, {}, { min: 0, max: 0, usage: `pvmlab network ${a}` });
+    const lab = await Lab.open();
+    const s = await lab.network()[a]();
+    console.log(`${s.backend}: ${s.running ? 'running' : 'not running'} — ${s.detail}${s.hint ? `\nnext: ${s.hint}` : ''}`);
+    return a === 'status' && !s.running ? 1 : 0;
+  },
+} satisfies Command]));
+
 export const labCommands: Record<string, Command> = {
+  image: group('image', {
+    build: {
+      usage: 'pvmlab image build [x86_64|aarch64]',
+      summary: 'build the offline provisioner image from Debian packages (cached by content hash)',
+      async run(argv) {
+        const { positionals } = parseCommand(argv, {}, { min: 0, max: 1, usage: this.usage });
+        const arch = positionals[0] ?? 'x86_64';
+        if (arch !== 'x86_64' && arch !== 'aarch64') throw new UsageError(`arch must be x86_64 or aarch64, got '${arch}'`);
+        const script = new URL('../../../scripts/build-provisioner-image.sh', import.meta.url).pathname;
+        const r = await execa(script, [arch], { stdout: 'pipe', stderr: 'inherit', reject: false });
+        if (r.exitCode !== 0) throw new Error(`image build failed (exit ${r.exitCode}): see the lines above`);
+        const dir = String(r.stdout).trim().split('\n').pop();
+        const { append } = JSON.parse(fs.readFileSync(`${dir}/manifest.json`, 'utf8')) as { append: string };
+        console.log(`image ready: ${dir}\ncreate a provisioner from it: pvmlab vm create prov --role provisioner --boot kernel --image ${dir}/disk.qcow2 --kernel ${dir}/vmlinuz --initrd ${dir}/initrd.img --append '${append.replace(/'/g, `'\\''`)}' --memory 2G --cpus 2`);
+        return 0;
+      },
+    },
+  }),
+  vm: group('vm', vmCommands),
+  network: group('network', networkCommands),
+  socket_vmnet: group('socket_vmnet', networkCommands),
   reset: {
     usage: 'pvmlab reset',
     summary: 'the lab back to its ready state: the provisioner resumes its ready snapshot, running targets are re-provisioned and answer SSH again',
@@ -41,7 +76,7 @@ export const labCommands: Record<string, Command> = {
       process.stderr.write(`pvmlab reset: ${lab.home.root}\n`);
       let printer: StagePrinter | null = null;
       try {
-        const r = await lab.jobs.run({ kind: 'reset', title: 'Lab reset' }, (job) => { printer = stagePrinter(job); return resetLab(lab, printer.handle); });
+        const r = await lab.resetLab((job) => { printer = stagePrinter(job); return printer.handle; });
         console.log(formatReset(r, printer!.finish(true)));
         return 0;
       } catch (e) {

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { updateLabConfig } from '../config.ts';
 import { execa } from 'execa';
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 import type { JobHandle } from '../jobs.ts';
 import { BadRequestError, ConflictError } from '../errors.ts';
 import { artifactPresent, changes, planDown, planUp, type CurrentLab, type Plan, type ResolvedReservation, type ResolvedTarget, type WantedArtifact } from './plan.ts';
@@ -130,14 +130,14 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
         }
         case 'start':
           job.stage(`${a.name} start`);
-          logOffsets.set(a.name, lab.vms.log(a.name, 0, 0).size);
+          logOffsets.set(a.name, lab.consoleLog(a.name, 0, 0).size);
           // The provisioner resumes its ready snapshot when it has one (Lab.powerOn): its stack stage is then seconds.
           if ((await lab.powerOn(a.name)).warm) { warm.add(a.name); job.log(`${a.name}: resumed from its ready snapshot`); }
           break;
         case 'restart':
           job.stage(`${a.name} restart`);
           await lab.vms.stop(a.name, { force: true });
-          logOffsets.set(a.name, lab.vms.log(a.name, 0, 0).size);
+          logOffsets.set(a.name, lab.consoleLog(a.name, 0, 0).size);
           if ((await lab.powerOn(a.name)).warm) warm.add(a.name);
           break;
         case 'stack': {
@@ -227,7 +227,7 @@ async function waitLog(log: LogFollower, name: string, re: RegExp, stage: string
 export async function waitTarget(lab: Lab, name: string, offset: number | undefined, job: JobHandle, profile: BootProfile | null = null): Promise<'ssh ok' | 'booting'> {
   const live = !profile || catalogueOf(profile) === 'live';
   if (offset !== undefined) {
-    const log = new LogFollower((o, l) => lab.vms.log(name, o, l), offset);
+    const log = new LogFollower((o, l) => lab.consoleLog(name, o, l), offset);
     job.stage(`${name} DHCP`);
     await waitLog(log, name, new RegExp(`pvmlab: booting ${name} `), 'DHCP', 180_000, job);
     if (!live) { job.log(`${name} boots ${catalogueOf(profile!) ?? 'its own profile'}: not the live profile, so no SSH check`); return 'booting'; }

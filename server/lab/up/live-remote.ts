@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 import type { JobHandle } from '../jobs.ts';
 import type { Arch } from '../spec.ts';
 import { Remote } from '../provisioner/remote.ts';

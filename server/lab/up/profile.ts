@@ -1,7 +1,7 @@
 // Giving one target a catalogue boot profile outside `pvmlab up` (`pvmlab pxe profile <t> --live | --catalogue NAME`):
 // build or fetch its files (cached), upload those the provisioner does not already serve, set the profile.
 import fs from 'node:fs';
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 import type { Reservation } from '../provisioner/pxe.ts';
 import type { Arch } from '../spec.ts';
 import { buildLive, liveProfile, type LiveImage } from './live.ts';

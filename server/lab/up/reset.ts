@@ -2,7 +2,7 @@
 // provisioner resumes its ready snapshot (readiness: ssh → clock → PXE files), then every running target is
 // re-provisioned (fresh disk, same MAC/IP/profile) and followed until it answers SSH (live profile) or fetched
 // its boot script (other profiles). Returns when the targets are back, not when they were powered on.
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 import type { JobHandle } from '../jobs.ts';
 import { ConflictError } from '../errors.ts';
 import { waitTarget } from './execute.ts';
@@ -32,7 +32,7 @@ export async function resetLab(lab: Lab, job: JobHandle): Promise<ResetResult> {
   for (const t of targets) {
     if (job.signal.aborted) throw new Error('cancelled');
     job.stage(`${t} re-provision`);
-    const offset = lab.vms.log(t, 0, 0).size;
+    const offset = lab.consoleLog(t, 0, 0).size;
     await lab.vms.reprovision(t);
     const mac = lab.vms.get(t).mac;
     const r = lab.provisioner.reservations().find((x) => x.mac === mac);
