@@ -131,7 +131,7 @@ const catalogue: Command = {
   summary: 'boot profiles ready to use (pvmlab pxe profile <target> --catalogue NAME), each with where it comes from',
   async run(argv) {
     const { values } = parseCommand(argv, json, { min: 0, max: 0, usage: this.usage });
-    print(!!values.json, BOOT_CATALOGUE, () => BOOT_CATALOGUE.map((e) => `${e.name}  (${e.arches.join(', ')}${e.needsInternet ? '; needs internet through the provisioner' : ''})\n    ${e.description}\n    from: ${e.source}`).join('\n'));
+    print(!!values.json, BOOT_CATALOGUE, () => BOOT_CATALOGUE.map((e) => `${e.name}  (${[e.arches.join(', '), ...(e.approxBytes ? [`~${formatBytes(e.approxBytes)} once`] : []), ...(e.minMemoryMiB ? [`targets need ${e.minMemoryMiB / 1024}G of memory`] : []), ...(e.needsInternet ? ['needs internet through the provisioner'] : [])].join('; ')})\n    ${e.description}\n    from: ${e.source}`).join('\n'));
     return 0;
   },
 };
