@@ -67,9 +67,11 @@ async function bench(mode: 'doctor' | 'tcg'): Promise<Mode> {
 const modes: Mode[] = [];
 for (const m of ['doctor', 'tcg'] as const) if (!only || only === m) modes.push(await bench(m));
 
-console.log('\nrun                          ' + modes.map((m) => `${m.label} [ran: ${m.ranWith ?? '?'}]`.padStart(36)).join(''));
+const heads = modes.map((m) => `${m.label} [ran: ${m.ranWith ?? '?'}]`);
+const w = Math.max(...heads.map((h) => h.length)) + 3;
+console.log(`\n${'run'.padEnd(29)}${heads.map((h) => h.padStart(w)).join('')}`);
 for (const label of modes[0].runs.map((r) => r.label)) {
-  console.log(label.padEnd(29) + modes.map((m) => `${(m.runs.find((r) => r.label === label)?.seconds ?? Number.NaN).toFixed(1)} s`.padStart(36)).join(''));
+  console.log(label.padEnd(29) + modes.map((m) => `${(m.runs.find((r) => r.label === label)?.seconds ?? Number.NaN).toFixed(1)} s`.padStart(w)).join(''));
 }
 fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
 fs.writeFileSync(path.join(ROOT, 'bench/results/up.json'), JSON.stringify({ at: new Date().toISOString(), image, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, modes }, null, 2) + '\n');
