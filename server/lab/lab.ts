@@ -162,7 +162,7 @@ export class Lab {
     return { jobId };
   }
 
-  /** Give a reservation a catalogue profile (`live`, the default; `debian-12-installer`; `netboot.xyz`): files fetched and uploaded when missing. */
+  /** Give a reservation a catalogue profile (up/catalogue.ts CATALOGUE_NAMES; `live` is the default): files fetched and uploaded when missing. */
   async setCatalogueProfile(macAddr: string, name: string) {
     const r = this.provisioner.reservations().find((x) => x.mac === macAddr.toLowerCase());
     if (!r) throw new NotFoundError(`no reservation for ${macAddr}`);
