@@ -1,0 +1,112 @@
+// The servers' byte path on its own: pty → WebSocket under a steady flood, no browser. Not a test: run on purpose
+//
+//   npx tsx bench/terminal/byte-path.ts [--mib 16] [--rounds 2] [--idle 10] [--profile] [--no-wetty]
+//
+// One panel + the tiny guest (bench/terminal/lab.ts), a ttyd-like server and WeTTY running the same ssh into
+// the same guest. Each round floods `--mib` MiB through each server in turn with a Node client that consumes
+// at once (bench/terminal/clients.ts), so the figures are the server side alone: MiB/s, frames and their
+// mean size, and host CPU per MiB of the server process (alone, and with its ssh client), the guest (QEMU)
+// and the shared ssh ControlMaster, with each group's idle rate (measured first, `--idle` s) subtracted.
+// --profile runs every server under `node --cpu-prof` and prints each one's top functions by self time
+// (the profiles are kept in bench/results/byte-path-profiles/). Writes bench/results/byte-path.json.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { accelLabels } from '../accel.ts';
+import { CpuGroups, ROOT, cpuDiff, cpuSum, idleRate, load1, mark, perMiB, retrying, loads, type CpuSample } from './common.ts';
+import { panelFlood, ttydFlood, wettyFlood, type NodeFlood } from './clients.ts';
+import { startLab } from './lab.ts';
+import { summarizeProfile } from './profile.ts';
+import { installWetty, startTtydLike, startWetty, type ServerProc } from './servers.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    mib: { type: 'string', default: '16' }, rounds: { type: 'string', default: '2' }, idle: { type: 'string', default: '10' },
+    profile: { type: 'boolean', default: false }, 'no-wetty': { type: 'boolean', default: false },
+  },
+});
+const MIB = Number(opts.mib);
+const ROUNDS = Math.max(1, Number(opts.rounds));
+const RESULTS = path.join(ROOT, 'bench', 'results', 'byte-path.json');
+const PROFILES = path.join(ROOT, 'bench', 'results', 'byte-path-profiles');
+
+async function main(): Promise<void> {
+  const prof = (name: string) => ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILES, name)}`];
+  if (opts.profile) fs.rmSync(PROFILES, { recursive: true, force: true });
+  const wetty = opts['no-wetty'] ? null : installWetty();
+  mark('setup');
+  const lab = await startLab({ panelNodeOptions: opts.profile ? prof('panel').join(' ') : undefined });
+  const servers: ServerProc[] = [];
+  try {
+    servers.push(await startTtydLike(lab.sshCmd, lab.panel.home, 'bench', opts.profile ? prof('ttyd-like') : []));
+    if (wetty) servers.push(await startWetty(wetty, lab.ssh, lab.panel.home, opts.profile ? prof('wetty') : []));
+    const groups = new CpuGroups();
+    groups.servers.set('panel', lab.panel.pid);
+    for (const s of servers) groups.servers.set(s.name, s.child.pid!);
+    groups.guest = lab.guestPid;
+    groups.home = lab.panel.home;
+    mark(`idle baseline ${opts.idle} s`);
+    const idle = await idleRate(groups, Number(opts.idle) * 1000);
+
+    const runs: Record<string, { flood: NodeFlood; cpu: CpuSample; load1: number }[]> = {};
+    const flood = (name: string): Promise<NodeFlood> => {
+      if (name === 'panel') return panelFlood(lab.panel, lab.cookie, MIB);
+      const s = servers.find((x) => x.name === name)!;
+      return name === 'wetty' ? wettyFlood(wetty!.dir, s.url, MIB) : ttydFlood(s.url, MIB);
+    };
+    const order = ['panel', ...servers.map((s) => s.name)];
+    for (let round = 1; round <= ROUNDS; round++) {
+      // ABC, then CBA: a load trend hits every server alike.
+      for (const name of round % 2 ? order : [...order].reverse()) {
+        mark(`round ${round}/${ROUNDS}: ${MIB} MiB through ${name}`);
+        const l = load1();
+        const c0 = groups.sample();
+        const f = await retrying(name, () => flood(name));
+        (runs[name] ??= []).push({ flood: f, cpu: cpuDiff(c0, groups.sample()), load1: l });
+      }
+    }
+    mark('done');
+
+    const summary = Object.fromEntries(Object.entries(runs).map(([name, rs]) => {
+      const bytes = rs.reduce((a, r) => a + r.flood.bytes, 0);
+      const seconds = rs.reduce((a, r) => a + r.flood.seconds, 0);
+      const frames = rs.reduce((a, r) => a + r.flood.frames, 0);
+      const cpu = perMiB(cpuSum(rs.map((r) => r.cpu)), bytes, seconds, idle);
+      return [name, {
+        mibPerSec: Math.round((bytes / (1 << 20) / seconds) * 100) / 100, bytes, seconds, frames, meanFrameBytes: Math.round(bytes / frames),
+        serverMsPerMiB: cpu.serverSelf[name], serverWithSshMsPerMiB: cpu.servers[name], guestMsPerMiB: cpu.guest, sshMasterMsPerMiB: cpu.sshMaster,
+        runs: rs.map((r) => ({ ...r.flood, load1: r.load1, msPerMiB: perMiB(r.cpu, r.flood.bytes, r.flood.seconds, idle) })),
+      }];
+    }));
+    const result = {
+      at: new Date().toISOString(),
+      host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, accelerator: await accelLabels(), load1: loads },
+      wetty: wetty ? { version: wetty.version, nodePty: wetty.nodePty, engines: wetty.engines, engineWarnings: wetty.warnings } : null,
+      mibPerRun: MIB, rounds: ROUNDS, idleMsPerSec: idle,
+      method: 'Node clients (no browser) consuming at once, each in its server\'s protocol; server CPU = /proc utime+stime of the server process (and of its tree, i.e. with its ssh client), idle rate subtracted',
+      summary,
+    };
+    fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
+    fs.writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`byte path, ${MIB} MiB × ${ROUNDS} per server (accelerator ${result.host.accelerator.x86_64}; load ${Math.min(...loads.map((l) => l.load1))}–${Math.max(...loads.map((l) => l.load1))})`);
+    for (const [name, s] of Object.entries(summary)) {
+      console.log(`  ${name.padEnd(10)} ${String(s.mibPerSec).padStart(6)} MiB/s  ${String(s.meanFrameBytes).padStart(6)} B/frame  server ${s.serverMsPerMiB} ms/MiB (with its ssh ${s.serverWithSshMsPerMiB})  guest ${s.guestMsPerMiB}  ssh master ${s.sshMasterMsPerMiB}`);
+    }
+    console.log(`written: ${path.relative(ROOT, RESULTS)}`);
+  } finally {
+    for (const s of servers) await s.stop();
+    await lab.close();
+  }
+  if (opts.profile) {
+    for (const name of fs.existsSync(PROFILES) ? fs.readdirSync(PROFILES) : []) {
+      for (const f of fs.readdirSync(path.join(PROFILES, name)).filter((x) => x.endsWith('.cpuprofile'))) {
+        const file = path.join(PROFILES, name, f);
+        console.log(`\n${name}: ${path.relative(ROOT, file)}`);
+        console.log(summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), 25));
+      }
+    }
+  }
+}
+
+main().catch((e: unknown) => { console.error(e); process.exitCode = 1; });
