@@ -6,9 +6,10 @@
 // the same guest. Each round floods `--mib` MiB through each server in turn with a Node client that consumes
 // at once (bench/terminal/clients.ts), so the figures are the server side alone: MiB/s, frames and their
 // mean size, and host CPU per MiB of the server process (alone, and with its ssh client), the guest (QEMU)
-// and the shared ssh ControlMaster, with each group's idle rate (measured first, `--idle` s) subtracted.
-// --profile runs every server under `node --cpu-prof` and prints each one's top functions by self time
-// (the profiles are kept in bench/results/byte-path-profiles/). Writes bench/results/byte-path.json.
+// and the shared ssh ControlMaster, with each group's idle rate subtracted (the mean of `--idle` s before the
+// floods, after a small warm-up flood through each server, and `--idle` s after them).
+// --profile runs every server under V8's sampling profiler (cpu-prof.mjs, toggled by SIGUSR2 around each flood) and prints
+// each flood's top functions by self time (profiles kept in bench/results/byte-path-profiles/). Writes bench/results/byte-path.json.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,11 +33,14 @@ const RESULTS = path.join(ROOT, 'bench', 'results', 'byte-path.json');
 const PROFILES = path.join(ROOT, 'bench', 'results', 'byte-path-profiles');
 
 async function main(): Promise<void> {
-  const prof = (name: string) => ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILES, name)}`];
-  if (opts.profile) fs.rmSync(PROFILES, { recursive: true, force: true });
+  // `--cpu-prof` may not go in NODE_OPTIONS (how the panel gets it): cpu-prof.mjs does the same from --import.
+  const preload = path.join(ROOT, 'bench', 'terminal', 'cpu-prof.mjs');
+  const prof = (_name: string) => ['--import', preload];
+  if (opts.profile) { fs.rmSync(PROFILES, { recursive: true, force: true }); process.env.PVMLAB_CPU_PROF_DIR = PROFILES; }
+  const profiled: { file: string; name: string; round: number; mib: number }[] = [];
   const wetty = opts['no-wetty'] ? null : installWetty();
   mark('setup');
-  const lab = await startLab({ panelNodeOptions: opts.profile ? prof('panel').join(' ') : undefined });
+  const lab = await startLab({ panelNodeOptions: opts.profile ? `--import=${preload}` : undefined });
   const servers: ServerProc[] = [];
   try {
     servers.push(await startTtydLike(lab.sshCmd, lab.panel.home, 'bench', opts.profile ? prof('ttyd-like') : []));
@@ -46,26 +50,35 @@ async function main(): Promise<void> {
     for (const s of servers) groups.servers.set(s.name, s.child.pid!);
     groups.guest = lab.guestPid;
     groups.home = lab.panel.home;
-    mark(`idle baseline ${opts.idle} s`);
-    const idle = await idleRate(groups, Number(opts.idle) * 1000);
 
     const runs: Record<string, { flood: NodeFlood; cpu: CpuSample; load1: number }[]> = {};
-    const flood = (name: string): Promise<NodeFlood> => {
-      if (name === 'panel') return panelFlood(lab.panel, lab.cookie, MIB);
+    const flood = (name: string, mib = MIB): Promise<NodeFlood> => {
+      if (name === 'panel') return panelFlood(lab.panel, lab.cookie, mib);
       const s = servers.find((x) => x.name === name)!;
-      return name === 'wetty' ? wettyFlood(wetty!.dir, s.url, MIB) : ttydFlood(s.url, MIB);
+      return name === 'wetty' ? wettyFlood(wetty!.dir, s.url, mib) : ttydFlood(s.url, mib);
     };
     const order = ['panel', ...servers.map((s) => s.name)];
+    // Warm-up: one small flood each (module loading, JIT, the first ssh session), then the idle baseline.
+    for (const name of order) { mark(`warm-up: 0.25 MiB through ${name}`); await retrying(name, () => flood(name, 0.25)); }
+    mark(`idle baseline ${opts.idle} s`);
+    const idleBefore = await idleRate(groups, Number(opts.idle) * 1000);
     for (let round = 1; round <= ROUNDS; round++) {
       // ABC, then CBA: a load trend hits every server alike.
       for (const name of round % 2 ? order : [...order].reverse()) {
         mark(`round ${round}/${ROUNDS}: ${MIB} MiB through ${name}`);
         const l = load1();
+        const pid = groups.servers.get(name)!;
+        if (opts.profile) process.kill(pid, 'SIGUSR2'); // cpu-prof.mjs: start
         const c0 = groups.sample();
         const f = await retrying(name, () => flood(name));
-        (runs[name] ??= []).push({ flood: f, cpu: cpuDiff(c0, groups.sample()), load1: l });
+        const cpu = cpuDiff(c0, groups.sample());
+        if (opts.profile) { process.kill(pid, 'SIGUSR2'); profiled.push({ file: `${pid}-${(runs[name]?.length ?? 0) + 1}.cpuprofile`, name, round, mib: f.bytes / (1 << 20) }); }
+        (runs[name] ??= []).push({ flood: f, cpu, load1: l });
       }
     }
+    mark(`idle baseline again, ${opts.idle} s`);
+    const idleAfter = await idleRate(groups, Number(opts.idle) * 1000);
+    const idle = avgSample(idleBefore, idleAfter);
     mark('done');
 
     const summary = Object.fromEntries(Object.entries(runs).map(([name, rs]) => {
@@ -83,7 +96,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, accelerator: await accelLabels(), load1: loads },
       wetty: wetty ? { version: wetty.version, nodePty: wetty.nodePty, engines: wetty.engines, engineWarnings: wetty.warnings } : null,
-      mibPerRun: MIB, rounds: ROUNDS, idleMsPerSec: idle,
+      mibPerRun: MIB, rounds: ROUNDS, idleMsPerSec: { before: idleBefore, after: idleAfter, subtracted: idle },
       method: 'Node clients (no browser) consuming at once, each in its server\'s protocol; server CPU = /proc utime+stime of the server process (and of its tree, i.e. with its ssh client), idle rate subtracted',
       summary,
     };
@@ -99,14 +112,19 @@ async function main(): Promise<void> {
     await lab.close();
   }
   if (opts.profile) {
-    for (const name of fs.existsSync(PROFILES) ? fs.readdirSync(PROFILES) : []) {
-      for (const f of fs.readdirSync(path.join(PROFILES, name)).filter((x) => x.endsWith('.cpuprofile'))) {
-        const file = path.join(PROFILES, name, f);
-        console.log(`\n${name}: ${path.relative(ROOT, file)}`);
-        console.log(summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), 25));
-      }
+    for (const p of profiled) {
+      const file = path.join(PROFILES, p.file);
+      if (!fs.existsSync(file)) { console.log(`\n${p.name}, round ${p.round}: no profile written (${p.file})`); continue; }
+      console.log(`\n${p.name}, round ${p.round}, ${p.mib.toFixed(1)} MiB: ${path.relative(ROOT, file)}`);
+      console.log(summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), 30));
     }
   }
+}
+
+/** The mean of two idle rates. */
+function avgSample(a: CpuSample, b: CpuSample): CpuSample {
+  const m = (x: Record<string, number>, y: Record<string, number>) => Object.fromEntries(Object.keys(x).map((k) => [k, (x[k] + (y[k] ?? x[k])) / 2]));
+  return { servers: m(a.servers, b.servers), serverSelf: m(a.serverSelf, b.serverSelf), browser: (a.browser + b.browser) / 2, guest: (a.guest + b.guest) / 2, sshMaster: (a.sshMaster + b.sshMaster) / 2 };
 }
 
 main().catch((e: unknown) => { console.error(e); process.exitCode = 1; });

@@ -20,6 +20,8 @@ export interface BenchLab {
   /** What WeTTY needs to reach the same guest with the same client config. */
   ssh: { config: string; host: string; user: string; port: number; knownHosts: string; key: string };
   guestPid?: number;
+  /** The panel's own jobs for the guest that were cancelled once it was up (its provisioner readiness). */
+  cancelledJobs: string[];
   close(): Promise<void>;
 }
 
@@ -54,6 +56,13 @@ export async function startLab(o: { panelNodeOptions?: string } = {}): Promise<B
       if (Date.now() > end) throw new Error(`${VM}: no PVMLAB-GUEST-READY in the console log within 180 s`);
       await sleep(500);
     }
+    // The guest has the provisioner role (for its SSH port on the host), so the panel starts a readiness job
+    // for it that polls the guest over ssh every second (cloud-init, docker: never there on the tiny guest)
+    // for up to 15 min — a fork of the panel plus an ssh client, each second, that the old P4 figures
+    // counted as the panel's cost per MiB. Cancel it: the terminals are measured on a quiet panel.
+    const jobs = await trpc<{ id: string; vm?: string; state: string; kind: string }[]>('query', 'jobs.list', undefined);
+    const cancelled = jobs.filter((j) => j.vm === VM && j.state === 'running');
+    for (const j of cancelled) await trpc('mutation', 'jobs.cancel', { id: j.id });
     const { argv } = await trpc<{ argv: string[] }>('query', 'vm.sshCommand', { name: VM });
     const sshCmd = [...argv.slice(0, -1), '-tt', argv[argv.length - 1]];
     const home = new LabHome(panel.home);
@@ -64,7 +73,7 @@ export async function startLab(o: { panelNodeOptions?: string } = {}): Promise<B
     if (!port) throw new Error(`no Port for ${VM} in ${config}`);
     let guestPid: number | undefined;
     try { guestPid = Number(fs.readFileSync(path.join(panel.home, 'pids', `${VM}.pid`), 'utf8').trim()) || undefined; } catch { /* no pid file */ }
-    return { panel, cookie, trpc, sshCmd, serialSock: home.vmSerial(VM), guestPid, close,
+    return { panel, cookie, trpc, sshCmd, serialSock: home.vmSerial(VM), guestPid, close, cancelledJobs: cancelled.map((j) => `${j.kind}: ${j.state} → cancelled`),
       ssh: { config, host: VM, user, port, knownHosts: home.knownHosts, key: home.privateKey } };
   } catch (e) {
     await close();

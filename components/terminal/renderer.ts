@@ -1,7 +1,8 @@
 // Which xterm.js renderer a terminal uses. The WebGL renderer (@xterm/addon-webgl) draws the grid on the
-// GPU; it is used when the browser has WebGL2 *without* a major performance caveat (a real GPU; Chromium's
-// software GL, SwiftShader, reports the caveat and draws on the CPU, where the DOM renderer is the cheaper
-// one: bench/README.md, P3/P4). Otherwise, or when the GL context is lost later, xterm's DOM renderer.
+// GPU; it is used when the browser has a hardware WebGL2. A software GL (Chromium's SwiftShader — what a
+// headless or GPU-less Chromium gives, without reporting a performance caveat — Mesa's llvmpipe) draws on
+// the CPU: there the DOM renderer is used (bench/README.md, P3/P4). Otherwise, or when the GL context is
+// lost later, xterm's DOM renderer.
 // `localStorage['pvmlab.terminal.renderer']` = 'webgl' | 'dom' overrides the choice (benches measure both;
 // a user whose GPU draws badly can opt out). The choice is on the element: `data-renderer`.
 import type { Terminal } from '@xterm/xterm';
@@ -9,7 +10,9 @@ import type { Terminal } from '@xterm/xterm';
 export type RendererKind = 'webgl' | 'dom';
 export const RENDERER_KEY = 'pvmlab.terminal.renderer';
 
-/** 'webgl' if a WebGL2 context can be had without a major performance caveat, else 'dom'. */
+const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software/i;
+
+/** 'webgl' if a hardware WebGL2 context can be had, else 'dom' (see the top of this file). */
 export function preferredRenderer(): RendererKind {
   try {
     const forced = localStorage.getItem(RENDERER_KEY);
@@ -18,8 +21,10 @@ export function preferredRenderer(): RendererKind {
   try {
     const gl = document.createElement('canvas').getContext('webgl2', { failIfMajorPerformanceCaveat: true });
     if (!gl) return 'dom';
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
     gl.getExtension('WEBGL_lose_context')?.loseContext(); // the probe's context: give it back at once
-    return 'webgl';
+    return SOFTWARE_GL.test(name) ? 'dom' : 'webgl';
   } catch {
     return 'dom';
   }

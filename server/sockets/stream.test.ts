@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { onCleanup } from '../lab/testing/cleanup.ts';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Fanout, HIGH_WATER, LOW_WATER, Tail } from './stream.ts';
+import { Fanout, HIGH_WATER, LOW_WATER, MAX_FRAME, Tail } from './stream.ts';
 import { waitFor } from '../lab/testing/wait.ts';
 
 
@@ -17,10 +17,11 @@ async function setup(tailBytes?: number) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(wss, 'listening');
   const serverSockets: WebSocket[] = [];
-  wss.on('connection', (ws, req) => { serverSockets.push(ws); fan.attach(ws, !req.url?.includes('noreplay')); });
+  const hooks: { beforeAttach?: () => void } = {};
+  wss.on('connection', (ws, req) => { serverSockets.push(ws); hooks.beforeAttach?.(); fan.attach(ws, !req.url?.includes('noreplay')); });
   onCleanup(() => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(r); }));
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
-  return { fan, events, inputs, serverSockets, connect: (q = '') => connect(url + q, fan) };
+  return { fan, events, inputs, serverSockets, hooks, connect: (q = '') => connect(url + q, fan) };
 }
 
 interface Client {
@@ -172,5 +173,51 @@ describe('Fanout over real WebSockets', () => {
     expect(await b.closed).toEqual({ code: 1000, reason: 'session ended' });
     expect(a.controls).toEqual([{ t: 'info', text: 'reattached' }, { t: 'exit', code: 0 }]);
     expect(b.controls).toEqual([{ t: 'info', text: 'reattached' }, { t: 'info', text: 'only b' }, { t: 'exit', code: 0 }]);
+  });
+
+  it('coalesces the reads of one event-loop turn into one frame, sent in that same turn (no timer)', async () => {
+    const { fan, serverSockets, connect } = await setup();
+    const c = await connect('?noreplay');
+    let sends = 0;
+    const send = serverSockets[0].send.bind(serverSockets[0]);
+    serverSockets[0].send = ((...a: Parameters<typeof send>) => { sends++; return send(...a); }) as typeof send;
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 50; i++) { const b = crypto.randomBytes(1 + ((i * 131) % 900)); sent.push(b); fan.write(b); }
+    expect(sends).toBe(0); // not sent while the producer's reads of this turn go on…
+    let timerRan = false;
+    setTimeout(() => { timerRan = true; }, 0);
+    await new Promise((r) => setImmediate(r));
+    expect(sends).toBe(1); // …but at the end of the turn, before any timer: a lone echo is not held back
+    expect(timerRan).toBe(false);
+    const all = Buffer.concat(sent);
+    await waitFor(() => c.bytes().length === all.length);
+    expect(c.chunks.length).toBe(1);
+    expect(c.bytes().equals(all)).toBe(true);
+  });
+
+  it('keeps frames within MAX_FRAME and the order of bytes and control messages', async () => {
+    const { fan, connect } = await setup();
+    const c = await connect('?noreplay');
+    const order: string[] = [];
+    c.ws.on('message', (_d, bin) => order.push(bin ? 'bytes' : 'control'));
+    const big = [crypto.randomBytes(40 << 10), crypto.randomBytes(40 << 10), crypto.randomBytes(40 << 10)];
+    for (const b of big) fan.write(b);
+    fan.control({ t: 'exit', code: 0 }); // right after the last write: the bytes go first
+    await waitFor(() => c.controls.length === 1);
+    expect(c.bytes().equals(Buffer.concat(big))).toBe(true);
+    expect(c.chunks.every((b) => b.length <= MAX_FRAME)).toBe(true);
+    expect(c.chunks.length).toBe(3);
+    expect(order).toEqual(['bytes', 'bytes', 'bytes', 'control']);
+  });
+
+  it('a client attaching while bytes wait to be sent gets them once (in its replay), the others once', async () => {
+    const { fan, hooks, connect } = await setup();
+    const a = await connect();
+    fan.write(Buffer.from('first '));
+    await waitFor(() => a.bytes().length === 6);
+    hooks.beforeAttach = () => { hooks.beforeAttach = undefined; fan.write(Buffer.from('pending')); }; // b attaches in the same turn
+    const bc = await connect();
+    fan.write(Buffer.from(' after'));
+    await waitFor(() => a.bytes().toString() === 'first pending after' && bc.bytes().toString() === 'first pending after');
   });
 });
