@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { onCleanup } from '../lab/testing/cleanup.ts';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Fanout, HIGH_WATER, LOW_WATER, MAX_FRAME, Tail } from './stream.ts';
@@ -175,23 +175,33 @@ describe('Fanout over real WebSockets', () => {
     expect(b.controls).toEqual([{ t: 'info', text: 'reattached' }, { t: 'info', text: 'only b' }, { t: 'exit', code: 0 }]);
   });
 
-  it('coalesces the reads of one event-loop turn into one frame, sent in that same turn (no timer)', async () => {
+  it('coalesces back-to-back reads into one frame, sent once a loop turn brings nothing more — no timer', async () => {
     const { fan, serverSockets, connect } = await setup();
     const c = await connect('?noreplay');
     let sends = 0;
     const send = serverSockets[0].send.bind(serverSockets[0]);
     serverSockets[0].send = ((...a: Parameters<typeof send>) => { sends++; return send(...a); }) as typeof send;
+    const hop = () => new Promise<void>((r) => setImmediate(r)); // one turn of the event loop
     const sent: Buffer[] = [];
-    for (let i = 0; i < 50; i++) { const b = crypto.randomBytes(1 + ((i * 131) % 900)); sent.push(b); fan.write(b); }
-    expect(sends).toBe(0); // not sent while the producer's reads of this turn go on…
-    let timerRan = false;
-    setTimeout(() => { timerRan = true; }, 0);
-    await new Promise((r) => setImmediate(r));
-    expect(sends).toBe(1); // …but at the end of the turn, before any timer: a lone echo is not held back
-    expect(timerRan).toBe(false);
+    const write = (n: number) => { const b = crypto.randomBytes(n); sent.push(b); fan.write(b); };
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] }); // a flush that waited on a timer would never come
+    try {
+      for (let i = 0; i < 20; i++) write(1 + ((i * 131) % 900)); // a burst within one turn…
+      for (let i = 0; i < 3; i++) { await hop(); write(2000); } // …and reads in the next turns, as a fast pty gives them
+      expect(sends).toBe(0);
+      await hop();
+      await hop();
+      expect(sends).toBe(1); // the first turn without new bytes sent them, as one frame
+      write(1); // a lone keystroke's echo: out after one idle turn
+      await hop();
+      await hop();
+      expect(sends).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
     const all = Buffer.concat(sent);
     await waitFor(() => c.bytes().length === all.length);
-    expect(c.chunks.length).toBe(1);
+    expect(c.chunks.map((b) => b.length)).toEqual([all.length - 1, 1]);
     expect(c.bytes().equals(all)).toBe(true);
   });
 

@@ -22,9 +22,10 @@
 // and resumes below LOW. Nothing is dropped; a client that never acks stalls only the stream it is
 // attached to (and so the other tabs on that same stream), never the panel.
 // Attaching (and re-attaching) replays a bounded tail of recent output (serial, ssh; not logs).
-// Frames: the producer's reads within one turn of the event loop (a burst of pty or socket reads) go out as
-// one binary frame, at the end of that turn (setImmediate: no timer, so a lone keystroke's echo leaves as
-// soon as it was read), up to MAX_FRAME bytes. Flow control counts bytes as they are written, not sent.
+// Frames: reads that come back to back (a pty delivers at most ~4 KiB per read, one read per turn of the
+// event loop) are coalesced into one binary frame of up to MAX_FRAME bytes: the frame goes out at the end of
+// the first loop turn whose poll brought no more bytes (setImmediate, no timer: a lone keystroke's echo waits
+// one idle loop turn, microseconds). Flow control counts bytes as they are written, not sent.
 import type { WebSocket } from 'ws';
 import { leadingContinuations } from '../lab/consolelog.ts';
 
@@ -65,6 +66,8 @@ export class Fanout {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private flushQueued = false;
+  /** Bytes arrived since the queued flush last looked: the producer may have more right behind them. */
+  private fresh = false;
   readonly tail: Tail;
   onInput: ((data: Buffer) => void) | null = null;
   onResize: ((cols: number, rows: number) => void) | null = null;
@@ -103,11 +106,22 @@ export class Fanout {
     if (this.pendingBytes + b.length > MAX_FRAME) this.flush();
     this.pending.push(b);
     this.pendingBytes += b.length;
-    if (!this.flushQueued) { this.flushQueued = true; setImmediate(this.flushQueuedNow); }
+    this.fresh = true;
+    if (!this.flushQueued) { this.flushQueued = true; setImmediate(this.flushWhenQuiet); }
     this.balance();
   }
 
-  private readonly flushQueuedNow = (): void => { this.flushQueued = false; this.flush(); };
+  /**
+   * Runs after each poll phase while bytes wait: if that poll (or the turn that queued it) brought more, look
+   * again after the next poll — an immediate queued here runs in the next loop turn, whose poll does not
+   * block — else send. So back-to-back reads become one frame, and a lone read waits one idle turn.
+   */
+  private readonly flushWhenQuiet = (): void => {
+    if (this.fresh && this.pendingBytes) { this.fresh = false; setImmediate(this.flushWhenQuiet); return; }
+    this.flushQueued = false;
+    this.fresh = false;
+    this.flush();
+  };
 
   /** Send what was written and not sent yet, as one frame. Control messages and closes flush first (order). */
   flush(): void {
