@@ -27,7 +27,7 @@
 // the first loop turn whose poll brought no more bytes (setImmediate, no timer: a lone keystroke's echo waits
 // one idle loop turn, microseconds). Flow control counts bytes as they are written, not sent.
 import type { WebSocket } from 'ws';
-import { leadingContinuations } from '../lab/consolelog.ts';
+import { leadingContinuations } from '../lab/lab.ts';
 
 export const HIGH_WATER = 1 << 20;
 export const LOW_WATER = 256 << 10;
