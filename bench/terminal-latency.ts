@@ -261,6 +261,7 @@ async function main(): Promise<void> {
           : { error: wettyError ?? 'not run (--no-wetty)' },
         ttydLike: { isTtyd: false, what: 'bench/ttyd-like/: a ttyd-EQUIVALENT built from the panel\'s parts, NOT ttyd (Debian 12 has no ttyd package)', sshCommand: lab.sshCmd, serialCommand: serialCmd },
       },
+      cancelledPanelJobs: lab.cancelledJobs,
       samples: SAMPLES, rounds: ROUNDS,
       idleMsPerSec: idle,
       p3: {

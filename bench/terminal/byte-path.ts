@@ -96,6 +96,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, accelerator: await accelLabels(), load1: loads },
       wetty: wetty ? { version: wetty.version, nodePty: wetty.nodePty, engines: wetty.engines, engineWarnings: wetty.warnings } : null,
+      cancelledPanelJobs: lab.cancelledJobs,
       mibPerRun: MIB, rounds: ROUNDS, idleMsPerSec: { before: idleBefore, after: idleAfter, subtracted: idle },
       method: 'Node clients (no browser) consuming at once, each in its server\'s protocol; server CPU = /proc utime+stime of the server process (and of its tree, i.e. with its ssh client), idle rate subtracted',
       summary,

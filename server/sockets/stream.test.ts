@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { onCleanup } from '../lab/testing/cleanup.ts';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Fanout, HIGH_WATER, LOW_WATER, MAX_FRAME, Tail } from './stream.ts';
+import { Fanout, HIGH_WATER, LOW_WATER, MAX_FRAME, MAX_HOLD_MS, Tail } from './stream.ts';
 import { waitFor } from '../lab/testing/wait.ts';
 
 
@@ -184,7 +184,8 @@ describe('Fanout over real WebSockets', () => {
     const hop = () => new Promise<void>((r) => setImmediate(r)); // one turn of the event loop
     const sent: Buffer[] = [];
     const write = (n: number) => { const b = crypto.randomBytes(n); sent.push(b); fan.write(b); };
-    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] }); // a flush that waited on a timer would never come
+    // A flush that waited on a timer would never come; the clock stands still (no MAX_HOLD_MS cut on a slow machine).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'performance'] });
     try {
       for (let i = 0; i < 20; i++) write(1 + ((i * 131) % 900)); // a burst within one turn…
       for (let i = 0; i < 3; i++) { await hop(); write(2000); } // …and reads in the next turns, as a fast pty gives them
@@ -229,5 +230,18 @@ describe('Fanout over real WebSockets', () => {
     const bc = await connect();
     fan.write(Buffer.from(' after'));
     await waitFor(() => a.bytes().toString() === 'first pending after' && bc.bytes().toString() === 'first pending after');
+  });
+
+  it('a producer that never pauses is still sent every MAX_HOLD_MS, not held until it stops', async () => {
+    const { fan, connect } = await setup();
+    const c = await connect('?noreplay');
+    const t0 = performance.now();
+    let n = 0;
+    // One small read every loop turn for 20 × MAX_HOLD_MS: never an idle turn.
+    while (performance.now() - t0 < 20 * MAX_HOLD_MS) { fan.write(Buffer.from('x')); n++; await new Promise((r) => setImmediate(r)); }
+    const elapsed = performance.now() - t0;
+    await waitFor(() => c.bytes().length === n);
+    expect(c.chunks.length).toBeGreaterThanOrEqual(3); // sent along the way, not all at the end
+    expect(c.chunks.length).toBeLessThanOrEqual(Math.ceil(elapsed / MAX_HOLD_MS) + 1); // each frame held ~MAX_HOLD_MS: coalesced
   });
 });

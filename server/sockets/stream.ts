@@ -25,7 +25,8 @@
 // Frames: reads that come back to back (a pty delivers at most ~4 KiB per read, one read per turn of the
 // event loop) are coalesced into one binary frame of up to MAX_FRAME bytes: the frame goes out at the end of
 // the first loop turn whose poll brought no more bytes (setImmediate, no timer: a lone keystroke's echo waits
-// one idle loop turn, microseconds). Flow control counts bytes as they are written, not sent.
+// one idle loop turn, microseconds; a stream that never pauses is sent every MAX_HOLD_MS). Flow control
+// counts bytes as they are written, not sent.
 import type { WebSocket } from 'ws';
 import { leadingContinuations } from '../lab/lab.ts';
 
@@ -33,6 +34,8 @@ export const HIGH_WATER = 1 << 20;
 export const LOW_WATER = 256 << 10;
 /** Reads are coalesced into frames of at most this many bytes (a read larger than that goes alone). */
 export const MAX_FRAME = 64 << 10;
+/** …and held at most this long (ms) while more keep coming back to back. */
+export const MAX_HOLD_MS = 4;
 
 export interface Producer { pause(): void; resume(): void }
 
@@ -68,6 +71,8 @@ export class Fanout {
   private flushQueued = false;
   /** Bytes arrived since the queued flush last looked: the producer may have more right behind them. */
   private fresh = false;
+  /** When the oldest pending byte was written (performance.now()). */
+  private pendingSince = 0;
   readonly tail: Tail;
   onInput: ((data: Buffer) => void) | null = null;
   onResize: ((cols: number, rows: number) => void) | null = null;
@@ -104,6 +109,7 @@ export class Fanout {
     this.tail.push(b);
     for (const c of this.clients) if (c.ws.readyState === c.ws.OPEN) c.unacked += b.length;
     if (this.pendingBytes + b.length > MAX_FRAME) this.flush();
+    if (!this.pendingBytes) this.pendingSince = performance.now();
     this.pending.push(b);
     this.pendingBytes += b.length;
     this.fresh = true;
@@ -114,10 +120,15 @@ export class Fanout {
   /**
    * Runs after each poll phase while bytes wait: if that poll (or the turn that queued it) brought more, look
    * again after the next poll — an immediate queued here runs in the next loop turn, whose poll does not
-   * block — else send. So back-to-back reads become one frame, and a lone read waits one idle turn.
+   * block — else send. So back-to-back reads become one frame, and a lone read waits one idle turn; none
+   * waits more than MAX_HOLD_MS.
    */
   private readonly flushWhenQuiet = (): void => {
-    if (this.fresh && this.pendingBytes) { this.fresh = false; setImmediate(this.flushWhenQuiet); return; }
+    if (this.fresh && this.pendingBytes && performance.now() - this.pendingSince < MAX_HOLD_MS) {
+      this.fresh = false;
+      setImmediate(this.flushWhenQuiet);
+      return;
+    }
     this.flushQueued = false;
     this.fresh = false;
     this.flush();
