@@ -6,7 +6,7 @@
 // the same guest. Each round floods `--mib` MiB through each server in turn with a Node client that consumes
 // at once (bench/terminal/clients.ts), so the figures are the server side alone: MiB/s, frames and their
 // mean size, and host CPU per MiB of the server process (alone, and with its ssh client), the guest (QEMU)
-// and the shared ssh ControlMaster, with each group's idle rate subtracted (the mean of `--idle` s before the
+// and the shared ssh ControlMaster, with each group's idle rate subtracted (the lower of `--idle` s before the
 // floods, after a small warm-up flood through each server, and `--idle` s after them).
 // --profile runs every server under V8's sampling profiler (cpu-prof.mjs, toggled by SIGUSR2 around each flood) and prints
 // each flood's top functions by self time (profiles kept in bench/results/byte-path-profiles/). Writes bench/results/byte-path.json.
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     }
     mark(`idle baseline again, ${opts.idle} s`);
     const idleAfter = await idleRate(groups, Number(opts.idle) * 1000);
-    const idle = avgSample(idleBefore, idleAfter);
+    const idle = minSample(idleBefore, idleAfter);
     mark('done');
 
     const summary = Object.fromEntries(Object.entries(runs).map(([name, rs]) => {
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       const cpu = perMiB(cpuSum(rs.map((r) => r.cpu)), bytes, seconds, idle);
       return [name, {
         mibPerSec: Math.round((bytes / (1 << 20) / seconds) * 100) / 100, bytes, seconds, frames, meanFrameBytes: Math.round(bytes / frames),
-        serverMsPerMiB: cpu.serverSelf[name], serverWithSshMsPerMiB: cpu.servers[name], guestMsPerMiB: cpu.guest, sshMasterMsPerMiB: cpu.sshMaster,
+        serverMsPerMiB: cpu.serverSelf[name], serverKernelMsPerMiB: cpu.serverSys[name], serverWithSshMsPerMiB: cpu.servers[name], guestMsPerMiB: cpu.guest, sshMasterMsPerMiB: cpu.sshMaster,
         runs: rs.map((r) => ({ ...r.flood, load1: r.load1, msPerMiB: perMiB(r.cpu, r.flood.bytes, r.flood.seconds, idle) })),
       }];
     }));
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`byte path, ${MIB} MiB × ${ROUNDS} per server (accelerator ${result.host.accelerator.x86_64}; load ${Math.min(...loads.map((l) => l.load1))}–${Math.max(...loads.map((l) => l.load1))})`);
     for (const [name, s] of Object.entries(summary)) {
-      console.log(`  ${name.padEnd(10)} ${String(s.mibPerSec).padStart(6)} MiB/s  ${String(s.meanFrameBytes).padStart(6)} B/frame  server ${s.serverMsPerMiB} ms/MiB (with its ssh ${s.serverWithSshMsPerMiB})  guest ${s.guestMsPerMiB}  ssh master ${s.sshMasterMsPerMiB}`);
+      console.log(`  ${name.padEnd(10)} ${String(s.mibPerSec).padStart(6)} MiB/s  ${String(s.meanFrameBytes).padStart(6)} B/frame  server ${s.serverMsPerMiB} ms/MiB (kernel ${s.serverKernelMsPerMiB}; with its ssh ${s.serverWithSshMsPerMiB})  guest ${s.guestMsPerMiB}  ssh master ${s.sshMasterMsPerMiB}`);
     }
     console.log(`written: ${path.relative(ROOT, RESULTS)}`);
   } finally {
@@ -122,10 +122,11 @@ async function main(): Promise<void> {
   }
 }
 
-/** The mean of two idle rates. */
-function avgSample(a: CpuSample, b: CpuSample): CpuSample {
-  const m = (x: Record<string, number>, y: Record<string, number>) => Object.fromEntries(Object.keys(x).map((k) => [k, (x[k] + (y[k] ?? x[k])) / 2]));
-  return { servers: m(a.servers, b.servers), serverSelf: m(a.serverSelf, b.serverSelf), browser: (a.browser + b.browser) / 2, guest: (a.guest + b.guest) / 2, sshMaster: (a.sshMaster + b.sshMaster) / 2 };
+/** The lower of two idle rates, per group: idle is the floor; a window that caught activity (a server's own
+ * clean-up after a flood) is not idle. */
+function minSample(a: CpuSample, b: CpuSample): CpuSample {
+  const m = (x: Record<string, number>, y: Record<string, number>) => Object.fromEntries(Object.keys(x).map((k) => [k, Math.min(x[k], y[k] ?? x[k])]));
+  return { servers: m(a.servers, b.servers), serverSelf: m(a.serverSelf, b.serverSelf), serverSys: m(a.serverSys, b.serverSys), browser: Math.min(a.browser, b.browser), guest: Math.min(a.guest, b.guest), sshMaster: Math.min(a.sshMaster, b.sshMaster) };
 }
 
 main().catch((e: unknown) => { console.error(e); process.exitCode = 1; });

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runDirFor } from '../../server/lab/rundir.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The guest every terminal bench opens its consoles on. */
@@ -63,6 +64,7 @@ export class CpuGroups {
   sample(): CpuSample {
     const parent = new Map<number, number>();
     const cpu = new Map<number, number>();
+    const sys = new Map<number, number>();
     const comm = new Map<number, string>();
     for (const d of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
@@ -71,39 +73,43 @@ export class CpuGroups {
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         parent.set(Number(d), Number(f[1]));
         cpu.set(Number(d), ((Number(f[11]) + Number(f[12])) * 1000) / 100);
+        sys.set(Number(d), (Number(f[12]) * 1000) / 100);
         comm.set(Number(d), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
       } catch { /* gone */ }
     }
     const under = (pid: number, root: number) => { for (let p = pid, i = 0; p > 1 && i < 64; p = parent.get(p) ?? 0, i++) if (p === root) return true; return false; };
-    const out: CpuSample = { servers: {}, serverSelf: {}, browser: 0, guest: 0, sshMaster: 0 };
-    for (const k of this.servers.keys()) { out.servers[k] = 0; out.serverSelf[k] = 0; }
+    const out: CpuSample = { servers: {}, serverSelf: {}, serverSys: {}, browser: 0, guest: 0, sshMaster: 0 };
+    for (const k of this.servers.keys()) { out.servers[k] = 0; out.serverSelf[k] = 0; out.serverSys[k] = 0; }
     for (const [pid, ms] of cpu) {
       const srv = [...this.servers].find(([, root]) => under(pid, root));
-      if (srv) { out.servers[srv[0]] += ms; if (pid === srv[1]) out.serverSelf[srv[0]] += ms; }
+      if (srv) { out.servers[srv[0]] += ms; if (pid === srv[1]) { out.serverSelf[srv[0]] += ms; out.serverSys[srv[0]] += sys.get(pid) ?? 0; } }
       else if (pid === this.guest) out.guest += ms;
       else if (under(pid, process.pid) && /chrom/i.test(comm.get(pid) ?? '')) out.browser += ms;
       else if (comm.get(pid) === 'ssh' && this.home && !under(pid, process.pid)) {
         let cmd = '';
         try { cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { /* gone */ }
-        if (cmd.includes(this.home)) out.sshMaster += ms;
+        // The master renames itself `ssh: <run dir>/cm-… [mux]` (its socket is in the lab's run dir, not the home).
+        if (cmd.includes(this.home) || cmd.includes(runDirFor(this.home))) out.sshMaster += ms;
       }
     }
     return out;
   }
 }
 
-export interface CpuSample { servers: Record<string, number>; serverSelf: Record<string, number>; browser: number; guest: number; sshMaster: number }
+/** ms of CPU: each server's tree, the server process alone (and of that, in the kernel: serverSys), the rest by group. */
+export interface CpuSample { servers: Record<string, number>; serverSelf: Record<string, number>; serverSys: Record<string, number>; browser: number; guest: number; sshMaster: number }
 
 const mapV = (a: Record<string, number>, f: (k: string, v: number) => number) => Object.fromEntries(Object.keys(a).map((k) => [k, f(k, a[k])]));
 export function cpuDiff(a: CpuSample, b: CpuSample): CpuSample {
   return { servers: mapV(b.servers, (k, v) => v - (a.servers[k] ?? 0)), serverSelf: mapV(b.serverSelf, (k, v) => v - (a.serverSelf[k] ?? 0)),
-    browser: b.browser - a.browser, guest: b.guest - a.guest, sshMaster: b.sshMaster - a.sshMaster };
+    serverSys: mapV(b.serverSys, (k, v) => v - (a.serverSys[k] ?? 0)), browser: b.browser - a.browser, guest: b.guest - a.guest, sshMaster: b.sshMaster - a.sshMaster };
 }
 export function cpuSum(xs: CpuSample[]): CpuSample {
-  const z: CpuSample = { servers: {}, serverSelf: {}, browser: 0, guest: 0, sshMaster: 0 };
+  const z: CpuSample = { servers: {}, serverSelf: {}, serverSys: {}, browser: 0, guest: 0, sshMaster: 0 };
   for (const x of xs) {
     for (const [k, v] of Object.entries(x.servers)) z.servers[k] = (z.servers[k] ?? 0) + v;
     for (const [k, v] of Object.entries(x.serverSelf)) z.serverSelf[k] = (z.serverSelf[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(x.serverSys)) z.serverSys[k] = (z.serverSys[k] ?? 0) + v;
     z.browser += x.browser; z.guest += x.guest; z.sshMaster += x.sshMaster;
   }
   return z;
@@ -114,6 +120,7 @@ export function perMiB(cpu: CpuSample, bytes: number, seconds: number, idlePerSe
   const f = (v: number, idle = 0) => Math.max(0, Math.round((v - idle * seconds) / m));
   return {
     servers: mapV(cpu.servers, (k, v) => f(v, idlePerSec?.servers[k])), serverSelf: mapV(cpu.serverSelf, (k, v) => f(v, idlePerSec?.serverSelf[k])),
+    serverSys: mapV(cpu.serverSys, (k, v) => f(v, idlePerSec?.serverSys[k])),
     browser: f(cpu.browser, idlePerSec?.browser), guest: f(cpu.guest, idlePerSec?.guest), sshMaster: f(cpu.sshMaster, idlePerSec?.sshMaster),
   };
 }
@@ -125,7 +132,7 @@ export async function idleRate(groups: CpuGroups, ms: number): Promise<CpuSample
   const d = cpuDiff(a, groups.sample());
   const s = ms / 1000;
   const per = (v: number) => Math.round((v / s) * 10) / 10;
-  return { servers: mapV(d.servers, (_k, v) => per(v)), serverSelf: mapV(d.serverSelf, (_k, v) => per(v)), browser: per(d.browser), guest: per(d.guest), sshMaster: per(d.sshMaster) };
+  return { servers: mapV(d.servers, (_k, v) => per(v)), serverSelf: mapV(d.serverSelf, (_k, v) => per(v)), serverSys: mapV(d.serverSys, (_k, v) => per(v)), browser: per(d.browser), guest: per(d.guest), sshMaster: per(d.sshMaster) };
 }
 
 /** A run, again (up to 5 times) if it failed with a message containing `RETRY:` (ssh gave up before the prompt on a slow guest). */
