@@ -9,7 +9,8 @@
 // and the shared ssh ControlMaster, with each group's idle rate subtracted (the lower of `--idle` s before the
 // floods, after a small warm-up flood through each server, and `--idle` s after them).
 // --profile runs every server under V8's sampling profiler (cpu-prof.mjs, toggled by SIGUSR2 around each flood) and prints
-// each flood's top functions by self time (profiles kept in bench/results/byte-path-profiles/). Writes bench/results/byte-path.json.
+// each flood's top functions by self time (profiles kept in bench/results/byte-path-profiles/). The profiler costs
+// every server several times its CPU per MiB: take the figures from a run without it. Writes bench/results/byte-path.json.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
