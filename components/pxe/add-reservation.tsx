@@ -6,6 +6,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTRPC } from '../trpc';
 import { Button } from '../ui/bits';
 import { errorText, useToast } from '../ui/toast';
+import { catalogueOf } from '@/server/lab/up/catalogue';
 
 const field = 'mono rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-950 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500';
 
@@ -15,8 +16,9 @@ export function profileLabel(p: { kind: string; kernel?: string; cmdline?: strin
   if (p.kind === 'image') return `install image ${p.image} (then boot from disk)`;
   if (p.kind === 'debian-preseed') return 'Debian installer with a preseed (then boot from disk)';
   if (p.kind === 'ubuntu-autoinstall') return `Ubuntu autoinstall from ${p.iso} (then boot from disk)`;
-  if (p.kind === 'kernel' && p.kernel?.startsWith('pvmlab-live-')) return 'live (the default boot profile)';
-  if (p.kind === 'kernel' && p.kernel?.startsWith('debian-12-installer-')) return 'Debian 12 installer';
+  const entry = catalogueOf(p);
+  if (entry === 'live') return 'live (the default boot profile)';
+  if (entry) return `${entry} (catalogue)`;
   if (p.kind === 'kernel') return `${p.kernel} ${p.cmdline ?? ''}`.trim();
   return 'custom iPXE script';
 }

@@ -18,6 +18,9 @@ import type { NetworkBackend } from './network/types.ts';
 import { sshArgv } from './ssh/config.ts';
 import { shq } from './provisioner/remote.ts';
 import { Provisioner, type Artifact } from './provisioner/service.ts';
+import { bootPathsOf, explainTarget, type ExplainOptions } from './provisioner/netboot.ts';
+import type { BootPath } from './provisioner/bootpath.ts';
+import type { Explanation } from './provisioner/explain.ts';
 import { Snapshots, type SnapshotInfo } from './vm/snapshots.ts';
 import type { BootProfileInput, Lease, Reservation, ReservationInput } from './provisioner/pxe.ts';
 import { BrokenRecordError, NotFoundError, checkVmName, listRecords, type BrokenRecord } from './store.ts';
@@ -27,6 +30,7 @@ import type { StopStep } from './qemu/process.ts';
 import type { LogBytes, LogText } from './consolelog.ts';
 import { consoleLogBytes, consoleLogFile, consoleLogText } from './vm/console-log.ts';
 import { upLab } from './up/execute.ts';
+import { resetLab, type ResetResult } from './up/reset.ts';
 import { setCatalogueProfile } from './up/profile.ts';
 import { setInstallProfile, uploadDiskImage } from './up/install-profile.ts';
 import { isInstallProfile } from './provisioner/install.ts';
@@ -155,18 +159,12 @@ export class Lab {
   }
 
   /**
-   * Reset the whole lab to its ready state: the provisioner resumes its ready snapshot (PXE files re-published),
-   * every target is re-provisioned. Needs the ready snapshot (taken at the end of the provisioner's first start).
+   * Reset the whole lab to its ready state, as a job (up/reset.ts): the provisioner resumes its ready snapshot (PXE
+   * files re-published), every running target is re-provisioned and followed until it answers SSH again. Needs the
+   * ready snapshot (taken at the end of the provisioner's first start). `wrap` lets the CLI print stage lines.
    */
-  async resetLab(): Promise<{ provisioner: string; targets: string[] }> {
-    const prov = this.provisioner.name();
-    const w = await this.provisioner.warmState();
-    if (!w.usable) throw new ConflictError(`cannot reset the lab: ${w.reason}`);
-    if (this.vms.get(prov).status === 'running') await this.vms.stop(prov, { force: true });
-    await this.startVm(prov, { wait: true });
-    const targets = this.vms.list().filter((v) => v.role === 'target' && v.status === 'running').map((v) => v.name);
-    for (const t of targets) await this.reprovisionVm(t);
-    return { provisioner: prov, targets };
+  resetLab(wrap: (job: JobHandle) => JobHandle = (j) => j): Promise<ResetResult> {
+    return this.jobs.run({ kind: 'reset', title: 'Lab reset' }, (job) => resetLab(this, wrap(job)));
   }
 
   /** `pvmlab up` on the default lab as a job (the panel's "Start a lab"): returns its id at once; progress and cancel go through jobs. */
@@ -250,6 +248,16 @@ export class Lab {
   removeArtifact(name: string): Promise<void> { return this.provisioner.removeArtifact(name); }
   /** The stack's call-home log (one line per live system that reported in). */
   callhomeLog(): Promise<string> { return this.provisioner.callhomeLog(); }
+  /** The boot path each PXE target took last, by VM name, from dnsmasq's log (provisioner/netboot.ts); {} while the
+   * provisioner is not running. */
+  async bootPaths(): Promise<Record<string, BootPath | null>> {
+    const running = listRecords(this.home).some((r) => r.role === 'provisioner' && this.vms.status(r).status === 'running');
+    return running ? bootPathsOf(this.vms.list(), await this.provisioner.stack().dhcpLog()) : {};
+  }
+  /** Profile dry-run: what a MAC or target gets from DHCP, TFTP/HTTP and its profile (provisioner/netboot.ts explainTarget). */
+  explainBoot(who: string, o: ExplainOptions = {}): Explanation {
+    return explainTarget(who, o, { vms: this.vms.list(), reservations: this.provisioner.reservations(), serverIp: this.vms.config().network.provisionerIp });
+  }
 
   network(): NetworkBackend { return networkBackend(ensureLabConfig(this.home)); }
 
@@ -315,12 +323,15 @@ export type { JobHandle, JobView } from './jobs.ts';
 export type { DoctorReport } from './host.ts';
 export type { HomeInfo } from './home.ts';
 export type { Artifact } from './provisioner/service.ts';
+export type { BootPath } from './provisioner/bootpath.ts';
+export type { Explanation } from './provisioner/explain.ts';
+export type { ExplainOptions } from './provisioner/netboot.ts';
 export { LabHome } from './home.ts';
 export { GUEST_ARCHES, accelMode, cpuModel, type GuestArch } from './accel/choose.ts';
 export { artifactName, bootProfile, reservation, type BootProfile, type Reservation } from './provisioner/pxe.ts';
 export { maxUploadBytes, sha256Hex } from './provisioner/upload.ts';
 export { leadingContinuations } from './consolelog.ts';
-export { BOOT_CATALOGUE } from './up/catalogue.ts';
+export { BOOT_CATALOGUE, CATALOGUE_NAMES, catalogueName, catalogueOf } from './up/catalogue.ts';
 export { describeInstall, isInstallProfile } from './provisioner/install.ts';
 export { installSummary } from './provisioner/install-files.ts';
 export { defaultLab, type DesiredLab } from './up/desired.ts';
@@ -328,4 +339,5 @@ export { describeAction, type Plan } from './up/plan.ts';
 export { downLab, upLab, type UpResult } from './up/execute.ts';
 export { LabFileError, labFileJsonSchema, parseLabFile } from './up/labfile.ts';
 export { exportLab } from './up/export.ts';
+export type { ResetResult } from './up/reset.ts';
 export { offlineImageCacheDir } from './up/image.ts';

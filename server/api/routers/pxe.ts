@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { publicProcedure, router } from '../trpc.ts';
-import { BOOT_CATALOGUE, bootProfile, reservation } from '../../lab/lab.ts';
-import { mac } from '../../lab/spec.ts';
+import { BOOT_CATALOGUE, bootProfile, catalogueName, reservation } from '../../lab/lab.ts';
+import { arch, firmware, mac } from '../../lab/spec.ts';
 
 export const provisionerRouter = router({
   docker: router({
@@ -21,10 +21,13 @@ export const pxeRouter = router({
     remove: publicProcedure.input(z.object({ mac })).mutation(({ ctx, input }) => ctx.lab.removeReservation(input.mac)),
   }),
   profile: publicProcedure.input(z.object({ mac, profile: bootProfile })).mutation(({ ctx, input }) => ctx.lab.setProfile(input.mac, input.profile)),
-  /** A profile from the boot catalogue (live — the default —, debian-12-installer, netboot.xyz) for a reservation. */
-  catalogueProfile: publicProcedure.input(z.object({ mac, name: z.enum(['live', 'debian-12-installer', 'netboot.xyz']) }))
+  /** A profile from the boot catalogue (lab/up/catalogue.ts CATALOGUE_NAMES; live is the default) for a reservation. */
+  catalogueProfile: publicProcedure.input(z.object({ mac, name: catalogueName }))
     .mutation(({ ctx, input }) => ctx.lab.setCatalogueProfile(input.mac, input.name)),
   catalogue: publicProcedure.query(() => BOOT_CATALOGUE),
+  /** Profile dry run for a MAC or target name: DHCP exchanges, boot files, script and kernel command line. */
+  explain: publicProcedure.input(z.object({ who: z.string().trim().min(1).max(64), firmware: firmware.optional(), http: z.boolean().optional(), arch: arch.optional() }))
+    .query(({ ctx, input }) => ctx.lab.explainBoot(input.who, { firmware: input.firmware, http: input.http, arch: input.arch })),
   leases: publicProcedure.query(({ ctx }) => ctx.lab.leases()),
   artifacts: router({
     list: publicProcedure.query(({ ctx }) => ctx.lab.artifacts()),

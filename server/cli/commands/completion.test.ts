@@ -17,12 +17,16 @@ describe('completion', () => {
     [['vm', 'start', '--'], ['--cold', '--wait']],
     [['vm', 'start', 'prov', ''], []],
     [['up', '--i'], ['--image']],
-    [['pxe', ''], ['artifacts', 'catalogue', 'leases', 'profile', 'reservations']],
+    [['pxe', ''], ['artifacts', 'catalogue', 'explain', 'leases', 'profile', 'reservations']],
     [['pxe', 'profile', ''], ['prov', 'target1']],
     [['pxe', 'profile', 'target1', '--k'], ['--kernel']],
     [['pxe', 'artifacts', ''], ['add', 'ls', 'rm']],
     [['pxe', 'artifacts', 'rm', ''], ['initrd.gz', 'linux']],
     [['pxe', 'reservations', 'rm', 't'], ['target1']],
+    [['up', '--image', ''], ['auto', 'offline', 'ubuntu-24.04']],
+    [['up', '--arch', 'a'], ['aarch64']],
+    [['pxe', 'profile', 'target1', '--catalogue', ''], ['debian-12-installer', 'live', 'netboot.xyz', 'ubuntu-24.04-live-server']],
+    [['pxe', 'profile', 'target1', '--catalogue', 'u'], ['ubuntu-24.04-live-server']],
     [['nope', ''], []],
   ])('%j → %j', async (words, expected) => { expect(await complete(words, commands, facts)).toEqual(expected); });
 

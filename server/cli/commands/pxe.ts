@@ -5,8 +5,8 @@ import path from 'node:path';
 import { parseCommand, UsageError } from '../args.ts';
 import { formatBytes, formatTable } from '../format.ts';
 import type { Command } from '../../cli.ts';
-import { BOOT_CATALOGUE, describeInstall, installSummary, Lab, type BootProfile, type Reservation } from '../../lab/lab.ts';
-import { mac as macSchema } from '../../lab/spec.ts';
+import { BOOT_CATALOGUE, CATALOGUE_NAMES, catalogueOf, describeInstall, installSummary, Lab, type BootProfile, type Explanation, type Reservation } from '../../lab/lab.ts';
+import { arch as archSchema, firmware as firmwareSchema, mac as macSchema } from '../../lab/spec.ts';
 import { NotFoundError } from '../../lab/errors.ts';
 import { group } from '../common.ts';
 
@@ -15,8 +15,9 @@ export function describeProfile(p: BootProfile): string {
   if (p.kind === 'exit') return 'none — boots nothing until it gets one';
   if (p.kind === 'script') return `iPXE script (${p.script.split('\n').length} lines)`;
   if (p.kind === 'image' || p.kind === 'debian-preseed' || p.kind === 'ubuntu-autoinstall') return `install: ${describeInstall(p)}`;
-  if (/^pvmlab-live-/.test(p.kernel)) return 'live (the default boot profile)';
-  if (/^debian-12-installer-/.test(p.kernel)) return 'debian-12-installer (catalogue)';
+  const entry = catalogueOf(p);
+  if (entry === 'live') return 'live (the default boot profile)';
+  if (entry) return `${entry} (catalogue)`;
   return `kernel ${p.kernel}${p.initrd ? ` + ${p.initrd}` : ''}${p.cmdline ? ` "${p.cmdline.length > 40 ? p.cmdline.slice(0, 37) + '…' : p.cmdline}"` : ''}`;
 }
 
@@ -79,7 +80,7 @@ const profile: Command = {
     if (values.sha256 !== undefined && values.image === undefined) throw new UsageError('--sha256 goes with --image');
     if (values.iso !== undefined && values.autoinstall === undefined) throw new UsageError('--iso goes with --autoinstall');
     if (values.autoinstall !== undefined && (!values.kernel || !values.initrd || !values.iso)) throw new UsageError('--autoinstall needs --kernel, --initrd and --iso (artifacts from Ubuntu\'s live-server ISO: casper/vmlinuz, casper/initrd, the ISO)');
-    if (typeof values.catalogue === 'string' && !BOOT_CATALOGUE.some((e) => e.name === values.catalogue)) throw new UsageError(`--catalogue: use one of ${BOOT_CATALOGUE.map((e) => e.name).join(', ')}`);
+    if (typeof values.catalogue === 'string' && !(CATALOGUE_NAMES as readonly string[]).includes(values.catalogue)) throw new UsageError(`--catalogue: use one of ${CATALOGUE_NAMES.join(', ')}`);
     if (!values.kernel && !installer && (values.initrd || values.cmdline)) throw new UsageError('--initrd and --cmdline go with --kernel');
     const lab = await Lab.open();
     let r = findReservation(lab, positionals[0]);
@@ -154,13 +155,46 @@ const catalogue: Command = {
   summary: 'boot profiles ready to use (pvmlab pxe profile <target> --catalogue NAME), each with where it comes from',
   async run(argv) {
     const { values } = parseCommand(argv, json, { min: 0, max: 0, usage: this.usage });
-    print(!!values.json, BOOT_CATALOGUE, () => BOOT_CATALOGUE.map((e) => `${e.name}  (${e.arches.join(', ')}${e.needsInternet ? '; needs internet through the provisioner' : ''})\n    ${e.description}\n    from: ${e.source}`).join('\n'));
+    print(!!values.json, BOOT_CATALOGUE, () => BOOT_CATALOGUE.map((e) => `${e.name}  (${[e.arches.join(', '), ...(e.approxBytes ? [`~${formatBytes(e.approxBytes)} once`] : []), ...(e.minMemoryMiB ? [`targets need ${e.minMemoryMiB / 1024}G of memory`] : []), ...(e.needsInternet ? ['needs internet through the provisioner'] : [])].join('; ')})\n    ${e.description}\n    from: ${e.source}`).join('\n'));
     return 0;
   },
 };
 
-const pxeVerbs: Record<string, Command> = { reservations, profile, artifacts, leases, catalogue };
+/** The dry run as text (pure): each DHCP exchange, then the script and the kernel command line. */
+export function formatExplanation(x: Explanation): string {
+  const out = [`${x.mac}: ${x.clientLabel}${x.reservation ? `, reserved ${x.reservation.ip} (${x.reservation.hostname}), profile ${x.reservation.profile}` : ', no reservation'}`];
+  x.steps.forEach((s, i) => {
+    const r = s.sends;
+    out.push(`${i + 1}. DHCP from ${s.client}: option 93 = ${r.arch ?? '-'}, vendor class (60) ${r.vendorClass ?? '-'}, user class (77) ${r.userClass ?? '-'}${r.options.length ? `, options ${r.options.join(',')}` : ''}`);
+    for (const t of s.tags) out.push(`     tag ${t.tag}: ${t.why}`);
+    out.push(`   answer: ${s.ip}`);
+    for (const o of s.options) out.push(`     option ${o.code} (${o.name}) ${o.value}: ${o.why}`);
+    out.push(s.bootFile ? `     boot file (67): ${s.bootFile}${s.nextServer ? ` over TFTP from ${s.nextServer}` : ' over HTTP'}` : '     no boot file');
+  });
+  if (x.script) out.push(`${x.script.loader === 'ipxe' ? 'iPXE script' : 'GRUB config'} ${x.script.path}:`, ...(x.script.text ?? '(none: see the notes)\n').trimEnd().split('\n').map((l) => `   ${l}`));
+  if (x.kernelCmdline !== null) out.push(`kernel command line: ${x.kernelCmdline}`);
+  for (const n of x.notes) out.push(`note: ${n}`);
+  return out.join('\n');
+}
+
+const explain: Command = {
+  usage: 'pvmlab pxe explain <mac|target> [--firmware bios|uefi] [--http] [--arch x86_64|aarch64] [--json]',
+  summary: 'dry run: the DHCP options, boot file, iPXE script or GRUB config and kernel command line this MAC gets',
+  async run(argv) {
+    const { values, positionals } = parseCommand(argv, { ...json, firmware: { type: 'string' }, http: { type: 'boolean' }, arch: { type: 'string' } }, { min: 1, max: 1, usage: this.usage });
+    const fw = values.firmware === undefined ? undefined : firmwareSchema.safeParse(values.firmware);
+    if (fw && !fw.success) throw new UsageError(`--firmware: use bios or uefi (got '${values.firmware}')`);
+    const ar = values.arch === undefined ? undefined : archSchema.safeParse(values.arch);
+    if (ar && !ar.success) throw new UsageError(`--arch: use x86_64 or aarch64 (got '${values.arch}')`);
+    const lab = await Lab.open();
+    const x = lab.explainBoot(positionals[0], { firmware: fw?.data, http: values.http === true ? true : undefined, arch: ar?.data });
+    print(!!values.json, x, () => formatExplanation(x));
+    return 0;
+  },
+};
+
+const pxeVerbs: Record<string, Command> = { reservations, profile, artifacts, leases, catalogue, explain };
 
 export const pxeCommands: Record<string, Command> = {
-  pxe: group('pxe', pxeVerbs, 'reservations, boot profiles, artifacts, leases (pvmlab pxe help)'),
+  pxe: group('pxe', pxeVerbs, 'reservations, boot profiles, artifacts, leases, explain (pvmlab pxe help)'),
 };

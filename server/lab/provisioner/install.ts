@@ -12,7 +12,7 @@
 // published beside its install files (`<file>.disk`) at once, so the target's reboot finds them; the host folds the
 // report into configs/pxe.json (install-state.ts) — the host stays the truth — until a re-provision arms a new id.
 import type { Arch } from '../spec.ts';
-import { liveArtifactNames } from '../up/live.ts';
+import { liveArtifactNames } from '../up/catalogue.ts';
 import type { BootProfile } from './pxe.ts';
 
 export type InstallProfile = Extract<BootProfile, { kind: 'image' | 'debian-preseed' | 'ubuntu-autoinstall' }>;

@@ -6,8 +6,7 @@ import type { LabConfig } from '../config.ts';
 import type { BootProfile, Reservation } from '../provisioner/pxe.ts';
 import type { VmRecord } from '../spec.ts';
 import type { Lab } from '../lab.ts';
-
-const LIVE_KERNEL = /^pvmlab-live-(x86_64|aarch64)-vmlinuz$/;
+import { catalogueOf } from './catalogue.ts';
 
 export interface ExportInput {
   cfg: LabConfig;
@@ -26,7 +25,6 @@ function imageOf(rec: VmRecord, offlineDir: string): string {
   return rec.image;
 }
 
-const isLive = (p: BootProfile) => p.kind === 'kernel' && LIVE_KERNEL.test(p.kernel);
 const profileDoc = (p: BootProfile) => {
   switch (p.kind) {
     case 'script': return { script: p.script };
@@ -45,9 +43,8 @@ export function renderLabFile(x: ExportInput): string {
   const used = new Set<string>();
   const ref = (p: BootProfile, name: string): string => {
     if (p.kind === 'exit') return 'none';
-    if (isLive(p)) return 'live';
-    if (p.kind === 'kernel' && /^debian-12-installer-(amd64|arm64)-linux$/.test(p.kernel)) return 'debian-12-installer';
-    if (p.kind === 'script' && /chain --autofree https:\/\/boot\.netboot\.xyz/.test(p.script)) return 'netboot.xyz';
+    const entry = catalogueOf(p);
+    if (entry) return entry;
     profiles[name] = profileDoc(p)!;
     if (p.kind === 'kernel' || p.kind === 'debian-preseed' || p.kind === 'ubuntu-autoinstall') { used.add(p.kernel); if (p.initrd) used.add(p.initrd); }
     if (p.kind === 'image') used.add(p.image);
@@ -58,7 +55,9 @@ export function renderLabFile(x: ExportInput): string {
   const targets = x.vms.filter((v) => v.role === 'target').flatMap((v) => {
     if (v.boot !== 'pxe') { skipped.push(v.name); return []; }
     const r = byMac.get(v.mac);
-    return [{ name: v.name, arch: v.arch, mac: v.mac, ...(r ? { ip: r.ip } : {}), memory: `${v.memoryMiB}M`, profile: r ? ref(r.profile, v.name) : 'none', sshUser: v.sshUser }];
+    return [{ name: v.name, arch: v.arch, mac: v.mac, ...(r ? { ip: r.ip } : {}), memory: `${v.memoryMiB}M`, profile: r ? ref(r.profile, v.name) : 'none', sshUser: v.sshUser,
+      // only what differs from the defaults, so a BIOS lab's file reads as before
+      ...(v.arch === 'x86_64' && v.firmware === 'uefi' ? { firmware: 'uefi' as const } : {}), ...(v.secureBoot ? { secureBoot: true } : {}), ...(v.netboot === 'http' ? { netboot: 'http' as const } : {}) }];
   });
   const vmMacs = new Set(x.vms.map((v) => v.mac));
   const reservations = x.reservations.filter((r) => !vmMacs.has(r.mac)).map((r) => ({ mac: r.mac, ip: r.ip, hostname: r.hostname, profile: ref(r.profile, r.hostname) }));
