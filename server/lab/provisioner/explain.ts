@@ -4,6 +4,10 @@
 // profile renders to. Pure.
 import { answerFor, DEFAULT_EFI_X64_BOOTFILE, tagsFor, type BootPathId, type ClientRequest, type OptionRule } from './bootrules.ts';
 import { grubPathForMac, ipxePathForMac, renderGrubConfig, renderIpxeScript, type Reservation } from './pxe.ts';
+import { renderTargetFiles } from './install-files.ts';
+
+/** The file the stack serves at `rel` for a reservation (install profiles: the installer, or boot-from-disk once installed). */
+const servedFile = (r: Reservation, serverIp: string, rel: string) => renderTargetFiles(r, { serverIp }).find((f) => f.rel === rel)?.content;
 
 /** The network-boot clients a target can be: what its firmware (or the iPXE it loaded) sends. */
 export type BootClient = 'ipxe-rom' | 'bios-pxe' | 'uefi-pxe' | 'uefi-http' | 'arm64-uefi-pxe' | 'arm64-uefi-http';
@@ -97,11 +101,11 @@ export function explainBoot(x: ExplainInput): Explanation {
   let kernelCmdline: string | null = null;
   const hostname = res?.hostname ?? 'this target';
   if (last.path === 'ipxe') {
-    script = { loader: 'ipxe', path: `http://${x.serverIp}/${ipxePathForMac(x.mac)}`, text: res ? renderIpxeScript(res.profile, x.serverIp, hostname) : null };
+    script = { loader: 'ipxe', path: `http://${x.serverIp}/${ipxePathForMac(x.mac)}`, text: res ? servedFile(res, x.serverIp, `http/${ipxePathForMac(x.mac)}`) ?? renderIpxeScript(res.profile, x.serverIp, hostname) : null };
     if (!res) notes.push(`no reservation for ${x.mac}: boot.ipxe finds no /${ipxePathForMac(x.mac)} and chains /ipxe/default`);
     if (res?.profile.kind === 'kernel') kernelCmdline = [res.profile.kernel, ...(res.profile.initrd ? [`initrd=${res.profile.initrd}`] : []), ...(res.profile.cmdline ? [res.profile.cmdline] : [])].join(' ');
   } else if (last.path === 'arm64-uefi-pxe') {
-    script = { loader: 'grub', path: `tftp://${x.serverIp}/${grubPathForMac(x.mac)}`, text: res ? renderGrubConfig(res.profile, hostname) : null };
+    script = { loader: 'grub', path: `tftp://${x.serverIp}/${grubPathForMac(x.mac)}`, text: res ? servedFile(res, x.serverIp, `tftp/${grubPathForMac(x.mac)}`) ?? renderGrubConfig(res.profile, hostname) : null };
     if (!res) notes.push(`no reservation for ${x.mac}: grub.cfg finds no ${grubPathForMac(x.mac)}, tries grub.cfg-default, else leaves network boot`);
     if (res?.profile.kind === 'kernel') kernelCmdline = [`BOOT_IMAGE=/artifacts/${res.profile.kernel}`, ...(res.profile.cmdline ? [res.profile.cmdline] : [])].join(' ');
   } else {
