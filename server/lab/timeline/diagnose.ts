@@ -53,7 +53,7 @@ export function diagnose(f: BootFacts): Diagnosis {
     if (fwFail) return fail('firmware', 'the firmware found nothing to boot and never asked for DHCP', 'check the boot order (network first) and that the NIC has a PXE ROM');
     return stop('firmware', `no DHCP DISCOVER from ${f.mac} reached dnsmasq`, 'is the provisioner running with its stack healthy, and the target on the lab network?');
   }
-  const offered = f.rounds.some((r) => r.messages.some((m) => m.type === 'OFFER'));
+  const offered = f.rounds.some((r) => r.messages.some((m) => m.type === 'OFFER' || m.type === 'ACK' || m.type === 'NAK'));
   if (!offered) {
     const why = f.rounds.flatMap((r) => r.messages).find((m) => m.note)?.note;
     return stop('dhcp', `DHCP DISCOVER never answered${why ? ` (dnsmasq: ${why})` : ''}: no reservation for ${f.mac} and no free address in the range`,

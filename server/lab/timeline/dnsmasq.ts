@@ -59,10 +59,10 @@ export function parseDnsmasqLog(text: string): DnsmasqEvents {
     if (facility === 'tftp') {
       const sent = /^sent (\S+) to (\S+)$/.exec(body);
       if (sent) { tftp.push({ at, file: sent[1], ip: sent[2], ok: true, error: null }); continue; }
-      const nf = /^(?:file|cannot access) (\S+?):? (?:not found|.*)(?: for| sent to)? ?(\d+\.\d+\.\d+\.\d+)?$/.exec(body);
+      const nf = /^file (\S+) not found for (\S+)$/.exec(body);
       const err = /^error (\d+) (.*) received from (\S+)$/.exec(body);
-      if (err) tftp.push({ at, file: '', ip: err[3], ok: false, error: `error ${err[1]} ${err[2]}` });
-      else if (nf && /not found/.test(body)) tftp.push({ at, file: nf[1], ip: nf[2] ?? '', ok: false, error: 'not found' });
+      if (nf) tftp.push({ at, file: nf[1], ip: nf[2], ok: false, error: 'not found' });
+      else if (err) tftp.push({ at, file: '', ip: err[3], ok: false, error: `error ${err[1]} ${err[2]}` });
       continue;
     }
     if (facility !== 'dhcp') continue;

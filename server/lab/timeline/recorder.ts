@@ -7,7 +7,7 @@ import type { Remote } from '../provisioner/remote.ts';
 import { PXE_DIR } from '../provisioner/stack.ts';
 import { alignOffset, consoleAnchors, type Alignment } from './align.ts';
 import { assembleTimeline } from './assemble.ts';
-import { readClockMarks } from './console-clock.ts';
+import { readClockMarks, type ClockMark } from './console-clock.ts';
 import { consoleMilestones, type Milestone } from './console.ts';
 import { parseDnsmasqLog, type DnsmasqEvents } from './dnsmasq.ts';
 import { parseCallHomeLog, parseHttpLog, type CallHome, type HttpFetch } from './nginx.ts';
@@ -145,11 +145,23 @@ export interface RecordInput {
   boot?: number;
 }
 
-/** The timeline of one boot of a target. Throws NotFound-style Error when the console log shows no boot. */
+/** The timeline of one boot of a target (reads the console log and clock, and the stack's logs over SSH). Throws RangeError for a boot that is not there. */
 export async function recordTimeline(i: RecordInput): Promise<Timeline> {
-  const marks = readClockMarks(i.consoleTimes);
   const log = readLogBytes(i.consoleLog, -CONSOLE_BYTES, CONSOLE_BYTES);
-  const boots = splitBoots(consoleMilestones(log.data, log.start, marks));
+  let stack: StackLogs | Error | null = null;
+  if (i.provisioner) {
+    try { stack = await readStackLogs(i.provisioner); } catch (e) { stack = e as Error; }
+  }
+  return buildTimeline(i, log.data, log.start, readClockMarks(i.consoleTimes), stack, Date.now());
+}
+
+/**
+ * The timeline of one boot from what was read: console bytes (from byte `base`), its clock marks, the stack's logs
+ * (null: provisioner not running; an Error: unreadable) on the provisioner's clock. Pure.
+ */
+export function buildTimeline(i: Omit<RecordInput, 'provisioner' | 'consoleLog' | 'consoleTimes'>, data: Buffer, base: number, marks: ClockMark[],
+  raw: StackLogs | Error | null, now: number): Timeline {
+  const boots = splitBoots(consoleMilestones(data, base, marks));
   const idx = (i.boot ?? -1) < 0 ? boots.length + (i.boot ?? -1) : i.boot!;
   const boot = boots[idx];
   if (!boot || boot.at === null) throw new RangeError(boots.length ? `'${i.vm}' has ${boots.length} boot(s) in its console log: boot ${i.boot} is not one of them` : `'${i.vm}' has not booted yet (no power-on in its console log)`);
@@ -157,14 +169,12 @@ export async function recordTimeline(i: RecordInput): Promise<Timeline> {
   const notes: string[] = [];
   let stack: StackLogs | null = null;
   let align: Alignment | null = null;
-  if (!i.provisioner) notes.push('the provisioner is not running: no DHCP, TFTP or HTTP events');
+  if (!raw) notes.push('the provisioner is not running: no DHCP, TFTP or HTTP events');
+  else if (raw instanceof Error) notes.push(`the stack's logs could not be read: ${raw.message.split('\n')[0]}`);
   else {
-    try {
-      const raw = await readStackLogs(i.provisioner);
-      align = bootAlignment(raw, i.mac.toLowerCase(), i.ip, boot.at, next?.at ?? null, boot.milestones);
-      if (align.corrected) notes.push(`the provisioner's clock measured now (${raw.offsetMs} ms ± ${raw.uncertaintyMs}) disagrees with this boot's console (drift): aligned on ${align.anchors} iPXE line(s) instead`);
-      stack = shiftStackLogs(raw, align.offsetMs);
-    } catch (e) { notes.push(`the stack's logs could not be read: ${(e as Error).message.split('\n')[0]}`); }
+    align = bootAlignment(raw, i.mac.toLowerCase(), i.ip, boot.at, next?.at ?? null, boot.milestones);
+    if (align.corrected) notes.push(`the provisioner's clock measured now (${raw.offsetMs} ms ± ${raw.uncertaintyMs}) disagrees with this boot's console (clock drift): aligned on ${align.anchors} iPXE line(s) instead`);
+    stack = shiftStackLogs(raw, align.offsetMs);
   }
   const consoleTimed = boot.milestones.some((m) => m.kind !== 'power-on' && m.kind !== 'resume' && m.at !== null);
   if (!consoleTimed) notes.push('the console clock did not run during this boot: console milestones have no times');
@@ -172,7 +182,7 @@ export async function recordTimeline(i: RecordInput): Promise<Timeline> {
     vm: i.vm, mac: i.mac.toLowerCase(), ip: i.ip, poweredOnAt: boot.at, bootKind: boot.kind, boot: idx, boots: boots.length,
     until: next?.at ?? null, milestones: boot.milestones, dhcp: stack?.dnsmasq.dhcp ?? [], tftp: stack?.dnsmasq.tftp ?? [],
     http: stack?.http ?? [], callhome: stack?.callhome ?? [], kernel: i.kernel, initrd: i.initrd,
-    running: i.running && !next, now: Date.now(),
+    running: i.running && !next, now,
     clock: { provisionerOffsetMs: align?.offsetMs ?? null, uncertaintyMs: align?.uncertaintyMs ?? null, consoleTimed, notes },
   });
 }
