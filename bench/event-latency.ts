@@ -13,6 +13,7 @@
 // 2. idle CPU: `--vms` tiny VMs booted to their READY marker, then the panel process's utime+stime
 //    (/proc/<pid>/stat, all its threads) over `--idle` seconds, twice: with no browser attached, and with
 //    one Chromium tab open on the lab page (its tRPC subscription socket live).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { accelLabels } from './accel.ts';
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,7 +35,6 @@ const SAMPLES = Number(opts.samples);
 const IDLE_VMS = Number(opts.vms);
 const IDLE_S = Number(opts.idle);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 
 let cookie = '';

@@ -13,10 +13,11 @@
 // first and is not counted. The lab home is a temp dir under /tmp, created before the timed runs.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../server/lab/vm/allocate.ts';
 import { parseArgs } from 'node:util';
 import { buildState } from '../server/build.ts';
 
@@ -34,15 +35,6 @@ const { values: opts } = parseArgs({
 const RUNS = Number(opts.runs);
 const IDLE_S = Number(opts.idle);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
-  });
-}
 
 /** The same staleness rule as `pvmlab serve` (server/build.ts), so no timed run ends up building. */
 function ensureBuild(): void {

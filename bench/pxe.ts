@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LabHome } from '../server/lab/home.ts';
-import { Lab } from '../server/lab/services.ts';
+import { Lab } from '../server/lab/lab.ts';
 import { testGuest } from '../server/lab/testing/guests.ts';
 import { provisionerImage } from '../server/lab/testing/provisioner.ts';
 import { accelLabels } from './accel.ts';

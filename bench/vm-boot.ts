@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { LabHome, ensureHome } from '../server/lab/home.ts';
-import { Lab } from '../server/lab/services.ts';
+import { Lab } from '../server/lab/lab.ts';
 import { testGuest } from '../server/lab/testing/guests.ts';
 import { writeRecord } from '../server/lab/store.ts';
 import { probeAccelerators } from '../server/lab/accel/probe.ts';

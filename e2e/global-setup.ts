@@ -1,6 +1,7 @@
 // Playwright global setup and teardown: one real panel for the whole run (see e2e/harness.ts for the
 // contract tests rely on). Starts `pvmlab serve` on a free loopback port with a fresh lab home under
 // /tmp, waits for its launch URL, publishes it to the workers, and stops everything afterwards.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +19,6 @@ const BUILDING = /building the panel|Creating an optimized production build/;
 const STOP_GRACE_MS = 10_000;
 const OPEN_LINE = /^open: (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+))$/m;
 
-function sleep(ms: number) { return new Promise((r) => setTimeout(r, ms)); }
 
 function tail(file: string, lines = 40): string {
   try { return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n'); } catch { return '(no log)'; }

@@ -15,6 +15,7 @@
 // for the real content of each page (topology laid out, rows, xterm text) rather than fixed sleeps.
 // It warns (and still writes the picture) when a page shows an alert or is wider than the window.
 // Everything is cleaned up even on error or Ctrl-C: the VMs, the panel, the temp lab home.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,7 +37,6 @@ const BOOT_MS = 240_000;
 const PAGE_MS = 60_000;
 
 const t0 = Date.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (msg: string) => console.log(`[shots ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
 
 let cookie = '';

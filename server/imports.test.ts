@@ -1,6 +1,7 @@
 // The layering rules of DESIGN §1, checked on the source (static imports and `import()` with a literal):
 // the domain (server/lab) imports nothing above it; pages and components reach the server only through
-// types, the shared zod schemas (lab/spec.ts) and the tRPC router's type; and no runtime import cycle exists.
+// types, the shared zod schemas (lab/spec.ts) and the tRPC router's type; api/, http/, sockets/ and cli/ use the
+// domain only through lab/lab.ts; and no runtime import cycle exists.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -73,7 +74,19 @@ describe('import rules', () => {
       .map((e) => ({ e, why: nodeOnly(e.to) })).filter((x) => x.why).map((x) => `${x.e.from} → ${x.e.to} (${x.why})`);
     expect(bad).toEqual([]);
     // The rule has teeth: a Node-only module is recognised as one.
-    expect(nodeOnly('server/lab/vms.ts')).toMatch(/imports (node:|execa)/);
+    expect(nodeOnly('server/lab/vm/lifecycle.ts')).toMatch(/imports (node:|execa)/);
+  });
+
+  it('the outer layers (api, http, sockets, cli, the server) use the domain only through its front door, lab/lab.ts', () => {
+    const FRONT = new Set(['server/lab/lab.ts', 'server/lab/spec.ts', 'server/lab/errors.ts']);
+    const outer = server.filter((f) => !f.startsWith('server/lab/'));
+    const bad = (files: string[]) => files.flatMap(edges).filter((e) => e.to.startsWith('server/lab/') && !FRONT.has(e.to)).map((e) => `${e.from} → ${e.to}`);
+    expect(bad(outer)).toEqual([]);
+    // …and through the Lab's own methods, not the services inside it.
+    const inner = /\blab\.(vms|provisioner|snapshots)\b|\.stack\(\)/;
+    expect(outer.filter((f) => inner.test(fs.readFileSync(path.join(ROOT, f), 'utf8')))).toEqual([]);
+    // The rule has teeth: a test file of an outer layer reaches inside, and is recognised.
+    expect(bad(['server/api/hostile.test.ts'])).toEqual(['server/api/hostile.test.ts → server/lab/testing/guests.ts']);
   });
 
   it('no runtime import cycle in the server', () => {

@@ -11,8 +11,9 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { appRouter } from './api/root.ts';
 import type { Context } from './api/trpc.ts';
 import { SECURITY_HEADERS, WS_PROTOCOL, assertLoopbackBind, factsOf, judge, newSecret, type GuardConfig } from './guard.ts';
-import type { Lab } from './lab/services.ts';
+import type { Lab } from './lab/lab.ts';
 import { vmNameAfter } from './lab/spec.ts';
+import { HTTP_STATUS, errorKind, errorLine } from './lab/errors.ts';
 import { handleUpload } from './http/upload.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,6 +31,8 @@ export interface PanelOptions {
   dev?: boolean;
   /** Raw socket handlers by exact path prefix, e.g. '/ws/serial/'. */
   sockets?: Record<string, RawSocketHandler>;
+  /** Called by close(): ends what the socket handlers keep beyond their sockets (the SSH terminals' ptys). */
+  closeSockets?: () => void;
 }
 
 export interface Panel {
@@ -49,8 +52,10 @@ function serveLogFile(lab: Lab, pathname: string, res: http.ServerResponse): voi
   const vm = vmNameAfter(pathname, '/api/logs/');
   if ('error' in vm) { res.writeHead(400, { 'Content-Type': 'text/plain' }); res.end(`${vm.error}\n`); return; }
   let file: { size: number; stream: NodeJS.ReadableStream };
-  try { file = lab.vms.logFile(vm.name); } catch (e) {
-    res.writeHead(404, { 'Content-Type': 'text/plain' }); res.end(`${(e as Error).message}\n`); return;
+  try { file = lab.consoleLogFile(vm.name); } catch (e) {
+    // The one error → status map (lab/errors.ts), as tRPC uses it; anything unexpected is a 500.
+    const kind = errorKind(e);
+    res.writeHead(kind ? HTTP_STATUS[kind] : 500, { 'Content-Type': 'text/plain' }); res.end(`${errorLine(e)}\n`); return;
   }
   res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(file.size),
     'Content-Disposition': `attachment; filename="${vm.name}-console.log"` });
@@ -113,7 +118,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
       }
       if (req.url.startsWith('/api/upload/artifact') && req.method === 'POST') {
         // Streamed straight into the provisioner over SSH, checked on both ends (server/http/upload.ts).
-        void handleUpload({ upload: (n, body, o) => lab.provisioner.uploadArtifact(n, body, o) }, new URL(req.url, 'http://x'), req, res);
+        void handleUpload({ upload: (n, body, o) => lab.uploadArtifact(n, body, o) }, new URL(req.url, 'http://x'), req, res);
         return;
       }
       res.writeHead(404, { 'Content-Type': 'text/plain' });
@@ -166,6 +171,7 @@ export async function startPanel(opts: PanelOptions): Promise<Panel> {
     async close() {
       trpcWs.broadcastReconnectNotification();
       for (const c of [...wss.clients, ...rawWss.clients]) c.terminate();
+      opts.closeSockets?.();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await app.close();

@@ -9,7 +9,7 @@ import { Button } from '../ui/bits';
 import { Dialog } from '../ui/dialog';
 import { Progress } from '../ui/progress';
 import { errorText, useToast } from '../ui/toast';
-import { ipv4, vmCreateInput, type Role } from '@/server/lab/spec';
+import { ipv4, vmCreateInput, type Role, type VmCreateInput } from '@/server/lab/spec';
 import { addressPlan, ipHolders, ipProblem } from '@/server/lab/addressing';
 
 const FIELDS = ['name', 'arch', 'cpus', 'memory', 'boot', 'image', 'diskSize', 'kernel', 'initrd', 'append', 'mac', 'ip', 'sshUser'] as const;
@@ -58,11 +58,12 @@ function visible(v: Values): Set<Field> {
 }
 
 /** What the API gets: the role, and every visible field the user filled in (empty means "the default"). */
-function toInput(v: Values, role: Role): Record<string, string> {
+/** The form's visible, non-empty fields as the create input (strings: the server's schema parses sizes and numbers). */
+function toInput(v: Values, role: Role): VmCreateInput {
   const out: Record<string, string> = { role };
   const vis = visible(v);
   for (const f of FIELDS) if (vis.has(f) && v[f].trim() !== '') out[f] = f === 'append' ? v[f] : v[f].trim();
-  return out;
+  return { ...out, name: out.name ?? '' } as VmCreateInput;
 }
 
 function stripField(field: string, message: string): string {

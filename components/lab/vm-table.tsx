@@ -3,7 +3,8 @@
 import Link from 'next/link';
 import { StatusChip } from '../ui/bits';
 import { VmActions } from '../vm/actions';
-import type { VmView } from '@/server/lab/vms';
+import type { RouterOutputs } from '@/server/api/root';
+type VmView = RouterOutputs['vm']['get'];
 
 export function sshLabel(vm: VmView, provisioner: VmView | undefined): { text: string; title: string } {
   if (vm.role === 'provisioner') {

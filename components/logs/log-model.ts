@@ -7,6 +7,9 @@ export const BOOT_MARKER = /^=== pvmlab: power on (\S+) ===$/;
 
 /** CSI, OSC, and two-byte escape sequences; what is left of control characters (but tab) goes too. */
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]|\x1b[ -/]*[0-~]/g;
+
+/** Text without ANSI escape sequences (CSI, OSC, DCS/PM/APC, two-character escapes). */
+export function stripAnsi(s: string): string { return s.replace(ANSI, ''); }
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
 /** A line longer than this is cut into pieces (a log without newlines must not become one huge row). */
 export const MAX_LINE = 16_384;

@@ -108,7 +108,7 @@ function ProfileEditor({ mac, profile, arch }: { mac: string; profile: { kind: s
   if (!open) return <button type="button" className="text-left text-sky-600 hover:underline" data-testid="profile" onClick={() => setOpen(true)}><span className={profile.kind === 'kernel' ? 'mono' : ''}>{profileLabel(profile)}</span></button>;
   // The boot catalogue's entries this target's arch can boot (a MAC without a VM: every entry).
   const catalogue = BOOT_CATALOGUE.filter((e) => !arch || e.arches.includes(arch));
-  const submit = () => catalogue.some((e) => e.name === kind) ? live.mutate({ mac, name: kind as Parameters<typeof live.mutate>[0]["name"] }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind } });
+  const submit = () => catalogue.some((e) => e.name === kind) ? live.mutate({ mac, name: kind as Parameters<typeof live.mutate>[0]["name"] }) : save.mutate({ mac, profile: kind === 'kernel' ? { kind, kernel, initrd: initrd || undefined, cmdline } : kind === 'script' ? { kind, script } : { kind: 'exit' as const } });
   return (
     <div className="grid gap-1">
       <select value={kind} onChange={(e) => setKind(e.target.value)} className="rounded border px-1 dark:bg-zinc-800">

@@ -1,8 +1,9 @@
 // The lab as a graph (pure): host, network service, uplink, provisioner (with Docker and the pxeboot
 // container inside), the private network and every target. Layout and drawing happen elsewhere.
-import type { VmView } from '@/server/lab/vms';
-import type { LabConfig } from '@/server/lab/config';
-import type { NetworkStatus } from '@/server/lab/network/types';
+import type { RouterOutputs } from '@/server/api/root';
+type VmView = RouterOutputs['vm']['get'];
+type LabConfig = RouterOutputs['lab']['config'];
+type NetworkStatus = RouterOutputs['network']['status'];
 
 export type TopoKind = 'host' | 'netsvc' | 'uplink' | 'privnet' | 'provisioner' | 'target' | 'docker' | 'pxeboot' | 'placeholder';
 

@@ -6,7 +6,8 @@ import { useTRPC } from '../trpc';
 import { Button } from '../ui/bits';
 import { ConfirmDialog } from '../ui/dialog';
 import { errorText, useToast } from '../ui/toast';
-import type { VmView } from '@/server/lab/vms';
+import type { RouterOutputs } from '@/server/api/root';
+type VmView = RouterOutputs['vm']['get'];
 
 const CAN_START = new Set(['stopped', 'crashed']);
 const CAN_STOP = new Set(['running', 'paused', 'starting']);

@@ -1,6 +1,7 @@
 'use client';
 // The last lines of a VM's console log: the tail from vm.log (offset -4096), refetched on every VM event,
 // then followed live on /ws/logs/<vm> from where that read ended (pushed on file change, acked bytes).
+import { stripAnsi } from '@/components/logs/log-model';
 import { useEffect, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useTRPC } from '../trpc';
@@ -12,8 +13,7 @@ const SHOW_LINES = 40;
 
 /** Console output as text: no ANSI escapes, no carriage returns. */
 export function cleanConsole(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\x1b[()][0-9A-Za-z]/g, '').replace(/\r/g, '');
+  return stripAnsi(s).replace(/\r/g, '');
 }
 
 export function useLogTail(name: string): { text: string; loading: boolean; error: string | null; live: boolean } {

@@ -1,3 +1,4 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { router } from './trpc.ts';
 import { hostRouter } from './routers/host.ts';
 import { vmRouter } from './routers/vm.ts';
@@ -14,3 +15,7 @@ export const appRouter = router({
   pxe: pxeRouter,
 });
 export type AppRouter = typeof appRouter;
+
+/** What each procedure takes and returns, inferred from the routers: pages type their data with these. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

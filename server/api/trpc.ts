@@ -1,7 +1,7 @@
 // tRPC init and context. Routers stay thin: they validate and call the domain (server/lab).
 import { TRPCError, initTRPC } from '@trpc/server';
 import { ZodError } from 'zod';
-import type { Lab } from '../lab/services.ts';
+import type { Lab } from '../lab/lab.ts';
 import { BadRequestError, errorKind, errorLine } from '../lab/errors.ts';
 
 export interface Context { lab: Lab }

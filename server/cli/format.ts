@@ -1,6 +1,5 @@
 // Plain-text renderings for the terminal. Pure.
-import type { DoctorReport } from '../lab/host.ts';
-import type { HomeInfo } from '../lab/home.ts';
+import type { DoctorReport, HomeInfo } from '../lab/lab.ts';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

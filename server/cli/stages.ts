@@ -1,6 +1,6 @@
 // Stage lines for long CLI operations: a line when a stage ENDS, with how long it took
 // ("  ✓ prov ssh                     12.3 s"), so a line never reads as if something were ready before it is.
-import type { JobHandle } from '../lab/jobs.ts';
+import type { JobHandle } from '../lab/lab.ts';
 
 /** "850 ms", "12.3 s", "2 min 05 s". */
 export function formatDuration(ms: number): string {

@@ -5,8 +5,7 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BadRequestError, HTTP_STATUS, PayloadTooLargeError, errorKind, errorLine } from '../lab/errors.ts';
-import { artifactName } from '../lab/provisioner/pxe.ts';
-import { maxUploadBytes, sha256Hex } from '../lab/provisioner/upload.ts';
+import { artifactName, maxUploadBytes, sha256Hex } from '../lab/lab.ts';
 
 export interface UploadSink {
   upload(name: string, body: NodeJS.ReadableStream, o: { size: number; sha256: string | null; signal: AbortSignal }): Promise<void>;

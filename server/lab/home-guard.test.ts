@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOME_MARKER, checkHomeRoot, planClean } from './home-guard.ts';
 import { LabHome, ensureHome } from './home.ts';
-import { Lab } from './services.ts';
+import { Lab } from './lab.ts';
 
 const tmps: string[] = [];
 function tmp() { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'pvg-')); tmps.push(d); return d; }

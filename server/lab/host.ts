@@ -197,3 +197,10 @@ export function vmAccel(doctor: DoctorReport, arch: GuestArch, vmMode: AccelMode
   const use = resolveAccel(probe, { os: doctor.os.platform, hostArch: doctor.os.cpuArch }, { vm: vmMode });
   return { ...base, accelerator: use.accel, cpu: use.cpu, source: use.source, reason: use.reason };
 }
+
+/** What to tell a user whose QEMU died at launch under a hardware accelerator: where the choice came from, how to override. */
+export function launchHint(a: AccelChoice): string {
+  const from = a.source === 'probe' ? "the doctor's probe" : a.source === 'vm' ? "this VM's accel setting" : a.source === 'env' ? 'PVMLAB_ACCEL' : 'the lab config';
+  return `it ran with -accel ${a.accelerator} -cpu ${a.cpu} (chosen by ${from}); to run it under TCG instead: ` +
+    'PVMLAB_ACCEL=tcg for one process, accelerator "tcg" on the Setup page for the lab, or vm create --accel tcg for one VM';
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabHome } from './home.ts';
-import { Lab } from './services.ts';
+import { Lab } from './lab.ts';
 import { testGuest, until, type TestGuest } from './testing/guests.ts';
 
 const AS_NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--'];

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabHome } from './home.ts';
-import { Lab } from './services.ts';
+import { Lab } from './lab.ts';
 import { BrokenRecordError } from './store.ts';
 
 const tmps: string[] = [];
@@ -67,7 +67,7 @@ describe('(case 7) symlinks planted in the home are never followed', () => {
     fs.rmSync(home.vmLog('a'), { force: true });
     fs.symlinkSync(outside, home.vmLog('a'));
     await expect(lab.vms.start('a')).rejects.toThrow(/logs\/a\.log is a symlink.*rm /);
-    expect(() => lab.vms.log('a', 0)).toThrow(/symlink/);
+    expect(() => lab.consoleLog('a', 0)).toThrow(/symlink/);
     expect(fs.readFileSync(outside, 'utf8')).toBe('precious\n');
     expect(lab.vms.get('a').status).toBe('stopped');
   });
@@ -88,7 +88,7 @@ describe('(case 7) symlinks planted in the home are never followed', () => {
 describe('(case 10) a name is a name, never a path', () => {
   it.each(['../configs/lab', '../vms/c6', 'a/b', '', '.', 'A', 'x'.repeat(40), '%00'])('%j is refused with the schema\'s reason', async (name) => {
     const { lab, home } = await newLab();
-    for (const op of [() => lab.vms.start(name), () => lab.vms.stop(name), () => lab.cleanVm(name), async () => lab.vms.get(name), async () => lab.vms.log(name, 0)]) {
+    for (const op of [() => lab.vms.start(name), () => lab.vms.stop(name), () => lab.cleanVm(name), async () => lab.vms.get(name), async () => lab.consoleLog(name, 0)]) {
       await expect(op()).rejects.toThrow(/^name: .*is not a VM name: use 1–32 characters/);
     }
     expect(fs.existsSync(path.join(home.dir('vms'), 'vms'))).toBe(false);

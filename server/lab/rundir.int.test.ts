@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabHome } from './home.ts';
-import { Lab } from './services.ts';
+import { Lab } from './lab.ts';
 import { testGuest, until, waitForLog, type TestGuest } from './testing/guests.ts';
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/pvmlab.mjs');

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { onCleanup, tmpDir } from './testing/cleanup.ts';
-import { ConflictError, NotFoundError, getRecord, listRecords, readRecord, withVmLock, writeRecord } from './store.ts';
+import { ConflictError, NotFoundError, getRecord, listRecords, lockHolder, readRecord, withVmLock, writeRecord } from './store.ts';
+import { processStart } from './pids.ts';
 import { bareHome, testRecord } from './testing/records.ts';
 import type { LabHome } from './home.ts';
 
@@ -47,6 +48,8 @@ async function deadPid(): Promise<number> {
   return p.pid!;
 }
 
+/** A lock file's content: pid, operation, the owner's start tick (pids.ts processStart). */
+const lockText = (pid: number, op: string) => new RegExp(`^${pid}\\n${op}\\n\\d+\\n$`);
 const busy = (pid: number, op: string) => `VM 'vm1' is busy (${op} in process ${pid}): try again when it finishes`;
 
 describe('withVmLock across processes', () => {
@@ -54,7 +57,7 @@ describe('withVmLock across processes', () => {
     const home = tmpHome();
     const holder = child(['hold', home.root, 'vm1', 'start']);
     expect(await holder.line(0)).toBe('got');
-    expect(fs.readFileSync(home.vmLock('vm1'), 'utf8')).toBe(`${holder.pid}\nstart\n`);
+    expect(fs.readFileSync(home.vmLock('vm1'), 'utf8')).toMatch(lockText(holder.pid, 'start'));
 
     const other = child(['hold', home.root, 'vm1', 'stop']);
     expect(await other.line(0)).toBe(`busy ${busy(holder.pid, 'start')}`);
@@ -65,13 +68,13 @@ describe('withVmLock across processes', () => {
     expect(err).toBeInstanceOf(ConflictError);
     expect(err.message).toBe(busy(holder.pid, 'start'));
     expect(ran).toBe(false);
-    expect(fs.readFileSync(home.vmLock('vm1'), 'utf8')).toBe(`${holder.pid}\nstart\n`); // untouched by the losers
+    expect(fs.readFileSync(home.vmLock('vm1'), 'utf8')).toMatch(lockText(holder.pid, 'start')); // untouched by the losers
 
     holder.proc.stdin!.write('release\n');
     expect(await holder.line(1)).toBe('released');
     expect(await holder.exit).toBe(0);
     expect(fs.existsSync(home.vmLock('vm1'))).toBe(false);
-    expect(await withVmLock(home, 'vm1', 'clean', async () => fs.readFileSync(home.vmLock('vm1'), 'utf8'))).toBe(`${process.pid}\nclean\n`);
+    expect(await withVmLock(home, 'vm1', 'clean', async () => fs.readFileSync(home.vmLock('vm1'), 'utf8'))).toMatch(lockText(process.pid, 'clean'));
     expect(fs.existsSync(home.vmLock('vm1'))).toBe(false);
   });
 
@@ -81,14 +84,28 @@ describe('withVmLock across processes', () => {
     expect(await dead.line(0)).toBe('got');
     dead.proc.stdin!.write('die\n');
     expect(await dead.exit).toBe(3);
-    expect(fs.readFileSync(home.vmLock('vm1'), 'utf8')).toBe(`${dead.pid}\nstart\n`);
+    expect(fs.readFileSync(home.vmLock('vm1'), 'utf8')).toMatch(lockText(dead.pid, 'start'));
 
     const heir = child(['hold', home.root, 'vm1', 'stop']);
     expect(await heir.line(0)).toBe('got');
-    expect(fs.readFileSync(home.vmLock('vm1'), 'utf8')).toBe(`${heir.pid}\nstop\n`);
+    expect(fs.readFileSync(home.vmLock('vm1'), 'utf8')).toMatch(lockText(heir.pid, 'stop'));
     heir.proc.stdin!.write('release\n');
     expect(await heir.exit).toBe(0);
     expect(fs.existsSync(home.vmLock('vm1'))).toBe(false);
+  });
+
+  it('takes over a lock whose pid is alive but belongs to another process now (a reused pid)', async () => {
+    const home = tmpHome();
+    const other = spawn('sleep', ['30']);
+    onCleanup(() => { other.kill(); });
+    fs.writeFileSync(home.vmLock('vm1'), `${other.pid}\nstart\n1\n`); // start tick 1: not that sleep
+    expect(lockHolder(home.vmLock('vm1'))).toBeNull();
+    expect(await withVmLock(home, 'vm1', 'stop', async () => fs.readFileSync(home.vmLock('vm1'), 'utf8'))).toMatch(lockText(process.pid, 'stop'));
+    // …while the same pid with its real start time (or a lock of an older version, without one) is busy.
+    fs.writeFileSync(home.vmLock('vm1'), `${other.pid}\nstart\n${processStart(other.pid!)}\n`);
+    expect(lockHolder(home.vmLock('vm1'))).toEqual({ pid: other.pid, op: 'start' });
+    fs.writeFileSync(home.vmLock('vm1'), `${other.pid}\nstart\n`);
+    expect(lockHolder(home.vmLock('vm1'))).toEqual({ pid: other.pid, op: 'start' });
   });
 
   it('gives a stale lock to exactly one of several processes contending for it', async () => {
@@ -101,7 +118,7 @@ describe('withVmLock across processes', () => {
     const winners = kids.filter((_, i) => outcomes[i] === 'got');
     expect(winners.length).toBe(1);
     expect(outcomes.filter((o) => o !== 'got')).toEqual(Array(3).fill(`busy ${busy(winners[0].pid, 'stop')}`));
-    expect(fs.readFileSync(home.vmLock('vm1'), 'utf8')).toBe(`${winners[0].pid}\nstop\n`);
+    expect(fs.readFileSync(home.vmLock('vm1'), 'utf8')).toMatch(lockText(winners[0].pid, 'stop'));
     winners[0].proc.stdin!.write('release\n');
     for (const k of kids) expect(await k.exit).toBe(0);
     expect(fs.readdirSync(home.lockDir)).toEqual([]); // no lock, no temp or set-aside files

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { writeFileAtomic, type LabHome } from './home.ts';
 import { vmName, vmRecord, type VmRecord } from './spec.ts';
 import { BadRequestError, ConflictError, NotFoundError } from './errors.ts';
+import { processAlive, processStart } from './pids.ts';
 export { ConflictError, NotFoundError };
 
 /** Every name that reaches the disk is checked with the API's schema (no `../configs/lab` aliases). */
@@ -85,8 +86,20 @@ export function listRecords(home: LabHome): VmRecord[] {
   return out.sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === 'provisioner' ? -1 : 1));
 }
 
-export function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+/** A lock file's content: "pid\nwhat\nstart\n" (start: processStart's token; absent in locks of older versions). */
+interface LockInfo { pid: number; op: string; start: string | null }
+
+function parseLock(text: string): LockInfo | null {
+  const [p, op, start] = text.split('\n');
+  const pid = Number(p);
+  return Number.isInteger(pid) && pid > 0 ? { pid, op: op ?? '', start: start || null } : null;
+}
+
+/** The lock's owner still runs: its pid is alive and, where start times can be read, is the same process (not a reused pid). */
+function ownerAlive(l: LockInfo): boolean {
+  if (!processAlive(l.pid)) return false;
+  const now = l.start === null ? null : processStart(l.pid);
+  return l.start === null || now === null || now === l.start;
 }
 
 function readLock(lock: string): string | null {
@@ -115,25 +128,24 @@ function createLock(lock: string, content: string): boolean {
 export function lockHolder(lockFile: string): { pid: number; op: string } | null {
   let text: string;
   try { text = fs.readFileSync(lockFile, 'utf8'); } catch { return null; }
-  const [p, op] = text.split('\n');
-  const pid = Number(p);
-  return Number.isInteger(pid) && pid > 0 && pidAlive(pid) ? { pid, op: op ?? '' } : null;
+  const l = parseLock(text);
+  return l && ownerAlive(l) ? { pid: l.pid, op: l.op } : null;
 }
 
 /**
- * Run fn holding the VM's lock. The lock is a file holding "pid\nwhat\n", created whole or not at all; a lock
- * whose owner process is gone is stale and taken over. Busy → ConflictError (the caller says what is going on).
+ * Run fn holding the VM's lock. The lock is a file holding "pid\nwhat\nstart\n", created whole or not at all; a
+ * lock whose owner process is gone (or whose pid now belongs to another process) is stale and taken over. Busy → ConflictError (the caller says what is going on).
  */
 export async function withVmLock<T>(home: LabHome, name: string, what: string, fn: () => Promise<T>): Promise<T> {
   // Lab-wide locks ('_lab', '_pxe') are pvmlab's own names: a VM name can never start with '_'.
   const lock = home.vmLock(name.startsWith('_') ? name : checkVmName(name));
   fs.mkdirSync(path.dirname(lock), { recursive: true });
-  for (let attempt = 0; !createLock(lock, `${process.pid}\n${what}\n`); attempt++) {
+  for (let attempt = 0; !createLock(lock, `${process.pid}\n${what}\n${processStart(process.pid) ?? ''}\n`); attempt++) {
     const held = readLock(lock);
-    const [pid, op] = (held ?? '').split('\n');
-    if (attempt >= 5 || (held !== null && Number(pid) && pidAlive(Number(pid)))) {
+    const info = held === null ? null : parseLock(held);
+    if (attempt >= 5 || (info && ownerAlive(info))) {
       const what = name === '_pxe' ? "the lab's reservations are" : name.startsWith('_') ? 'the lab is' : `VM '${name}' is`;
-      throw new ConflictError(`${what} busy (${op || 'another operation'} in process ${pid || '?'}): try again when it finishes`);
+      throw new ConflictError(`${what} busy (${info?.op || 'another operation'} in process ${info?.pid ?? '?'}): try again when it finishes`);
     }
     if (held === null) continue; // released meanwhile
     // Stale: its owner died. Move it aside and drop it only if it is still that stale lock: another process

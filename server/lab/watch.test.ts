@@ -10,7 +10,7 @@ import { processAlive, readPid } from './qemu/process.ts';
 import { qmpOnce } from './qemu/qmp.ts';
 import { readRecord, writeRecord } from './store.ts';
 import { bareHome, testRecord } from './testing/records.ts';
-import { Vms } from './vms.ts';
+import { Vms } from './vm/lifecycle.ts';
 import { VmWatcher } from './watch.ts';
 import { waitFor } from './testing/wait.ts';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { LabHome } from './home.ts';
 import { QmpClient } from './qemu/qmp.ts';
 import { livePid, processAlive } from './qemu/process.ts';
-import type { Vms } from './vms.ts';
+import type { Vms } from './vm/lifecycle.ts';
 import type { Bus } from './bus.ts';
 
 export class VmWatcher {

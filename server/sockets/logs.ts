@@ -1,13 +1,13 @@
 // /ws/logs/<vm>?offset=N: follow the console log file from an offset, pushed on file change (fs.watch).
 import fs from 'node:fs';
 import type { WebSocket } from 'ws';
-import type { Lab } from '../lab/services.ts';
+import type { Lab } from '../lab/lab.ts';
 import { Fanout } from './stream.ts';
 
 const CHUNK = 64 << 10;
 
 export function logsSocket(ws: WebSocket, name: string, url: URL, lab: Lab): void {
-  try { lab.vms.get(name); } catch { ws.close(4404, `no VM named '${name}'`); return; }
+  try { lab.vmStatus(name); } catch { ws.close(4404, `no VM named '${name}'`); return; }
   const file = lab.home.vmLog(name);
   let offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
   let paused = false;

@@ -2,7 +2,7 @@
 // (it serves one client at a time), shared by every attached tab.
 import net from 'node:net';
 import type { WebSocket } from 'ws';
-import type { Lab } from '../lab/services.ts';
+import type { Lab } from '../lab/lab.ts';
 import { Fanout } from './stream.ts';
 
 const hubs = new Map<string, { fan: Fanout; sock: net.Socket }>();
@@ -34,9 +34,9 @@ function hub(lab: Lab, name: string): { fan: Fanout; sock: net.Socket } {
 }
 
 export function serialSocket(ws: WebSocket, name: string, _url: URL, lab: Lab): void {
-  let vm: ReturnType<Lab['vms']['get']>;
-  try { vm = lab.vms.get(name); } catch { ws.close(4404, `no VM named '${name}'`); return; }
-  if (vm.status !== 'running') { ws.close(4409, `VM '${name}' is ${vm.status}: start it first`); return; }
+  let status: string;
+  try { status = lab.vmStatus(name); } catch { ws.close(4404, `no VM named '${name}'`); return; }
+  if (status !== 'running') { ws.close(4409, `VM '${name}' is ${status}: start it first`); return; }
   const h = hub(lab, name);
   h.fan.attach(ws);
 }

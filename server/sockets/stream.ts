@@ -23,7 +23,7 @@
 // attached to (and so the other tabs on that same stream), never the panel.
 // Attaching (and re-attaching) replays a bounded tail of recent output (serial, ssh; not logs).
 import type { WebSocket } from 'ws';
-import { leadingContinuations } from '../lab/consolelog.ts';
+import { leadingContinuations } from '../lab/lab.ts';
 
 export const HIGH_WATER = 1 << 20;
 export const LOW_WATER = 256 << 10;

@@ -2,7 +2,7 @@
 // A session outlives its tabs for a grace period; reattaching replays a bounded tail. Several tabs may attach.
 import * as pty from 'node-pty';
 import type { WebSocket } from 'ws';
-import type { Lab } from '../lab/services.ts';
+import type { Lab } from '../lab/lab.ts';
 import { Fanout } from './stream.ts';
 
 export const GRACE_MS = 60_000;
@@ -25,7 +25,7 @@ export function terminalSocket(ws: WebSocket, name: string, url: URL, lab: Lab):
     return;
   }
   let status: string;
-  try { status = lab.vms.get(name).status; } catch { ws.close(4404, `no VM named '${name}'`); return; }
+  try { status = lab.vmStatus(name); } catch { ws.close(4404, `no VM named '${name}'`); return; }
   if (status !== 'running') { ws.close(4409, `VM '${name}' is ${status}: start it first`); return; }
   if (sessions.size >= MAX_SESSIONS) { ws.close(4429, 'too many terminal sessions'); return; }
   let argv: string[];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accelMode, cpuModel } from '../../lab/accel/choose.ts';
+import { accelMode, cpuModel } from '../../lab/lab.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 export const hostRouter = router({

@@ -5,11 +5,11 @@ import { arch, hostArch } from '../../lab/spec.ts';
 export const labRouter = router({
   clean: publicProcedure.input(z.object({ removeKey: z.boolean().default(false) }).default({ removeKey: false }))
     .mutation(({ ctx, input }) => ctx.lab.cleanLab(input)),
-  config: publicProcedure.query(({ ctx }) => ctx.lab.vms.config()),
+  config: publicProcedure.query(({ ctx }) => ctx.lab.config()),
   /** The provisioner back to its ready snapshot, every running target re-provisioned. */
   reset: publicProcedure.mutation(({ ctx }) => ctx.lab.resetLab()),
   /** Can the provisioner resume its ready snapshot, and why (not)? */
-  warm: publicProcedure.query(({ ctx }) => ctx.lab.provisioner.warmState()),
+  warm: publicProcedure.query(({ ctx }) => ctx.lab.warmState()),
   /** "Start a lab": the default lab (pvmlab up) as a job; its id comes back at once. */
   up: publicProcedure.input(z.object({ arch: arch.optional(), targets: z.number().int().min(0).max(8).default(1), image: z.enum(['auto', 'offline', 'ubuntu-24.04']).default('auto') }))
     .mutation(({ ctx, input }) => ctx.lab.startLab(input)),

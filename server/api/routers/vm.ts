@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import { publicProcedure, router } from '../trpc.ts';
-import { snapshotName, vmName } from '../../lab/spec.ts';
+import { snapshotName, vmCreateInput, vmName } from '../../lab/spec.ts';
 
 const byName = z.object({ name: vmName });
 
 export const vmRouter = router({
   list: publicProcedure.query(({ ctx }) => ctx.lab.listVms()),
   /** Record files that cannot be read: file, reason, and how to remove them (the rest of the lab works). */
-  broken: publicProcedure.query(({ ctx }) => ctx.lab.vms.broken()),
+  broken: publicProcedure.query(({ ctx }) => ctx.lab.brokenRecords()),
   get: publicProcedure.input(byName).query(({ ctx, input }) => ctx.lab.getVm(input.name)),
-  // The domain validates the whole create input (one schema for API, CLI and pages).
-  create: publicProcedure.input(z.unknown()).mutation(({ ctx, input }) => ctx.lab.createVm(input)),
+  // One schema for API, CLI and pages (spec.ts); the domain checks what needs the lab (names, MACs, IPs taken).
+  create: publicProcedure.input(vmCreateInput).mutation(({ ctx, input }) => ctx.lab.createVm(input)),
   start: publicProcedure.input(byName.extend({ cold: z.boolean().default(false) }))
     .mutation(({ ctx, input }) => ctx.lab.startVm(input.name, { cold: input.cold })),
   /** Fresh disk, same MAC/IP/reservation/profile, boots again. */
@@ -22,14 +22,11 @@ export const vmRouter = router({
     remove: publicProcedure.input(byName.extend({ snapshot: snapshotName })).mutation(({ ctx, input }) => ctx.lab.removeSnapshot(input.name, input.snapshot)),
   }),
   stop: publicProcedure.input(byName.extend({ force: z.boolean().default(false) }))
-    .mutation(({ ctx, input }) => ctx.lab.vms.stop(input.name, { force: input.force })),
+    .mutation(({ ctx, input }) => ctx.lab.stopVm(input.name, { force: input.force })),
   clean: publicProcedure.input(byName).mutation(({ ctx, input }) => ctx.lab.cleanVm(input.name)),
   log: publicProcedure.input(byName.extend({ offset: z.number().int().default(0), limit: z.number().int().min(1).max(1 << 20).default(256 * 1024) }))
-    .query(({ ctx, input }) => ctx.lab.vms.log(input.name, input.offset, input.limit)),
-  sshCommand: publicProcedure.input(byName).query(({ ctx, input }) => {
-    const argv = ctx.lab.sshArgv(input.name);
-    return { argv, command: argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ') };
-  }),
+    .query(({ ctx, input }) => ctx.lab.consoleLog(input.name, input.offset, input.limit)),
+  sshCommand: publicProcedure.input(byName).query(({ ctx, input }) => ctx.lab.sshCommand(input.name)),
   events: publicProcedure.subscription(async function* ({ ctx, signal }) {
     yield* ctx.lab.bus.stream('vm', signal);
   }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { complete, flagsOf, keywordsOf } from './completion.ts';
 import { upCommands } from './up.ts';
-import { labCommands } from '../vm.ts';
+import { labCommands } from './lab.ts';
 import { pxeCommands } from './pxe.ts';
 
 const commands = { ...upCommands, ...labCommands, ...pxeCommands };

@@ -3,7 +3,7 @@
 // the command table itself — one source for help and completion.
 import type { Command } from '../../cli.ts';
 import { UsageError } from '../args.ts';
-import { Lab } from '../../lab/services.ts';
+import { Lab, LabHome } from '../../lab/lab.ts';
 
 export interface CompletionFacts { vms: string[]; artifacts: () => Promise<string[]> }
 
@@ -78,10 +78,10 @@ export function completionCommands(commands: Record<string, Command>): Record<st
       usage: 'pvmlab __complete <words…>',
       summary: '(used by the completion scripts)',
       async run(argv) {
-        const lab = new Lab(new (await import('../../lab/home.ts')).LabHome());
+        const lab = new Lab(new LabHome());
         let vms: string[] = [];
-        try { vms = lab.vms.list().map((v) => v.name); } catch { /* no lab home yet */ }
-        const artifacts = async () => { try { return (await lab.provisioner.artifacts()).map((a) => a.name); } catch { return []; } };
+        try { vms = lab.listVmsNow().map((v) => v.name); } catch { /* no lab home yet */ }
+        const artifacts = async () => { try { return (await lab.artifacts()).map((a) => a.name); } catch { return []; } };
         const out = await complete(argv.length ? argv : [''], commands, { vms, artifacts });
         if (out.length) console.log(out.join('\n'));
         return 0;

@@ -5,12 +5,10 @@ import path from 'node:path';
 import { parseCommand, UsageError } from '../args.ts';
 import { formatBytes, formatTable } from '../format.ts';
 import type { Command } from '../../cli.ts';
-import { Lab } from '../../lab/services.ts';
+import { BOOT_CATALOGUE, Lab, type BootProfile, type Reservation } from '../../lab/lab.ts';
 import { mac as macSchema } from '../../lab/spec.ts';
-import type { BootProfile, Reservation } from '../../lab/provisioner/pxe.ts';
-import { BOOT_CATALOGUE } from '../../lab/up/catalogue.ts';
 import { NotFoundError } from '../../lab/errors.ts';
-import { group } from '../vm.ts';
+import { group } from '../common.ts';
 
 /** How a profile reads in a table (pure). */
 export function describeProfile(p: BootProfile): string {
@@ -29,9 +27,9 @@ const reservationTable = (list: Reservation[]) => (list.length
 
 /** A target by VM name or hostname, or a MAC → its reservation. */
 function findReservation(lab: Lab, who: string): Reservation {
-  const list = lab.provisioner.reservations();
+  const list = lab.reservations();
   const asMac = macSchema.safeParse(who);
-  const vm = lab.vms.list().find((v) => v.name === who);
+  const vm = lab.listVmsNow().find((v) => v.name === who);
   const r = list.find((x) => (asMac.success && x.mac === asMac.data) || (vm && x.mac === vm.mac) || x.hostname === who);
   if (!r) throw new NotFoundError(`no reservation for '${who}': give a PXE target's name, a reserved hostname or MAC (pvmlab pxe reservations lists them)`);
   return r;
@@ -46,20 +44,20 @@ const reservations: Command = {
     if (sub === 'set') {
       const { positionals } = parseCommand(rest, {}, { min: 3, max: 3, usage: 'pvmlab pxe reservations set <mac> <ip> <hostname>' });
       const [m, ip, hostname] = positionals;
-      const old = lab.provisioner.reservations().find((x) => x.mac === macSchema.safeParse(m).data);
-      const r = await lab.provisioner.setReservation({ mac: m, ip, hostname, profile: old?.profile ?? { kind: 'exit' } });
+      const old = lab.reservations().find((x) => x.mac === macSchema.safeParse(m).data);
+      const r = await lab.setReservation({ mac: m, ip, hostname, profile: old?.profile ?? { kind: 'exit' } });
       console.log(`reserved ${r.ip} (${r.hostname}) for ${r.mac}${r.profile.kind === 'exit' ? `; it boots nothing until it gets a profile: pvmlab pxe profile ${r.hostname} --live` : ''}`);
       return 0;
     }
     if (sub === 'rm') {
       const { positionals } = parseCommand(rest, {}, { min: 1, max: 1, usage: 'pvmlab pxe reservations rm <mac|hostname>' });
       const r = findReservation(lab, positionals[0]);
-      await lab.provisioner.removeReservation(r.mac);
+      await lab.removeReservation(r.mac);
       console.log(`removed the reservation of ${r.mac} (${r.ip} ${r.hostname})`);
       return 0;
     }
     const { values } = parseCommand(sub === 'ls' ? rest : argv, json, { min: 0, max: 0, usage: this.usage });
-    const list = lab.provisioner.reservations();
+    const list = lab.reservations();
     print(!!values.json, list, () => reservationTable(list));
     return 0;
   },
@@ -78,9 +76,9 @@ const profile: Command = {
     const lab = await Lab.open();
     let r = findReservation(lab, positionals[0]);
     if (values.live || typeof values.catalogue === 'string') r = await lab.setCatalogueProfile(r.mac, typeof values.catalogue === 'string' ? values.catalogue : 'live');
-    else if (values.none) r = await lab.provisioner.setProfile(r.mac, { kind: 'exit' });
-    else if (typeof values.kernel === 'string') r = await lab.provisioner.setProfile(r.mac, { kind: 'kernel', kernel: values.kernel, initrd: values.initrd, cmdline: values.cmdline ?? '' });
-    else if (typeof values.script === 'string') r = await lab.provisioner.setProfile(r.mac, { kind: 'script', script: fs.readFileSync(values.script, 'utf8') });
+    else if (values.none) r = await lab.setProfile(r.mac, { kind: 'exit' });
+    else if (typeof values.kernel === 'string') r = await lab.setProfile(r.mac, { kind: 'kernel', kernel: values.kernel, initrd: typeof values.initrd === 'string' ? values.initrd : undefined, cmdline: typeof values.cmdline === 'string' ? values.cmdline : '' });
+    else if (typeof values.script === 'string') r = await lab.setProfile(r.mac, { kind: 'script', script: fs.readFileSync(values.script, 'utf8') });
     print(!!values.json, r, () => `${r.hostname} (${r.mac}, ${r.ip}): ${describeProfile(r.profile)}${chosen.length ? '\nit boots this at its next start (pvmlab vm stop/start, or power-cycle the machine)' : ''}`);
     return 0;
   },
@@ -97,19 +95,19 @@ const artifacts: Command = {
       const file = positionals[0];
       if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`no such file: ${file}`);
       const name = typeof values.name === 'string' ? values.name : path.basename(file);
-      await lab.provisioner.uploadArtifact(name, fs.createReadStream(file), { size: fs.statSync(file).size });
-      const a = (await lab.provisioner.artifacts()).find((x) => x.name === name);
+      await lab.uploadArtifact(name, fs.createReadStream(file), { size: fs.statSync(file).size });
+      const a = (await lab.artifacts()).find((x) => x.name === name);
       console.log(`uploaded ${name} (${formatBytes(a?.size ?? 0)}, sha256 ${a?.sha256 ?? '?'})`);
       return 0;
     }
     if (sub === 'rm') {
       const { positionals } = parseCommand(rest, {}, { min: 1, max: 1, usage: 'pvmlab pxe artifacts rm <name>' });
-      await lab.provisioner.removeArtifact(positionals[0]);
+      await lab.removeArtifact(positionals[0]);
       console.log(`removed ${positionals[0]}`);
       return 0;
     }
     const { values } = parseCommand(sub === 'ls' ? rest : argv, json, { min: 0, max: 0, usage: this.usage });
-    const list = await lab.provisioner.artifacts();
+    const list = await lab.artifacts();
     print(!!values.json, list, () => (list.length ? formatTable(['NAME', 'SIZE', 'SHA256'], list.map((a) => [a.name, formatBytes(a.size), a.sha256])) : 'no artifacts: pvmlab pxe artifacts add <file> [--name NAME]'));
     return 0;
   },
@@ -121,7 +119,7 @@ const leases: Command = {
   async run(argv) {
     const { values } = parseCommand(argv, json, { min: 0, max: 0, usage: this.usage });
     const lab = await Lab.open();
-    const list = await lab.provisioner.leases();
+    const list = await lab.leases();
     print(!!values.json, list, () => (list.length ? formatTable(['MAC', 'IP', 'HOSTNAME', 'EXPIRES'], list.map((l) => [l.mac, l.ip, l.hostname ?? '-', l.expires ?? 'never'])) : 'no leases'));
     return 0;
   },

@@ -2,15 +2,9 @@
 // PXE targets that booted the default profile and answer SSH; and back down. Domain: server/lab/up/.
 import { parseCommand, UsageError } from '../args.ts';
 import type { Command } from '../../cli.ts';
-import { Lab } from '../../lab/services.ts';
+import { Lab, LabFileError, defaultLab, describeAction, downLab, exportLab, labFileJsonSchema, offlineImageCacheDir, parseLabFile, upLab, type DesiredLab, type Plan, type UpResult } from '../../lab/lab.ts';
 import { arch as archSchema } from '../../lab/spec.ts';
-import { defaultLab, type DesiredLab } from '../../lab/up/desired.ts';
-import { describeAction, type Plan } from '../../lab/up/plan.ts';
-import { downLab, upLab, type UpResult } from '../../lab/up/execute.ts';
 import { formatDuration, stagePrinter, type StagePrinter } from '../stages.ts';
-import { LabFileError, labFileJsonSchema, parseLabFile } from '../../lab/up/labfile.ts';
-import { exportLab } from '../../lab/up/export.ts';
-import { offlineImageCacheDir } from '../../lab/up/image.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatBytes } from '../format.ts';
@@ -84,7 +78,7 @@ async function runUp(lab: Lab, desired: DesiredLab, o: { json: boolean; prune?: 
 function readLabFile(lab: Lab, file: string): DesiredLab {
   let text: string;
   try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new Error(`${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
-  const cfg = lab.vms.config().network;
+  const cfg = lab.config().network;
   let desired: DesiredLab;
   try {
     ({ desired } = parseLabFile(text, file, { subnet: cfg.subnet, dhcpRange: [cfg.dhcpStart, cfg.dhcpEnd] }));

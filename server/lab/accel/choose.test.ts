@@ -115,7 +115,10 @@ describe('overrides', () => {
 
   it('refuses what this host cannot have, naming the setting and the fix', async () => {
     const probe = await pvm();
-    expect(() => resolveAccel(probe, host, { env: 'hvf' })).toThrow('PVMLAB_ACCEL asks for hvf, which exists only on macOS: use kvm, tcg or auto');
+    // This host's KVM was rejected by the probe (kvm_pvm): it is not offered as the way out.
+    expect(() => resolveAccel(probe, host, { env: 'hvf' })).toThrow('PVMLAB_ACCEL asks for hvf, which exists only on macOS: use tcg or auto');
+    const kvmOk = await choose(linux(), 'x86_64', runs);
+    expect(() => resolveAccel(kvmOk, host, { env: 'hvf' })).toThrow('PVMLAB_ACCEL asks for hvf, which exists only on macOS: use kvm, tcg or auto');
     expect(() => resolveAccel(probe, host, { env: 'fast' })).toThrow('PVMLAB_ACCEL=fast: use auto, kvm, hvf or tcg');
     const arm = await choose(linux(), 'aarch64', runs);
     expect(() => resolveAccel(arm, host, { vm: 'kvm' })).toThrow(/aarch64 guests are not native on this host: use tcg or auto/);

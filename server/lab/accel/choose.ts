@@ -230,8 +230,11 @@ export function resolveAccel(probe: ArchProbe, host: { os: HostOs; hostArch: str
     const accel = top.mode;
     const native = nativeArch(host.hostArch) === probe.arch;
     if (accel !== 'tcg' && !native) throw new AccelOverrideError(`${top.label} asks for ${accel}, but ${probe.arch} guests are not native on this host: use tcg or auto`);
-    if (accel === 'hvf' && host.os !== 'darwin') throw new AccelOverrideError(`${top.label} asks for hvf, which exists only on macOS: use kvm, tcg or auto`);
-    if (accel === 'kvm' && host.os !== 'linux') throw new AccelOverrideError(`${top.label} asks for kvm, which exists only on Linux: use ${host.os === 'darwin' ? 'hvf' : 'tcg'} or auto`);
+    // The alternatives offered: this OS's hardware accelerator only where the probe did not reject it, then tcg, auto.
+    const kvmRejected = probe.tried.some((t) => t.accel === 'kvm' && !t.ok) && !probe.tried.some((t) => t.accel === 'kvm' && t.ok);
+    const hw = host.os === 'linux' && !kvmRejected ? 'kvm, ' : host.os === 'darwin' ? 'hvf, ' : '';
+    if (accel === 'hvf' && host.os !== 'darwin') throw new AccelOverrideError(`${top.label} asks for hvf, which exists only on macOS: use ${hw}tcg or auto`);
+    if (accel === 'kvm' && host.os !== 'linux') throw new AccelOverrideError(`${top.label} asks for kvm, which exists only on Linux: use ${hw}tcg or auto`);
     const cpu = (top.source === 'lab-config' && top.cpu) || (probe.chosen?.accel === accel ? probe.chosen.cpu : defaultCpu(accel, probe.arch));
     const proven = probe.tried.find((t) => t.accel === accel && t.cpu === cpu);
     const note = proven && !proven.ok ? ` (the probe rejected it: ${proven.symptom})` : '';

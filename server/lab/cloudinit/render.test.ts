@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { VmRecord } from '../spec.ts';
-import { CloudInitError, NAT_ENV_PATH, instanceId, renderCloudInit, toYaml, yamlString, type YamlMap, type YamlValue } from './render.ts';
+import { CloudInitError, NAT_ENV_PATH, instanceId, renderCloudInit, toYaml, type YamlMap, type YamlValue } from './render.ts';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHl6Zx1mVtOQ5j2VfT0jS8qkq0mF2s6j1m0b0bTq9Xyz pvmlab';
 
@@ -235,30 +236,28 @@ ethernets:
   });
 });
 
-describe('toYaml', () => {
+describe('toYaml (the yaml package, strings double-quoted)', () => {
   it.each([
-    ['plain', 'abc', '"abc"'],
-    ['quotes and backslashes', 'a"b\\c', '"a\\"b\\\\c"'],
-    ['line breaks and tabs', 'a\nb\r\tc', '"a\\nb\\r\\tc"'],
-    ['control and non-ASCII characters', '\0\x7f\u0085é', '"\\u0000\\u007f\\u0085\\u00e9"'],
-    ['characters beyond the BMP', '\u{1F600}', '"\\U0001f600"'],
-    ['YAML look-alikes', 'yes', '"yes"'],
-  ])('quotes %s', (_what, input, expected) => {
-    expect(yamlString(input)).toBe(expected);
+    ['plain', 'abc'],
+    ['quotes and backslashes', 'a"b\\c'],
+    ['line breaks and tabs', 'a\nb\r\tc'],
+    ['control and non-ASCII characters', '\0\x7f\u0085é'],
+    ['characters beyond the BMP', '\u{1F600}'],
+    ['YAML look-alikes', 'yes'],
+    ['a comment and a key of its own', 'x # y\nkey: value'],
+  ])('round-trips %s as one double-quoted scalar on one line', (_what, input) => {
+    const text = toYaml({ k: input });
+    expect(text.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(text).toMatch(/^k: "[\x20-\x7e]*"\n$/);
+    expect(parse(text, { version: '1.1' })).toEqual({ k: input });
+    expect(parse(text)).toEqual({ k: input });
   });
 
-  it('writes maps, lists, lists of maps, argv lists and empty collections', () => {
-    expect(toYaml({ a: 1, 'b c': null, d: [], e: {}, f: [{ g: 'h', i: [['x', 'y'], []] }, [{ j: true }]] })).toBe(`a: 1
-"b c": null
-d: []
-e: {}
-f:
-  - g: "h"
-    i:
-      - ["x", "y"]
-      - []
-  -
-    - j: true
-`);
+  it('writes maps, lists, lists of maps, nested lists and empty collections that read back the same', () => {
+    const doc: YamlMap = { a: 1, 'b c': null, d: [], e: {}, f: [{ g: 'h', i: [['x', 'y'], []] }, [{ j: true }]] };
+    const text = toYaml(doc);
+    expect(parse(text)).toEqual(doc);
+    expect(text).toContain('d: []\ne: {}\n');
+    expect(() => toYaml({ n: Number.NaN })).toThrow('YAML: cannot emit NaN');
   });
 });

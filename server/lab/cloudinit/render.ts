@@ -1,8 +1,8 @@
 // VM record → the three NoCloud documents (meta-data, user-data, network-config). Pure.
 //
-// The YAML is produced by a tiny emitter (below) that double-quotes every string and escapes everything
-// outside printable ASCII, so no value — a key comment, a file's content, a command — can end a line,
-// open a comment or start a key of its own.
+// The YAML comes from the `yaml` package with every string double-quoted and escaped, so no value — a key
+// comment, a file's content, a command — can end a line, open a comment or start a key of its own.
+import { Document, isScalar, isSeq, visit } from 'yaml';
 import { cidrInfo, inSubnet, type VmRecord } from '../spec.ts';
 
 export interface WriteFile { path: string; content: string; permissions: string }
@@ -130,86 +130,35 @@ function networkDoc(input: CloudInitInput): YamlMap {
   };
 }
 
-// ---- a tiny safe YAML emitter -------------------------------------------------------------------
+// ---- YAML out ---------------------------------------------------------------------------------------
 
 export type YamlValue = string | number | boolean | null | YamlValue[] | YamlMap;
 export interface YamlMap { [key: string]: YamlValue }
 
-/** A YAML double-quoted scalar whose text is printable ASCII only (valid for YAML 1.1 and 1.2). */
-export function yamlString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (c >= 0x20 && c < 0x7f) out += ch;
-    else if (c <= 0xffff) out += '\\u' + c.toString(16).padStart(4, '0');
-    else out += '\\U' + c.toString(16).padStart(8, '0');
-  }
-  return out + '"';
-}
-
-function yamlKey(k: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(k) ? k : yamlString(k);
-}
-
-function isScalar(v: YamlValue): v is string | number | boolean | null {
-  return v === null || typeof v !== 'object';
-}
-
-function scalar(v: string | number | boolean | null): string {
-  if (typeof v === 'string') return yamlString(v);
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error(`YAML: cannot emit ${v}`);
-    return String(v);
-  }
-  return v === null ? 'null' : String(v);
-}
-
-function emptyCollection(v: YamlValue): string | null {
-  if (Array.isArray(v)) return v.length === 0 ? '[]' : null;
-  if (v !== null && typeof v === 'object') return Object.keys(v).length === 0 ? '{}' : null;
-  return null;
-}
-
 /**
- * Block style throughout, two-space indent. Lists of scalars inside lists (an argv in runcmd) are
- * written in flow style, `- ["cmd", "arg"]`, which is also what a person would write.
+ * YAML text for a document (the `yaml` package): block style with two-space indents, every string double-quoted
+ * on one line with escapes, printable ASCII only (no value can end a line, open a comment or start a key), and a list of
+ * scalars inside a list (an argv in runcmd) in flow style, `- ["cmd", "arg"]`, as a person writes it.
+ * Errors: non-finite numbers.
  */
-function emit(v: YamlMap | YamlValue[], indent: string, lines: string[]): void {
-  if (Array.isArray(v)) {
-    for (const item of v) {
-      if (isScalar(item)) { lines.push(`${indent}- ${scalar(item)}`); continue; }
-      const empty = emptyCollection(item);
-      if (empty !== null) { lines.push(`${indent}- ${empty}`); continue; }
-      if (Array.isArray(item)) {
-        if (item.every(isScalar)) { lines.push(`${indent}- [${item.map(scalar).join(', ')}]`); continue; }
-        lines.push(`${indent}-`);
-        emit(item, indent + '  ', lines);
-        continue;
-      }
-      // A map inside a list: its first key shares the dash line, the others align with it.
-      const sub: string[] = [];
-      emit(item, indent + '  ', sub);
-      sub[0] = `${indent}- ${sub[0].slice(indent.length + 2)}`;
-      lines.push(...sub);
-    }
-    return;
-  }
-  for (const [k, val] of Object.entries(v)) {
-    if (isScalar(val)) { lines.push(`${indent}${yamlKey(k)}: ${scalar(val)}`); continue; }
-    const empty = emptyCollection(val);
-    if (empty !== null) { lines.push(`${indent}${yamlKey(k)}: ${empty}`); continue; }
-    lines.push(`${indent}${yamlKey(k)}:`);
-    emit(val, indent + '  ', lines);
-  }
-}
-
 export function toYaml(doc: YamlMap | YamlValue[]): string {
-  const lines: string[] = [];
-  emit(doc, '', lines);
-  return lines.join('\n') + '\n';
+  JSON.stringify(doc, (k, v) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`YAML: cannot emit ${v}`);
+    if (/[^\x20-\x7e]/.test(k)) throw new Error(`YAML: keys are printable ASCII, got ${JSON.stringify(k)}`);
+    return v;
+  });
+  const d = new Document(doc);
+  visit(d, {
+    Seq(_key, node, path) {
+      const parent = path[path.length - 1];
+      if (isSeq(parent) && node.items.length && node.items.every(isScalar)) node.flow = true;
+    },
+  });
+  const text = d.toString({ defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', doubleQuotedAsJSON: true, lineWidth: 0, flowCollectionPadding: false });
+  // Printable ASCII only (as YAML 1.1 readers such as cloud-init's PyYAML need: NEL, LS and PS are line breaks
+  // there): every non-ASCII character is inside a double-quoted value — keys are ours, and ASCII — so it is escaped.
+  return text.replace(/[^\x00-\x7e]/gu, (ch) => {
+    const c = ch.codePointAt(0) as number;
+    return c <= 0xffff ? `\\u${c.toString(16).padStart(4, '0')}` : `\\U${c.toString(16).padStart(8, '0')}`;
+  });
 }

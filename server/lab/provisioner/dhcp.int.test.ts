@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempLab } from '../testing/guests.ts';
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 import { renderReservations } from './pxe.ts';
 
 const tag = `pvf${process.pid % 100000}`;

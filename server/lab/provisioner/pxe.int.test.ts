@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { tempLab, testGuest, until, waitForLog, type TestGuest } from '../testing/guests.ts';
 import { provisionerImage, type ProvisionerImage } from '../testing/provisioner.ts';
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 
 let env: Awaited<ReturnType<typeof tempLab>>;
 let lab: Lab;
@@ -54,7 +54,7 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(ended).toEqual(['look at the lab', 'boot profile image', 'image', 'prov start', 'prov booted', 'prov ssh', 'prov cloud-init', 'prov docker',
       'prov image', 'prov container', 'prov snapshot', 'upload live kernel', 'upload live initrd', 'target1 created', 'target1 boot profile', 'target1 start',
       'target1 DHCP', 'target1 kernel', 'target1 ssh']);
-    const log = lab.vms.log('target1', 0, 4 << 20).data;
+    const log = lab.consoleLog('target1', 0, 4 << 20).data;
     expect(log).toMatch(/pvmlab: booting target1 \(52:54:00:[0-9a-f:]+ 192\.168\.100\.2\)/);
     expect(log).toContain('http://192.168.100.1/artifacts/pvmlab-live-x86_64-vmlinuz...');
 
@@ -96,7 +96,7 @@ describe('provisioner + pxeboot stack + PXE target', () => {
       cmdline: `console=ttyS0 pvmlab.hostname=pxe1 pvmlab.dhcp=1 pvmlab.callhome=http://192.168.100.1/callhome pvmlab.sshkey=${key}` });
     await lab.startVm('pxe1');
     await waitForLog(lab, 'pxe1', /PVMLAB-GUEST-READY hostname=pxe1/, 240_000);
-    const log = lab.vms.log('pxe1', 0, 4 << 20).data;
+    const log = lab.consoleLog('pxe1', 0, 4 << 20).data;
     // It really went DHCP → iPXE → its per-MAC script → kernel over HTTP (QEMU's NIC ROM prints to the serial log).
     expect(log).toContain(`pvmlab: booting pxe1 (${t.mac} 192.168.100.20)`);
     expect(log).toContain('http://192.168.100.1/artifacts/vmlinuz...');
@@ -106,8 +106,14 @@ describe('provisioner + pxeboot stack + PXE target', () => {
 
     const leases = await lab.provisioner.leases();
     expect(leases).toContainEqual(expect.objectContaining({ mac: t.mac, ip: '192.168.100.20' }));
+    // One answer to "what is this VM's IP?" (created without an IP): the list, its page, its ssh command and `vm shell`.
     const listed = (await lab.listVms()).find((v) => v.name === 'pxe1');
     expect(listed?.privateIp).toBe('192.168.100.20');
+    expect((await lab.getVm('pxe1')).privateIp).toBe('192.168.100.20');
+    const ssh = lab.sshCommand('pxe1');
+    expect(ssh.command).toBe(`ssh -F ${lab.home.dir('configs')}/ssh_config pxe1`);
+    expect(listed?.sshCommand).toBe(ssh.command);
+    expect(fs.readFileSync(`${lab.home.dir('configs')}/ssh_config`, 'utf8')).toMatch(/Host pxe1\n {2}HostName 192\.168\.100\.20\n/);
 
     // vm shell: the provisioner directly, the target through the provisioner as jump host
     const provHost = await execa(lab.sshArgv('prov', ['hostname'])[0], lab.sshArgv('prov', ['hostname']).slice(1));
@@ -147,7 +153,7 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(await lab.provisioner.stack().readPxeFile('dnsmasq/reservations')).toContain('52:54:00:aa:bb:cc');
     expect(await lab.provisioner.stack().state()).toMatchObject({ running: true });
     await lab.provisioner.removeReservation(later.mac);
-    expect(lab.vms.log('prov', 0, 64 << 20).data).toContain('=== pvmlab: resume from snapshot pvmlab-ready');
+    expect(lab.consoleLog('prov', 0, 64 << 20).data).toContain('=== pvmlab: resume from snapshot pvmlab-ready');
   }, 1_800_000);
 
   it('re-provision: a PXE target that wrote to its disk comes back with a blank disk and the same IP, booting its profile again', async () => {
@@ -161,10 +167,10 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     };
     await onTarget('printf MARK-DISK | dd of=/dev/vda conv=fsync 2>/dev/null');
     expect(await onTarget('head -c 9 /dev/vda')).toBe('MARK-DISK');
-    const boots = (lab.vms.log('pxe1', 0, 8 << 20).data.match(/PVMLAB-GUEST-READY/g) ?? []).length;
+    const boots = (lab.consoleLog('pxe1', 0, 8 << 20).data.match(/PVMLAB-GUEST-READY/g) ?? []).length;
     await lab.reprovisionVm('pxe1');
-    await until('pxe1 boots its profile again', () => (lab.vms.log('pxe1', 0, 8 << 20).data.match(/PVMLAB-GUEST-READY/g) ?? []).length > boots || null, 240_000, 500);
-    const log = lab.vms.log('pxe1', 0, 8 << 20).data;
+    await until('pxe1 boots its profile again', () => (lab.consoleLog('pxe1', 0, 8 << 20).data.match(/PVMLAB-GUEST-READY/g) ?? []).length > boots || null, 240_000, 500);
+    const log = lab.consoleLog('pxe1', 0, 8 << 20).data;
     expect(log.slice(log.lastIndexOf('re-provision (fresh disk)'))).toContain('PVMLAB-NET ip=192.168.100.20');
     expect(await onTarget('head -c 9 /dev/vda | od -An -tx1 | tr -d " \n"')).toBe('000000000000000000');
   }, 900_000);
@@ -225,11 +231,11 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     const arts = JSON.parse((await pvmlab('pxe', 'artifacts', '--json')).stdout) as { name: string }[];
     expect(arts.map((a) => a.name)).toEqual(expect.arrayContaining(['debian-12-installer-amd64-linux', 'debian-12-installer-amd64-initrd.gz']));
     expect((await pvmlab('vm', 'stop', 'pxe1', '--force')).exitCode).toBe(0);
-    const from = lab.vms.log('pxe1', 0, 0).size;
+    const from = lab.consoleLog('pxe1', 0, 0).size;
     expect((await pvmlab('vm', 'start', 'pxe1')).exitCode).toBe(0);
     // d-i's newt frontend on the serial console, at its first question
-    await until('the Debian installer\'s first screen', () => /<Tab> moves; <Space> selects; <Enter> activates buttons/.test(lab.vms.log('pxe1', from, 4 << 20).data), 240_000, 1000);
-    expect(lab.vms.log('pxe1', from, 4 << 20).data).toContain('http://192.168.100.1/artifacts/debian-12-installer-amd64-linux...');
+    await until('the Debian installer\'s first screen', () => /<Tab> moves; <Space> selects; <Enter> activates buttons/.test(lab.consoleLog('pxe1', from, 4 << 20).data), 240_000, 1000);
+    expect(lab.consoleLog('pxe1', from, 4 << 20).data).toContain('http://192.168.100.1/artifacts/debian-12-installer-amd64-linux...');
   }, 600_000);
 
   it('pvmlab down stops the targets, then the provisioner', async () => {

@@ -29,6 +29,8 @@ export const bootProfile = profileSchema(z.string().max(2000).transform((s) => s
 /** A profile as stored in configs/pxe.json: read as it is, even one saved before the cmdline was checked (renderers refuse those). */
 export const storedBootProfile = profileSchema(z.string().max(2000).default(''));
 export type BootProfile = z.infer<typeof storedBootProfile>;
+/** A profile as the API and pages send it (before defaults and trimming). */
+export type BootProfileInput = z.input<typeof bootProfile>;
 
 export const reservation = z.object({
   mac,
@@ -39,6 +41,8 @@ export const reservation = z.object({
 /** A reservation as stored: its profile is read leniently (storedBootProfile); its IP is checked where it is used. */
 export const storedReservation = reservation.extend({ profile: storedBootProfile.default({ kind: 'exit' }) });
 export type Reservation = z.infer<typeof storedReservation>;
+/** A reservation as the API and pages send it (the profile may be left out: it is kept, or none). */
+export type ReservationInput = z.input<typeof reservation>;
 
 /** dnsmasq dhcp-hostsfile: one `MAC,IP,hostname` per line (re-read on SIGHUP). */
 export function renderReservations(list: Reservation[]): string {

@@ -5,6 +5,7 @@ import { execaSync } from 'execa';
 import { QmpClient, qmpOnce } from './qmp.ts';
 import type { QemuPlan } from './plan.ts';
 import { ConflictError } from '../errors.ts';
+import { processAlive } from '../pids.ts';
 
 export function readPid(pidFile: string): number | null {
   try {
@@ -15,18 +16,7 @@ export function readPid(pidFile: string): number | null {
   }
 }
 
-/** Alive and not a zombie. */
-export function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false; }
-  if (process.platform === 'linux') {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      return state !== 'Z' && state !== 'X';
-    } catch { return false; }
-  }
-  return true;
-}
+export { processAlive } from '../pids.ts';
 
 /** The argv of pid when it is really the QEMU we started with this pid file (not a reused pid), else null. */
 function ourQemuArgv(pid: number, pidFile: string): string[] | null {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { LabHome } from '../home.ts';
-import { Lab } from '../services.ts';
+import { Lab } from '../lab.ts';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 
@@ -37,7 +37,7 @@ export async function waitForLog(lab: Lab, name: string, re: RegExp, timeoutMs =
   const end = Date.now() + timeoutMs;
   let text = '';
   while (Date.now() < end) {
-    text = lab.vms.log(name, 0, 4 << 20).data;
+    text = lab.consoleLog(name, 0, 4 << 20).data;
     const m = text.match(re);
     if (m) return m;
     await new Promise((r) => setTimeout(r, 200));

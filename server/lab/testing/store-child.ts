@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { ConflictError, withVmLock, writeRecord } from '../store.ts';
 import { LabHome } from '../home.ts';
+import { processStart } from '../pids.ts';
 import { testRecord } from './records.ts';
 
 const [mode, root, name, arg, arg2] = process.argv.slice(2);
@@ -36,7 +37,7 @@ if (mode === 'hold') {
   }
 } else if (mode === 'hammer') {
   const end = Date.now() + Number(arg);
-  const mine = `${process.pid}\nhammer\n`;
+  const mine = `${process.pid}\nhammer\n${processStart(process.pid)}\n`;
   let acquired = 0, busy = 0, violations = 0;
   while (Date.now() < end) {
     try {

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { updateLabConfig } from '../config.ts';
 import { execa } from 'execa';
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 import type { JobHandle } from '../jobs.ts';
 import { BadRequestError, ConflictError } from '../errors.ts';
 import { changes, planDown, planUp, type CurrentLab, type Plan, type ResolvedReservation, type ResolvedTarget, type WantedArtifact } from './plan.ts';
@@ -114,14 +114,14 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
         }
         case 'start':
           job.stage(`${a.name} start`);
-          logOffsets.set(a.name, lab.vms.log(a.name, 0, 0).size);
+          logOffsets.set(a.name, lab.consoleLog(a.name, 0, 0).size);
           // The provisioner resumes its ready snapshot when it has one (Lab.powerOn): its stack stage is then seconds.
           if ((await lab.powerOn(a.name)).warm) { warm.add(a.name); job.log(`${a.name}: resumed from its ready snapshot`); }
           break;
         case 'restart':
           job.stage(`${a.name} restart`);
           await lab.vms.stop(a.name, { force: true });
-          logOffsets.set(a.name, lab.vms.log(a.name, 0, 0).size);
+          logOffsets.set(a.name, lab.consoleLog(a.name, 0, 0).size);
           if ((await lab.powerOn(a.name)).warm) warm.add(a.name);
           break;
         case 'stack': {
@@ -191,7 +191,7 @@ async function waitLog(lab: Lab, name: string, offset: number, re: RegExp, stage
   let text = '';
   while (Date.now() < end) {
     if (job.signal.aborted) throw new Error('cancelled');
-    text = lab.vms.log(name, offset, 4 << 20).data;
+    text = lab.consoleLog(name, offset, 4 << 20).data;
     if (re.test(text)) return;
     await sleep(300);
   }

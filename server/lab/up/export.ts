@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import type { LabConfig } from '../config.ts';
 import type { BootProfile, Reservation } from '../provisioner/pxe.ts';
 import type { VmRecord } from '../spec.ts';
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 
 const LIVE_KERNEL = /^pvmlab-live-(x86_64|aarch64)-vmlinuz$/;
 

@@ -1,7 +1,7 @@
 // Giving one target the default (live) boot profile outside `pvmlab up` (`pvmlab pxe profile <t> --live`):
 // build or reuse the live image, upload it unless the provisioner already serves it, set the profile.
 import fs from 'node:fs';
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 import type { Reservation } from '../provisioner/pxe.ts';
 import type { Arch } from '../spec.ts';
 import { buildLive, liveProfile } from './live.ts';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
-import type { Lab } from '../services.ts';
+import type { Lab } from '../lab.ts';
 import { tempLab, testGuest, until, waitForLog, type TestGuest } from '../testing/guests.ts';
 
 let guest: TestGuest;
@@ -36,10 +36,10 @@ async function type(vm: string, line: string): Promise<void> {
 
 /** Run a command on the serial console and wait for a unique result line it prints. */
 async function consoleResult(vm: string, cmd: string, tag: string): Promise<string> {
-  const before = lab.vms.log(vm, 0, 8 << 20).data.length;
+  const before = lab.consoleLog(vm, 0, 8 << 20).data.length;
   await type(vm, `( ${cmd} ) | sed 's/^/${tag}=/'`);
   const m = await until(`${tag} on ${vm}'s console`, () => {
-    const text = lab.vms.log(vm, 0, 8 << 20).data.slice(before);
+    const text = lab.consoleLog(vm, 0, 8 << 20).data.slice(before);
     return new RegExp(`^${tag}=(.*)$`, 'm').exec(text.replace(/\r/g, ''));
   }, 60_000, 200);
   return m[1];
@@ -47,7 +47,7 @@ async function consoleResult(vm: string, cmd: string, tag: string): Promise<stri
 
 const vmInput = (name: string) => ({ name, arch: 'x86_64' as const, boot: 'kernel' as const, kernel: guest.kernel, initrd: guest.initrd, image: base,
   memory: '256M', sshUser: 'root', append: `console=${guest.console} pvmlab.hostname=${name}` });
-const readyCount = (vm: string) => (lab.vms.log(vm, 0, 8 << 20).data.match(/PVMLAB-GUEST-READY/g) ?? []).length;
+const readyCount = (vm: string) => (lab.consoleLog(vm, 0, 8 << 20).data.match(/PVMLAB-GUEST-READY/g) ?? []).length;
 
 describe('snapshots', () => {
   it('a running snapshot keeps RAM and disk: revert resumes the guest without a reboot, its shell variable and disk marker back', async () => {
@@ -130,7 +130,7 @@ describe('re-provision', () => {
     await until('boot after re-provision', () => readyCount('snap') > boots || null, 90_000, 200);
     expect(await consoleResult('snap', 'head -c 6 /dev/vda | od -An -c | tr -d " \\n"; echo', 'FRESH')).toBe('\\0\\0\\0\\0\\0\\0');
     expect(await lab.listSnapshots('snap')).toEqual([]);
-    expect(lab.vms.log('snap', 0, 8 << 20).data).toContain('=== pvmlab: re-provision (fresh disk)');
+    expect(lab.consoleLog('snap', 0, 8 << 20).data).toContain('=== pvmlab: re-provision (fresh disk)');
     await lab.vms.clean('snap');
   }, 240_000);
 });

@@ -1,31 +1,29 @@
-// The VM lifecycle: create, start, stop, clean, status — records on disk, QEMU via plans, events on the bus.
-import crypto from 'node:crypto';
+// The VM lifecycle: create, start, stop, clean, re-provision, status — records on disk, QEMU via plans, events on the bus.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import net from 'node:net';
 import { execa } from 'execa';
-import type { Bus } from './bus.ts';
-import { ensureLabConfig, type LabConfig } from './config.ts';
-import type { LabHome } from './home.ts';
-import { vmAccel, type AccelChoice, type DoctorReport } from './host.ts';
-import { AccelOverrideError, accelFromArgv, type Candidate } from './accel/choose.ts';
-import type { Jobs } from './jobs.ts';
-import { networkBackend } from './network/backend.ts';
-import { planQemu, type QemuPlan } from './qemu/plan.ts';
-import { LaunchError, launchQemu, liveQemu, livePid, readPid, stopQemu, type StopStep } from './qemu/process.ts';
-import { qmpOnce } from './qemu/qmp.ts';
-import { BadRequestError } from './errors.ts';
-import { BrokenRecordError, ConflictError, NotFoundError, getRecord, lockHolder, listRecords, readRecord, scanRecords, withVmLock, writeRecord, type BrokenRecord } from './store.ts';
-import { vmCreateInput, vmName, type VmRecord, type VmStatus } from './spec.ts';
-import { addressPlan, ipHolders, ipProblem, vmAddress, type AddressFacts } from './addressing.ts';
-import { shq } from './provisioner/remote.ts';
-import { freshDisk, prepareVmFiles } from './vmfiles.ts';
-import { ensureRunDir, removeRunDir } from './rundir.ts';
-import { readLogBytes, readLogText, type LogBytes, type LogText } from './consolelog.ts';
-import { planClean } from './home-guard.ts';
-import { appendNoFollow, openReadNoFollow, refuseLinks } from './nofollow.ts';
-import { checkBootFiles, portFree } from './preflight.ts';
+import type { Bus } from '../bus.ts';
+import { ensureLabConfig, type LabConfig } from '../config.ts';
+import type { LabHome } from '../home.ts';
+import { launchHint, vmAccel, type AccelChoice, type DoctorReport } from '../host.ts';
+import { AccelOverrideError, accelFromArgv, type Candidate } from '../accel/choose.ts';
+import type { Jobs } from '../jobs.ts';
+import { networkBackend } from '../network/backend.ts';
+import { planQemu, type QemuPlan } from '../qemu/plan.ts';
+import { LaunchError, launchQemu, liveQemu, livePid, readPid, stopQemu, type StopStep } from '../qemu/process.ts';
+import { qmpOnce } from '../qemu/qmp.ts';
+import { BadRequestError } from '../errors.ts';
+import { BrokenRecordError, ConflictError, NotFoundError, getRecord, lockHolder, listRecords, readRecord, scanRecords, withVmLock, writeRecord, type BrokenRecord } from '../store.ts';
+import { vmCreateInput, vmName, type VmRecord, type VmStatus } from '../spec.ts';
+import { addressPlan, ipHolders, ipProblem, vmAddress, type AddressFacts } from '../addressing.ts';
+import { shq } from '../provisioner/remote.ts';
+import { freshDisk, prepareVmFiles } from './files.ts';
+import { ensureRunDir, removeRunDir } from '../rundir.ts';
+import { planClean } from '../home-guard.ts';
+import { appendNoFollow, refuseLinks } from '../nofollow.ts';
+import { checkBootFiles, portFree } from '../preflight.ts';
+import { freePort, randomMac } from './allocate.ts';
+import { logTail } from './console-log.ts';
 
 
 export interface VmView extends VmRecord {
@@ -38,37 +36,6 @@ export interface VmView extends VmRecord {
 }
 
 const TRANSITIONS: Record<string, VmStatus> = { start: 'starting', stop: 'stopping', clean: 'stopping', reprovision: 'starting' };
-
-export function randomMac(used: Set<string>): string {
-  for (;;) {
-    const b = crypto.randomBytes(3);
-    const mac = `52:54:00:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
-    if (!used.has(mac)) return mac;
-  }
-}
-
-export function freePort(exclude: Set<number>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => (exclude.has(p) ? freePort(exclude).then(resolve, reject) : resolve(p)));
-    });
-  });
-}
-
-/** Last lines of a log file, at most maxBytes read from its end (decoded on character boundaries). */
-export function logTail(file: string, lines = 20, maxBytes = 8192): string {
-  return readLogText(file, -maxBytes, maxBytes).data.split(/\r?\n/).filter((l) => l.trim()).slice(-lines).join('\n');
-}
-
-/** What to tell a user whose QEMU died at launch under a hardware accelerator: where the choice came from, how to override. */
-export function launchHint(a: AccelChoice): string {
-  const from = a.source === 'probe' ? "the doctor's probe" : a.source === 'vm' ? "this VM's accel setting" : a.source === 'env' ? 'PVMLAB_ACCEL' : 'the lab config';
-  return `it ran with -accel ${a.accelerator} -cpu ${a.cpu} (chosen by ${from}); to run it under TCG instead: ` +
-    'PVMLAB_ACCEL=tcg for one process, accelerator "tcg" on the Setup page for the lab, or vm create --accel tcg for one VM';
-}
 
 /** What addresses are read from (addressing.ts): reservations (with hostnames, for messages) and known leases. */
 export type LabFacts = AddressFacts & { reservations: { mac: string; ip: string; hostname: string }[] };
@@ -320,28 +287,6 @@ export class Vms {
       await this.forgetHostKey(name);
     });
     this.emit(name, 'stopped', 'removed');
-  }
-
-  /** The console log as it is now, byte for byte (for downloads): a stream of its first `size` bytes. */
-  logFile(name: string): { size: number; stream: NodeJS.ReadableStream } {
-    getRecord(this.home, name);
-    const fd = openReadNoFollow(this.home.vmLog(name));
-    if (fd === null) return { size: 0, stream: Readable.from([]) };
-    const size = fs.fstatSync(fd).size;
-    if (size === 0) { fs.closeSync(fd); return { size, stream: Readable.from([]) }; }
-    return { size, stream: fs.createReadStream('', { fd, start: 0, end: size - 1 }) };
-  }
-
-  /** Raw bytes of the console log from a byte offset (negative: from the end) — for `vm logs`, never decoded. */
-  logBytes(name: string, offset: number, limit = 256 * 1024): LogBytes {
-    getRecord(this.home, name);
-    return readLogBytes(this.home.vmLog(name), offset, limit);
-  }
-
-  /** The console log as text on character boundaries (consolelog.ts readLogText): `start`/`offset` are the bytes `data` decodes. */
-  log(name: string, offset: number, limit = 256 * 1024): LogText {
-    getRecord(this.home, name);
-    return readLogText(this.home.vmLog(name), offset, limit);
   }
 
   async queryStatus(name: string): Promise<string | null> {

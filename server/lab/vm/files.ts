@@ -2,17 +2,17 @@
 // its disk (a qcow2 overlay on the image, or a blank disk for PXE), and its NoCloud seed ISO.
 import fs from 'node:fs';
 import { execa } from 'execa';
-import type { LabConfig } from './config.ts';
-import type { LabHome } from './home.ts';
-import type { Jobs } from './jobs.ts';
-import type { VmRecord } from './spec.ts';
-import { ImageRefError, resolveImage } from './images/catalogue.ts';
-import { BadRequestError } from './errors.ts';
-import { refuseExisting } from './nofollow.ts';
-import { downloadFile, fetchSha256 } from './images/download.ts';
-import { renderCloudInit } from './cloudinit/render.ts';
-import { buildSeedIso } from './cloudinit/seed.ts';
-import { provisionerCloudInit } from './provisioner/cloudinit.ts';
+import type { LabConfig } from '../config.ts';
+import type { LabHome } from '../home.ts';
+import type { Jobs } from '../jobs.ts';
+import type { VmRecord } from '../spec.ts';
+import { ImageRefError, resolveImage } from '../images/catalogue.ts';
+import { BadRequestError } from '../errors.ts';
+import { refuseExisting } from '../nofollow.ts';
+import { downloadFile, fetchSha256 } from '../images/download.ts';
+import { renderCloudInit } from '../cloudinit/render.ts';
+import { buildSeedIso } from '../cloudinit/seed.ts';
+import { provisionerCloudInit } from '../provisioner/cloudinit.ts';
 
 /** Every tool run while the lab lock is held has a deadline: no lock holder waits forever. */
 const LOCKED_STEP_MS = 120_000;

@@ -2,10 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab } from './services.ts';
-import { LabHome } from './home.ts';
-import { ConflictError } from './store.ts';
-import { tempLab, testGuest, until, waitForLog, type TestGuest } from './testing/guests.ts';
+import { Lab } from '../lab.ts';
+import { LabHome } from '../home.ts';
+import { ConflictError } from '../store.ts';
+import { tempLab, testGuest, until, waitForLog, type TestGuest } from '../testing/guests.ts';
 
 let x86: TestGuest;
 let arm: TestGuest;
@@ -54,7 +54,7 @@ describe.each([['x86_64'], ['aarch64']] as const)('%s guest lifecycle', (arch) =
     const { step, vm } = await lab.vms.stop(name);
     expect(step).toBe('powerdown');
     expect(vm.status).toBe('stopped');
-    expect(lab.vms.log(name, 0, 1 << 20).data).toContain('PVMLAB-POWEROFF');
+    expect(lab.consoleLog(name, 0, 1 << 20).data).toContain('PVMLAB-POWEROFF');
     await lab.vms.clean(name);
     expect(labFiles(env.root)).toEqual(before);
   }, 180_000);
@@ -91,7 +91,7 @@ describe('crashes, adoption and conflicts', () => {
     expect(v.status).toBe('crashed');
     expect(v.crash?.logTail).toContain('PVMLAB-GUEST-READY');
     await lab.vms.start('crashy');
-    await until('second boot', () => (lab.vms.log('crashy', 0, 4 << 20).data.match(/PVMLAB-GUEST-READY/g) ?? []).length >= 2, 90_000, 200);
+    await until('second boot', () => (lab.consoleLog('crashy', 0, 4 << 20).data.match(/PVMLAB-GUEST-READY/g) ?? []).length >= 2, 90_000, 200);
     expect(lab.vms.get('crashy').status).toBe('running');
     expect(lab.vms.get('crashy').crash).toBeNull();
   }, 180_000);

@@ -1,43 +1,41 @@
-// The domain services of one panel process (or one CLI invocation): built from the lab home on disk.
+// The lab: the domain's one front door. The panel's routers, REST routes and sockets, and the CLI, use only this
+// file (plus spec.ts and errors.ts): the Lab class and the re-exports at the bottom. Built from the lab home on disk,
+// one per panel process or CLI invocation. The import rule is checked by server/imports.test.ts.
+import fs from 'node:fs';
 import { Bus } from './bus.ts';
 import { LabHome, ensureHome, type HomeInfo } from './home.ts';
 import { runDoctor, type DoctorReport } from './host.ts';
-import { Jobs } from './jobs.ts';
-import { Vms } from './vms.ts';
+import { Jobs, type JobHandle } from './jobs.ts';
+import { Vms, type LabFacts, type VmView } from './vm/lifecycle.ts';
+import { createVm, type CreatedVm } from './vm/create.ts';
+import { powerOn, readyTitle } from './vm/power.ts';
 import { VmWatcher } from './watch.ts';
-import fs from 'node:fs';
-import { ensureLabConfig, updateLabConfig } from './config.ts';
+import { ensureLabConfig, updateLabConfig, type LabConfig } from './config.ts';
 import type { AccelMode } from './accel/choose.ts';
 import { networkBackend } from './network/backend.ts';
 import { ConflictError } from './errors.ts';
 import type { NetworkBackend } from './network/types.ts';
 import { sshArgv } from './ssh/config.ts';
-import { Provisioner, WARM_SNAPSHOT } from './provisioner/service.ts';
+import { shq } from './provisioner/remote.ts';
+import { Provisioner, type Artifact } from './provisioner/service.ts';
 import { Snapshots, type SnapshotInfo } from './vm/snapshots.ts';
-import type { Reservation } from './provisioner/pxe.ts';
-import type { LabFacts, VmView } from './vms.ts';
-import { addressPlan, freeIp, ipHolders } from './addressing.ts';
-import { BrokenRecordError, NotFoundError, checkVmName, listRecords } from './store.ts';
+import type { BootProfileInput, Lease, Reservation, ReservationInput } from './provisioner/pxe.ts';
+import { BrokenRecordError, NotFoundError, checkVmName, listRecords, type BrokenRecord } from './store.ts';
 import { sweepHome } from './sweep.ts';
-import { vmCreateInput } from './spec.ts';
-
-/** A created VM, with what pvmlab did besides (e.g. adopted an existing reservation) for people to read. */
-export type CreatedVm = VmView & { notes: string[] };
+import { hostArch, type Arch, type VmStatus } from './spec.ts';
+import type { StopStep } from './qemu/process.ts';
+import type { LogBytes, LogText } from './consolelog.ts';
+import { consoleLogBytes, consoleLogFile, consoleLogText } from './vm/console-log.ts';
 import { upLab } from './up/execute.ts';
 import { setCatalogueProfile } from './up/profile.ts';
 import { defaultLab, type ImageChoice } from './up/desired.ts';
-import { hostArch, type Arch } from './spec.ts';
 
-/** The readiness job's title: says when the provisioner resumed its ready snapshot. */
-export function readyTitle(name: string, warm: boolean): string {
-  return `Provisioner ${name}: ready${warm ? ' (warm: resumed from its ready snapshot)' : ''}`;
-}
 
 export class Lab {
   readonly bus = new Bus();
   readonly jobs = new Jobs(this.bus);
   readonly vms: Vms;
-  readonly provisioner = new Provisioner(this);
+  readonly provisioner: Provisioner;
   readonly snapshots: Snapshots;
   private watcher: VmWatcher | null = null;
   private doctorReport: Promise<DoctorReport> | null = null;
@@ -45,6 +43,7 @@ export class Lab {
   constructor(readonly home: LabHome) {
     this.vms = new Vms(home, this.bus, this.jobs, () => this.doctor(), () => this.addressFacts());
     this.snapshots = new Snapshots(home);
+    this.provisioner = new Provisioner({ home, bus: this.bus, vms: this.vms, snapshots: this.snapshots, sshArgv: (n, c) => this.sshArgv(n, c) });
   }
 
   static async open(home: LabHome = new LabHome()): Promise<Lab> {
@@ -61,47 +60,10 @@ export class Lab {
   }
 
   /**
-   * Create a VM. The rule that makes "an IP a VM is given is an IP it gets" (README, Addresses): every
-   * target with an IP, and every PXE target, gets a DHCP reservation for its MAC (the next free address
-   * when none is given). A MAC that already has a reservation adopts it — its IP and boot profile stay,
-   * and the returned notes say so — unless a different --ip is asked for: then CONFLICT naming it.
+   * Create a VM, with its DHCP reservation when it needs one (vm/create.ts: the adoption rule). Errors: ZodError /
+   * BadRequestError (input), ConflictError (name, MAC, IP or reservation taken).
    */
-  async createVm(raw: unknown): Promise<CreatedVm> {
-    const parsed = vmCreateInput.safeParse(raw);
-    const notes: string[] = [];
-    let adopt: Reservation | undefined;
-    const m = parsed.success ? parsed.data.mac : undefined;
-    // (a MAC another VM already has is refused by vms.create, naming that VM)
-    if (m && parsed.success && !listRecords(this.home).some((r) => r.mac === m || r.uplinkMac === m)) {
-      adopt = this.provisioner.reservations().find((r) => r.mac === m);
-      const what = adopt && `a reservation (${adopt.ip}, hostname ${adopt.hostname}, profile ${adopt.profile.kind})`;
-      if (adopt && parsed.data.role === 'provisioner') throw new ConflictError(`mac: ${m} has ${what}; the provisioner has a fixed address: remove the reservation first, or use another MAC`);
-      if (adopt && parsed.data.ip && parsed.data.ip !== adopt.ip) throw new ConflictError(`mac: ${m} already has ${what}: leave out --ip to adopt it, or remove that reservation first`);
-    }
-    const vm = await this.vms.create(adopt ? { ...(raw as object), ip: adopt.ip } : raw, { adopting: !!adopt });
-    if (vm.role === 'target' && (vm.boot === 'pxe' || vm.ip || adopt)) {
-      try {
-        if (adopt) {
-          await this.provisioner.adoptReservation(adopt.mac, vm.name);
-          notes.push(`adopted the existing reservation for ${adopt.mac}: ${adopt.ip}, profile ${adopt.profile.kind}${adopt.hostname !== vm.name ? `, hostname ${adopt.hostname} → ${vm.name}` : ''}`);
-        } else {
-          const ip = vm.ip ?? this.nextReservedIp();
-          await this.provisioner.setReservation({ mac: vm.mac, ip, hostname: vm.name });
-        }
-      } catch (e) {
-        await this.vms.clean(vm.name);
-        throw e;
-      }
-    }
-    return { ...this.vms.get(vm.name), notes };
-  }
-
-  private nextReservedIp(): string {
-    const cfg = this.vms.config().network;
-    const ip = freeIp(addressPlan(cfg), ipHolders(listRecords(this.home), this.provisioner.reservations()));
-    if (!ip) throw new ConflictError(`ip: no free address left for a reservation outside the dynamic range ${cfg.dhcpStart}–${cfg.dhcpEnd}`);
-    return ip;
-  }
+  createVm(raw: unknown): Promise<CreatedVm> { return createVm({ home: this.home, vms: this.vms, provisioner: this.provisioner }, raw); }
 
   /** Reservations and the last known leases: what every view's private IP is read from (addressing.ts vmAddress). */
   addressFacts(): LabFacts {
@@ -127,6 +89,9 @@ export class Lab {
     return this.vms.list();
   }
 
+  /** Every VM with the addresses last known (no lease read): for quick lookups by name or MAC. */
+  listVmsNow(): VmView[] { return this.vms.list(); }
+
   /** One VM as its page shows it: the same private IP as the list, the ssh command and `vm shell`. */
   async getVm(name: string): Promise<VmView> {
     await this.refreshLeases();
@@ -148,26 +113,9 @@ export class Lab {
     return vm;
   }
 
-  /**
-   * Power a VM on. The provisioner resumes its ready snapshot when it has a usable one and `cold` is not asked
-   * (`warm` says so: its readiness then only checks SSH, sets the clock and re-publishes); otherwise it boots, and
-   * a stale snapshot is dropped. A snapshot QEMU cannot load falls back to a cold boot.
-   */
-  async powerOn(name: string, opts: { cold?: boolean } = {}): Promise<{ vm: VmView; warm: boolean }> {
-    const rec = this.vms.get(name);
-    let warm = false;
-    if (rec.role === 'provisioner') {
-      const w = await this.provisioner.warmState();
-      if (opts.cold || !w.usable) await this.provisioner.dropWarm().catch(() => {});
-      warm = !opts.cold && w.usable;
-    }
-    try {
-      return { vm: await this.vms.start(name, { loadvm: warm ? WARM_SNAPSHOT : null }), warm };
-    } catch (e) {
-      if (!warm) throw e;
-      await this.provisioner.dropWarm().catch(() => {});
-      return { vm: await this.vms.start(name), warm: false };
-    }
+  /** Power a VM on; the provisioner resumes its ready snapshot when it can (vm/power.ts). */
+  powerOn(name: string, opts: { cold?: boolean } = {}): Promise<{ vm: VmView; warm: boolean }> {
+    return powerOn({ vms: this.vms, provisioner: this.provisioner }, name, opts);
   }
 
   // ---------------------------------------------------------------- snapshots, re-provision, reset
@@ -226,7 +174,63 @@ export class Lab {
     return setCatalogueProfile(this, r, this.vms.list().find((v) => v.mac === r.mac)?.arch ?? hostArch(), name);
   }
 
+
+  // ---------------------------------------------------------------- VM reads and stops
+  config(): LabConfig { return this.vms.config(); }
+  /** Record files that cannot be read, each with its file, reason and the command that removes it. */
+  brokenRecords(): BrokenRecord[] { return this.vms.broken(); }
+  /** A VM's status without the address facts (sockets check a name and a state with it). */
+  vmStatus(name: string): VmStatus { return this.vms.get(name).status; }
+  stopVm(name: string, opts: { force?: boolean; graceMs?: number } = {}): Promise<{ vm: VmView; step: StopStep | null }> { return this.vms.stop(name, opts); }
+  /** QEMU's own run state over QMP ("running", "paused", …), null when it does not answer within 1.5 s. */
+  qemuStatus(name: string): Promise<string | null> { return this.vms.queryStatus(name); }
+  /** The console log as text on character boundaries (consolelog.ts readLogText). */
+  consoleLog(name: string, offset: number, limit?: number): LogText { return consoleLogText(this.home, name, offset, limit); }
+  /** Raw console log bytes from an offset (negative: from the end), never decoded. */
+  consoleLogBytes(name: string, offset: number, limit?: number): LogBytes { return consoleLogBytes(this.home, name, offset, limit); }
+  /** The whole console log as it is now, as a stream of its first `size` bytes (downloads). */
+  consoleLogFile(name: string): { size: number; stream: NodeJS.ReadableStream } { return consoleLogFile(this.home, name); }
+
+  // ---------------------------------------------------------------- the provisioner and its pxeboot stack
+  provisionerName(): string { return this.provisioner.name(); }
+  /** Can the provisioner resume its ready snapshot, and why (not)? */
+  warmState(): Promise<{ usable: boolean; reason: string }> { return this.provisioner.warmState(); }
+  /** Run (or follow) the provisioner's staged readiness in a job handle (CLI: `vm start --wait`, `vm docker start`). */
+  provisionerReady(job: JobHandle, opts: { warm?: boolean; imageTar?: string } = {}): Promise<void> { return this.provisioner.ready(job, opts); }
+  async dockerStatus() {
+    const stack = this.provisioner.stack();
+    return { container: await stack.state(), containers: await stack.containers() };
+  }
+  /** Start, stop or restart the pxeboot container; the PXE page hears of it. */
+  async docker(action: 'start' | 'stop' | 'restart'): Promise<void> {
+    await this.provisioner.stack()[action]();
+    this.bus.emit('pxe', { kind: 'docker', at: new Date().toISOString() });
+  }
+  dockerLogs(tail: number): Promise<string> { return this.provisioner.stack().logs(tail); }
+
+  // ---------------------------------------------------------------- PXE: reservations, boot profiles, leases, artifacts
+  reservations(): Reservation[] { return this.provisioner.reservations(); }
+  /** Add or change a MAC's reservation (provisioner/reservations.ts setReservation for the rules and errors). */
+  setReservation(r: ReservationInput): Promise<Reservation> { return this.provisioner.setReservation(r); }
+  removeReservation(mac: string): Promise<void> { return this.provisioner.removeReservation(mac); }
+  setProfile(mac: string, profile: BootProfileInput): Promise<Reservation> { return this.provisioner.setProfile(mac, profile); }
+  leases(): Promise<Lease[]> { return this.provisioner.leases(); }
+  artifacts(): Promise<Artifact[]> { return this.provisioner.artifacts(); }
+  /** Publish an artifact when exactly `size` bytes (and the sha256, if given) arrived (provisioner/upload.ts). */
+  uploadArtifact(name: string, body: NodeJS.ReadableStream, o: { size: number; sha256?: string | null; signal?: AbortSignal }): Promise<void> {
+    return this.provisioner.uploadArtifact(name, body, o);
+  }
+  removeArtifact(name: string): Promise<void> { return this.provisioner.removeArtifact(name); }
+  /** The stack's call-home log (one line per live system that reported in). */
+  callhomeLog(): Promise<string> { return this.provisioner.callhomeLog(); }
+
   network(): NetworkBackend { return networkBackend(ensureLabConfig(this.home)); }
+
+  /** The ssh command for a VM, as argv and as one shell line to copy (words quoted for sh). */
+  sshCommand(name: string): { argv: string[]; command: string } {
+    const argv = this.sshArgv(name);
+    return { argv, command: argv.map(shq).join(' ') };
+  }
 
   /** ssh argv for a VM (targets jump through the provisioner). */
   sshArgv(name: string, command?: string[], opts: { tty?: boolean } = {}): string[] {
@@ -274,3 +278,25 @@ export class Lab {
 
   async close(): Promise<void> { this.watcher?.close(); }
 }
+
+// ---------------------------------------------------------------- the rest of the public surface
+// What the outer layers (api/, http/, sockets/, cli/) use besides the Lab class: one list, so that the domain's
+// public surface is readable in one place.
+export type { VmView, LabFacts } from './vm/lifecycle.ts';
+export { readyTitle } from './vm/power.ts';
+export type { JobHandle, JobView } from './jobs.ts';
+export type { DoctorReport } from './host.ts';
+export type { HomeInfo } from './home.ts';
+export type { Artifact } from './provisioner/service.ts';
+export { LabHome } from './home.ts';
+export { GUEST_ARCHES, accelMode, cpuModel, type GuestArch } from './accel/choose.ts';
+export { artifactName, bootProfile, reservation, type BootProfile, type Reservation } from './provisioner/pxe.ts';
+export { maxUploadBytes, sha256Hex } from './provisioner/upload.ts';
+export { leadingContinuations } from './consolelog.ts';
+export { BOOT_CATALOGUE } from './up/catalogue.ts';
+export { defaultLab, type DesiredLab } from './up/desired.ts';
+export { describeAction, type Plan } from './up/plan.ts';
+export { downLab, upLab, type UpResult } from './up/execute.ts';
+export { LabFileError, labFileJsonSchema, parseLabFile } from './up/labfile.ts';
+export { exportLab } from './up/export.ts';
+export { offlineImageCacheDir } from './up/image.ts';

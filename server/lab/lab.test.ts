@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempLab } from './testing/guests.ts';
-import type { Lab } from './services.ts';
+import type { Lab } from './lab.ts';
 
 let env: Awaited<ReturnType<typeof tempLab>>;
 let lab: Lab;
