@@ -3,8 +3,8 @@
 import { parseCommand, UsageError } from '../args.ts';
 import { formatTable } from '../format.ts';
 import type { Command } from '../../cli.ts';
-import { Lab } from '../../lab/services.ts';
-import type { Timeline } from '../../lab/timeline/types.ts';
+import type { Timeline } from '../../lab/lab.ts';
+import { openLab } from '../common.ts';
 
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -35,7 +35,7 @@ export const timelineCommand: Command = {
       if (!Number.isInteger(n) || n === 0) throw new UsageError(`--boot ${values.boot}: give a boot number, 1 for the first boot in the console log, -1 for the last`);
       boot = n > 0 ? n - 1 : n;
     }
-    const lab = await Lab.open();
+    const lab = await openLab();
     const t = await lab.vmTimeline(positionals[0], { boot });
     console.log(values.json ? JSON.stringify(t, null, 2) : formatTimeline(t, !!values.events));
     return 0;

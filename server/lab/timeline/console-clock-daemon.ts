@@ -21,11 +21,22 @@ export function clockRunning(logsDir: string): boolean {
 }
 
 /**
- * Make sure the console clock of the lab home `root` runs: spawn it detached when it does not. Never throws
- * (a missing clock only costs the timeline its console times). Returns whether one was started.
+ * Make sure the console clock of the lab home `root` runs: spawn it detached when it does not, and wait (at most
+ * waitMs) until it watches — so a VM started next has its first console bytes timed. Never throws (a missing clock
+ * only costs the timeline its console times). Resolves with whether it runs.
  */
-export function ensureConsoleClock(root: string, logsDir: string): boolean {
-  if (clockRunning(logsDir)) return false;
+export async function ensureConsoleClock(root: string, logsDir: string, waitMs = 5000): Promise<boolean> {
+  if (clockRunning(logsDir)) return true;
+  if (!spawnClock(root)) return false;
+  const end = Date.now() + waitMs;
+  while (Date.now() < end) {
+    if (clockRunning(logsDir)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+function spawnClock(root: string): boolean {
   try {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, root], {
       detached: true, stdio: 'ignore', cwd: path.dirname(MAIN), env: { ...process.env, PVMLAB_HOME: root },

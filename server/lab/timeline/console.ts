@@ -47,7 +47,6 @@ const MARKER = /^=== pvmlab: (power on|resume from snapshot \S+|re-provision \(f
 
 /** Remove ANSI escape sequences (iPXE and GRUB draw with them) and other control characters but tabs. */
 export function plainLine(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: console output is full of escape sequences
   return s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[ -/]*[0-~]|[\x00-\x08\x0b-\x1f\x7f]/g, '');
 }
 

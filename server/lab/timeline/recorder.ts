@@ -3,6 +3,7 @@
 // assembles the chosen boot's timeline (assemble.ts, pure).
 import { PassThrough } from 'node:stream';
 import { readLogBytes } from '../consolelog.ts';
+import { NotFoundError } from '../errors.ts';
 import type { Remote } from '../provisioner/remote.ts';
 import { PXE_DIR } from '../provisioner/stack.ts';
 import { alignOffset, consoleAnchors, type Alignment } from './align.ts';
@@ -145,7 +146,7 @@ export interface RecordInput {
   boot?: number;
 }
 
-/** The timeline of one boot of a target (reads the console log and clock, and the stack's logs over SSH). Throws RangeError for a boot that is not there. */
+/** The timeline of one boot of a target (reads the console log and clock, and the stack's logs over SSH). Throws NotFoundError for a boot that is not there. */
 export async function recordTimeline(i: RecordInput): Promise<Timeline> {
   const log = readLogBytes(i.consoleLog, -CONSOLE_BYTES, CONSOLE_BYTES);
   let stack: StackLogs | Error | null = null;
@@ -164,7 +165,7 @@ export function buildTimeline(i: Omit<RecordInput, 'provisioner' | 'consoleLog' 
   const boots = splitBoots(consoleMilestones(data, base, marks));
   const idx = (i.boot ?? -1) < 0 ? boots.length + (i.boot ?? -1) : i.boot!;
   const boot = boots[idx];
-  if (!boot || boot.at === null) throw new RangeError(boots.length ? `'${i.vm}' has ${boots.length} boot(s) in its console log: boot ${i.boot} is not one of them` : `'${i.vm}' has not booted yet (no power-on in its console log)`);
+  if (!boot || boot.at === null) throw new NotFoundError(boots.length ? `'${i.vm}' has ${boots.length} boot(s) in its console log: boot ${i.boot} is not one of them` : `'${i.vm}' has not booted yet (no power-on in its console log)`);
   const next = boots[idx + 1];
   const notes: string[] = [];
   let stack: StackLogs | null = null;

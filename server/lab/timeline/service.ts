@@ -18,7 +18,7 @@ export interface TimelineDeps {
 
 /**
  * One boot's timeline for VM `name` (see types.ts for the shape). `boot`: 0 = the first boot in its console log,
- * negative from the end (default -1, the last). Throws NotFoundError (no such VM), RangeError (no such boot).
+ * negative from the end (default -1, the last). Throws NotFoundError (no such VM or boot).
  */
 export async function vmTimeline(d: TimelineDeps, name: string, opts: { boot?: number } = {}): Promise<Timeline> {
   const vm = d.vm(name);
