@@ -88,8 +88,10 @@ export function assembleTimeline(s: BootSources): Timeline {
   const firstRound = rounds[0];
   add('firmware', s.poweredOnAt, firstRound?.start ?? null, 'power-on to the first DHCP DISCOVER');
   if (firstRound) add('dhcp', firstRound.start, firstRound.end, `${firstRound.client}: ${firstRound.messages.map((m) => m.type).join(' → ')}${firstRound.ip ? `, ${firstRound.ip}` : ''}${firstRound.bootfile ? `, boot file ${firstRound.bootfile}` : ''}`);
-  const nbp = tftp.find((t) => t.ok && /\.(kpxe|pxe|efi|0)$/.test(t.file));
-  if (nbp && firstRound?.end != null) add('nbp', firstRound.end, nbp.at, base(nbp.file));
+  const tftpNbp = tftp.find((t) => t.ok && /\.(kpxe|pxe|efi|0)$/.test(t.file));
+  const httpNbp = http.find((h) => /\.(kpxe|pxe|efi|0)$/.test(h.uri.split('?')[0]));
+  if (tftpNbp && firstRound?.end != null) add('nbp', firstRound.end, tftpNbp.at, `${base(tftpNbp.file)} over TFTP`);
+  else if (httpNbp) add('nbp', httpNbp.start, httpNbp.end, `${base(httpNbp.uri)} over HTTP ${httpNbp.status}, ${kb(httpNbp.bytes)}`);
   const ipxeRound = firstRound?.client !== 'iPXE' ? rounds.find((r) => r.client === 'iPXE' && r.end !== null) : undefined;
   if (ipxeRound) add('dhcp-ipxe', ipxeRound.start, ipxeRound.end, `iPXE: ${ipxeRound.messages.map((m) => m.type).join(' → ')}`);
   const kernelAt = at('kernel');
@@ -107,7 +109,7 @@ export function assembleTimeline(s: BootSources): Timeline {
   const lastFetch = Math.max(...arts.map((h) => h.end), ...tftpArts.map((t) => t.at), Number.NEGATIVE_INFINITY);
   if (kernelAt !== null && Number.isFinite(lastFetch)) add('kernel-start', lastFetch, kernelAt, 'boot loader hands over, the kernel decompresses');
   const initAt = at('init');
-  add('kernel', kernelAt, initAt, ms.find((m) => m.kind === 'kernel')?.text.replace(/^\[[^\]]*\] /, '').slice(0, 80) ?? '');
+  add('kernel', kernelAt, initAt, ms.find((m) => m.kind === 'kernel')?.text.replace(/^.*?(?=Linux version)/, '').slice(0, 80) ?? '');
   const readyAt = at('ready') ?? at('login');
   add('userspace', initAt, readyAt, ms.find((m) => m.kind === 'ready' || m.kind === 'login')?.text ?? '');
   const ch = callhome[0];

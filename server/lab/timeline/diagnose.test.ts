@@ -51,3 +51,15 @@ describe('diagnose: the stage a boot stopped in and the likely cause', () => {
     expect(diagnose(facts({ dhcp: dora(ipxe), http: [get('/artifacts/vmlinuz', 404)], running: true, idleMs: 10 }))).toMatchObject({ inProgress: false, stage: 'kernel-fetch' });
   });
 });
+
+describe('diagnose: UEFI HTTP Boot (the NBP over HTTP)', () => {
+  const http = { vendorClass: 'HTTPClient:Arch:00016:UNDI:003001', bootfile: 'http://192.168.100.1/nbp/snponly.efi' };
+  it.each<[string, Partial<BootFacts> & { dhcp?: DhcpMessage[] }, string, RegExp]>([
+    ['never fetched', { dhcp: dora(http) }, 'nbp', /lease given, boot file http:\/\/192.168.100.1\/nbp\/snponly.efi never fetched/],
+    ['NBP 404', { dhcp: dora(http), http: [get('/nbp/snponly.efi', 404)] }, 'nbp', /boot file \/nbp\/snponly.efi: HTTP 404/],
+    ['NBP fetched, iPXE never asked', { dhcp: dora(http), http: [get('/nbp/snponly.efi')] }, 'dhcp-ipxe', /NBP fetched, no iPXE script request/],
+  ])('%s', (_n, f, stage, cause) => {
+    const d = diagnose(facts(f));
+    expect([d.stage, d.cause]).toEqual([stage, expect.stringMatching(cause)]);
+  });
+});

@@ -69,17 +69,19 @@ export function diagnose(f: BootFacts): Diagnosis {
   // ---- boot file: TFTP NBP / GRUB, or HTTP (iPXE, UEFI HTTP Boot)
   const first = acked[0];
   const tftpErr = f.tftp.find((t) => !t.ok);
-  const nbp = f.tftp.find((t) => t.ok && NBP.test(t.file));
+  const httpNbp = f.http.find((x) => NBP.test(x.uri.split('?')[0]));
+  const nbp = f.tftp.find((t) => t.ok && NBP.test(t.file)) ?? (httpNbp && httpNbp.status < 400 && httpNbp.complete ? httpNbp : undefined);
   const scripts = f.http.filter(isScript);
   const arts = f.http.filter((x) => isArtifact(x.uri));
   const tftpArts = f.tftp.filter((t) => t.ok && t.file.includes('/artifacts/'));
   const bootfile = first.bootfile ?? '';
   const viaTftp = bootfile !== '' && !/^https?:\/\//.test(bootfile);
-  if (viaTftp && !nbp && !scripts.length && !arts.length) {
+  if (httpNbp && !nbp) return fail('nbp', `boot file ${httpNbp.uri}: HTTP ${httpNbp.status}${httpNbp.complete ? '' : ', interrupted'}`, 'UEFI HTTP Boot fetches the NBP over HTTP: is it on the stack (pvmlab pxe explain <mac>)?');
+  if ((viaTftp || NBP.test(bootfile)) && !nbp && !scripts.length && !arts.length) {
     if (tftpErr) return fail('nbp', `boot file ${bootfile} not fetched: TFTP ${tftpErr.error}${tftpErr.file ? ` (${tftpErr.file})` : ''}`, 'is the file in the TFTP root (pvmlab pxe explain <mac>)?');
-    return stop('nbp', `lease given, boot file ${bootfile} never fetched`, 'the client got its address but no TFTP transfer finished: check next-server and the firewall');
+    return stop('nbp', `lease given, boot file ${bootfile} never fetched`, viaTftp ? 'the client got its address but no TFTP transfer finished: check next-server and the firewall' : 'the client got its address but never asked the HTTP server for the NBP');
   }
-  if (!viaTftp && !scripts.length && !arts.length) {
+  if (!viaTftp && !nbp && !scripts.length && !arts.length) {
     return stop('script', `lease given, boot file ${bootfile || '(none)'} never fetched`, bootfile ? 'the client got its address but never asked the HTTP server' : 'dnsmasq gave no boot file: check the dhcp-boot rules for this client');
   }
   if (nbp && !scripts.length && !arts.length && !tftpArts.length && !has('grub')) {
