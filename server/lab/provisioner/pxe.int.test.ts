@@ -126,6 +126,41 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(outsideHits).toContain('/from-target');
   }, 1_800_000);
 
+  it('boot flight recorder: pxe1\'s timeline has every stage of its BIOS boot in order with non-zero times; a profile whose kernel 404s is diagnosed as such', async () => {
+    const t = await lab.vmTimeline('pxe1');
+    // QEMU's BIOS NIC ROM is iPXE already: dnsmasq hands it the HTTP script at once, no TFTP NBP on this path.
+    expect(t.path).toBe('ipxe-rom');
+    expect(t.diagnosis, JSON.stringify(t, null, 1)).toMatchObject({ ok: true, stage: null });
+    expect(t.clock.provisionerOffsetMs).not.toBeNull();
+    expect(t.clock.consoleTimed).toBe(true);
+    const stages = t.stages.filter((s) => s.id !== 'callhome');
+    expect(stages.map((s) => s.id)).toEqual(['firmware', 'dhcp', 'script', 'kernel-fetch', 'initrd-fetch', 'kernel-start', 'kernel', 'userspace']);
+    for (const s of stages) expect(s.end - s.start, `${s.id} took no time`).toBeGreaterThan(0);
+    for (let k = 1; k < stages.length; k++) expect(stages[k].start, `${stages[k].id} starts before ${stages[k - 1].id} ends`).toBeGreaterThanOrEqual(stages[k - 1].end);
+    expect(t.stages.find((s) => s.id === 'kernel-fetch')?.detail).toMatch(/^vmlinuz 200, /);
+    expect(t.stages.find((s) => s.id === 'initrd-fetch')?.detail).toMatch(/^initrd\.img 200, /);
+    expect(t.events.filter((e) => e.source === 'dhcp' && /DHCP(DISCOVER|OFFER|REQUEST|ACK)/.test(e.label)).length).toBeGreaterThanOrEqual(4);
+    expect(t.events.some((e) => e.source === 'callhome')).toBe(true);
+    // the CLI gives the same timeline
+    const cli = await pvmlab('vm', 'timeline', 'pxe1', '--json');
+    expect(cli.exitCode, cli.stderr).toBe(0);
+    expect((JSON.parse(cli.stdout) as typeof t).stages.map((s) => s.id)).toEqual(t.stages.map((s) => s.id));
+
+    const bad = await lab.createVm({ name: 'bad404', boot: 'pxe', memory: '256M' });
+    try {
+      await lab.provisioner.setProfile(bad.mac, { kind: 'kernel', kernel: 'no-such-vmlinuz', initrd: 'initrd.img', cmdline: 'console=ttyS0' });
+      await lab.startVm('bad404');
+      await waitForLog(lab, 'bad404', /no-such-vmlinuz\.\.\. \S/, 180_000);
+      const b = await lab.vmTimeline('bad404');
+      expect(b.diagnosis).toMatchObject({ ok: false, inProgress: false, stage: 'kernel-fetch', cause: 'kernel 404: /artifacts/no-such-vmlinuz is not on the stack' });
+      expect(b.stages.find((s) => s.id === 'kernel-fetch')?.status).toBe('failed');
+      const text = await pvmlab('vm', 'timeline', 'bad404');
+      expect(text.stdout).toContain('✗ stopped at kernel-fetch: kernel 404: /artifacts/no-such-vmlinuz is not on the stack');
+    } finally {
+      await lab.cleanVm('bad404');
+    }
+  }, 600_000);
+
   it('warm start: the provisioner resumes its ready snapshot (no reboot, no cloud-init), clock set, artifacts kept, a reservation made while stopped is served', async () => {
     const sh = async (cmd: string) => (await lab.provisioner.remote().run(['sh', '-c', cmd], { sudo: true })).trim();
     expect((await lab.listSnapshots('prov')).map((x) => [x.name, x.kind])).toEqual([['pvmlab-ready', 'running']]);
