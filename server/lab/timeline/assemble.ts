@@ -25,6 +25,8 @@ export interface BootSources {
   callhome: CallHome[];
   kernel: string | null;
   initrd: string | null;
+  /** boots over the network (PXE target); false: kernel or disk boot */
+  network?: boolean;
   running: boolean;
   now: number;
   clock: Timeline['clock'];
@@ -117,7 +119,7 @@ export function assembleTimeline(s: BootSources): Timeline {
 
   // ---- diagnosis, and the stage it names shown as failed (or running)
   const lastEvent = Math.max(s.poweredOnAt, ...dhcp.map((m) => m.at), ...tftp.map((t) => t.at), ...http.map((h) => h.end), ...ms.map((m) => m.at ?? 0));
-  const diagnosis = diagnose({ mac: s.mac, rounds, tftp, http: http.filter((h) => before(h.start)), milestones: ms, kernel: s.kernel, initrd: s.initrd,
+  const diagnosis = diagnose({ network: s.network, mac: s.mac, rounds, tftp, http: http.filter((h) => before(h.start)), milestones: ms, kernel: s.kernel, initrd: s.initrd,
     running: s.running, idleMs: s.now - lastEvent });
   if (diagnosis.stage) {
     const status = diagnosis.inProgress ? 'running' : 'failed';

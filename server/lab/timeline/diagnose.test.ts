@@ -63,3 +63,14 @@ describe('diagnose: UEFI HTTP Boot (the NBP over HTTP)', () => {
     expect([d.stage, d.cause]).toEqual([stage, expect.stringMatching(cause)]);
   });
 });
+
+describe('diagnose: a kernel or disk boot (no network stages)', () => {
+  it.each<[Milestone['kind'][], string | null, RegExp]>([
+    [[], 'kernel-start', /no kernel output on the console: check console=/],
+    [['kernel'], 'kernel', /init never ran/],
+    [['kernel', 'init', 'ready'], null, /ready marker/],
+  ])('%j', (kinds, stage, cause) => {
+    const d = diagnose(facts({ network: false, milestones: ms(...kinds) }));
+    expect([d.stage, d.cause]).toEqual([stage, expect.stringMatching(cause)]);
+  });
+});

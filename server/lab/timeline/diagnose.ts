@@ -16,6 +16,8 @@ export interface BootFacts {
   /** the boot profile's kernel and initrd file names, when known (tells a kernel 404 from an initrd 404) */
   kernel: string | null;
   initrd: string | null;
+  /** the VM boots over the network (a PXE target); false: a kernel or disk boot, whose stages start at the kernel */
+  network?: boolean;
   /** the VM is running now; ms since this boot's last event (power-on included) */
   running: boolean;
   idleMs: number;
@@ -46,6 +48,12 @@ export function diagnose(f: BootFacts): Diagnosis {
   if (has('ready') || has('login')) return { ok: true, inProgress: false, stage: null, cause: 'reached its ready marker', hint: null };
   const panic = has('panic');
   if (panic) return fail('kernel', `kernel panic: ${panic.text.replace(/^.*Kernel panic - not syncing: ?/, '')}`, 'check the initrd and the root= / init= arguments');
+
+  if (f.network === false) {
+    if (!has('kernel')) return stop('kernel-start', 'no kernel output on the console: check console= on the kernel command line', 'console=ttyS0 (x86_64) or console=ttyAMA0 (aarch64)');
+    if (!has('init')) return stop('kernel', 'the kernel started, init never ran', 'check the initrd (and rdinit=/init=)');
+    return stop('userspace', 'init ran, no ready marker (PVMLAB-GUEST-READY or a login prompt) yet', 'look at the end of the serial log');
+  }
 
   // ---- DHCP
   const fwFail = has('no-boot-device');

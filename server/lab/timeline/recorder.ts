@@ -142,6 +142,8 @@ export interface RecordInput {
   provisioner: Remote | null;
   kernel: string | null;
   initrd: string | null;
+  /** boots over the network (a PXE target); false: kernel or disk boot (no DHCP stages expected) */
+  network?: boolean;
   /** which boot: 0 = first in the console log, -1 (default) = the last */
   boot?: number;
 }
@@ -182,7 +184,7 @@ export function buildTimeline(i: Omit<RecordInput, 'provisioner' | 'consoleLog' 
   return assembleTimeline({
     vm: i.vm, mac: i.mac.toLowerCase(), ip: i.ip, poweredOnAt: boot.at, bootKind: boot.kind, boot: idx, boots: boots.length,
     until: next?.at ?? null, milestones: boot.milestones, dhcp: stack?.dnsmasq.dhcp ?? [], tftp: stack?.dnsmasq.tftp ?? [],
-    http: stack?.http ?? [], callhome: stack?.callhome ?? [], kernel: i.kernel, initrd: i.initrd,
+    http: stack?.http ?? [], callhome: stack?.callhome ?? [], kernel: i.kernel, initrd: i.initrd, network: i.network,
     running: i.running && !next, now,
     clock: { provisionerOffsetMs: align?.offsetMs ?? null, uncertaintyMs: align?.uncertaintyMs ?? null, consoleTimed, notes },
   });

@@ -9,7 +9,7 @@ import type { Timeline } from './types.ts';
 export interface TimelineDeps {
   home: LabHome;
   /** the VM (throws NotFoundError for an unknown name) */
-  vm(name: string): { name: string; mac: string; status: string; privateIp: string | null };
+  vm(name: string): { name: string; mac: string; status: string; privateIp: string | null; boot: string };
   /** the running provisioner's SSH, or null */
   provisioner(): Remote | null;
   /** the target's reservation: its IP and boot profile (null: none) */
@@ -27,6 +27,6 @@ export async function vmTimeline(d: TimelineDeps, name: string, opts: { boot?: n
   return recordTimeline({
     vm: vm.name, mac: vm.mac, ip: r?.ip ?? vm.privateIp, running: vm.status === 'running',
     consoleLog: d.home.vmLog(name), consoleTimes: d.home.vmTimes(name), provisioner: d.provisioner(),
-    kernel: p?.kernel ?? null, initrd: p?.initrd ?? null, boot: opts.boot,
+    kernel: p?.kernel ?? null, initrd: p?.initrd ?? null, network: vm.boot === 'pxe', boot: opts.boot,
   });
 }
