@@ -19,6 +19,10 @@ export interface Alignment { offsetMs: number; uncertaintyMs: number; corrected:
 export function consoleAnchors(milestones: Milestone[], dhcp: DhcpMessage[], http: HttpFetch[]): Anchor[] {
   const out: Anchor[] = [];
   const used = new Set<HttpFetch>();
+  // iPXE's own DHCP exchanges (user class iPXE), in order: the n-th "Configuring … ok" is the n-th of them (a UEFI
+  // firmware's PXE/HTTP Boot exchange before it has no console line of iPXE's)
+  const ipxeDiscovers = dhcp.filter((d) => d.type === 'DISCOVER' && d.userClass === 'iPXE');
+  let nthNet = 0;
   for (const m of milestones) {
     if (m.kind === 'ipxe-fetch' && m.ok && m.url && /^https?:/.test(m.url)) {
       const path = m.url.replace(/^https?:\/\/[^/]+/, '');
@@ -26,7 +30,7 @@ export function consoleAnchors(milestones: Milestone[], dhcp: DhcpMessage[], htt
       if (f) { used.add(f); out.push({ provStart: f.start, provEnd: f.end, consoleAfter: m.after, consoleAt: m.at }); }
     }
     if (m.kind === 'ipxe-net' && /\bok$/.test(m.text)) {
-      const disc = dhcp.find((d) => d.type === 'DISCOVER');
+      const disc = ipxeDiscovers[nthNet++];
       const ack = disc && dhcp.find((d) => d.type === 'ACK' && d.xid === disc.xid);
       if (disc && ack) out.push({ provStart: disc.at, provEnd: ack.at, consoleAfter: m.after, consoleAt: m.at });
     }
