@@ -117,6 +117,15 @@ export function assembleTimeline(s: BootSources): Timeline {
   const ch = callhome[0];
   if (ch) add('callhome', ch.at, ch.at, `${ch.host} ${ch.status}`.trim());
 
+  // dnsmasq's lines are stamped when the stamper reads them, so an ACK or a TFTP "sent" can carry a time a little
+  // after the client's next request (seen: 56 ms on a loaded host); causality says the stage ended before that.
+  const ORDER: StageId[] = ['firmware', 'dhcp', 'nbp', 'dhcp-ipxe', 'script', 'kernel-fetch', 'initrd-fetch', 'kernel-start', 'kernel', 'userspace'];
+  for (const st of stages) {
+    if (st.id !== 'dhcp' && st.id !== 'dhcp-ipxe' && st.id !== 'nbp') continue;
+    const next = stages.filter((x) => ORDER.indexOf(x.id) > ORDER.indexOf(st.id) && x.start > st.start).reduce((m, x) => Math.min(m, x.start), Number.POSITIVE_INFINITY);
+    if (st.end > next) st.end = next;
+  }
+
   // ---- diagnosis, and the stage it names shown as failed (or running)
   const lastEvent = Math.max(s.poweredOnAt, ...dhcp.map((m) => m.at), ...tftp.map((t) => t.at), ...http.map((h) => h.end), ...ms.map((m) => m.at ?? 0));
   const diagnosis = diagnose({ network: s.network, mac: s.mac, rounds, tftp, http: http.filter((h) => before(h.start)), milestones: ms, kernel: s.kernel, initrd: s.initrd,
