@@ -83,7 +83,7 @@ async function main() {
     for (const p of PATHS.filter((x) => WANT.includes(x.id))) {
       let t: Awaited<ReturnType<Lab['createVm']>>;
       try { t = await lab.createVm({ name: `pxe-${p.id}`, boot: 'pxe', memory: '512M', sshUser: 'root', ...p.create }); } catch (e) {
-        notRun.push({ path: p.id, why: (e as Error).message.split('\n')[0] }); // e.g. this build has no UEFI firmware choice yet
+        notRun.push({ path: p.id, why: (e as Error).message.replace(/\s+/g, ' ').slice(0, 200) }); // e.g. this build has no UEFI firmware choice yet
         console.log(`P1 ${p.label}: not run — ${notRun.at(-1)!.why}`);
         continue;
       }
@@ -121,7 +121,11 @@ async function main() {
       const ts = samples[targets[k]];
       const pxeMs = median(ts.map(readyMs));
       const ids = [...new Set(ts.flatMap((t) => t.stages.map((x) => x.id)))].filter((id) => id !== 'callhome');
-      const shares = Object.fromEntries(ids.map((id) => [id, Math.round(median(ts.map((t) => { const st = t.stages.find((x) => x.id === id); return st ? st.end - st.start : 0; })))]));
+      const shares: Record<string, number> = Object.fromEntries(ids.map((id) => [id, Math.round(median(ts.map((t) => { const st = t.stages.find((x) => x.id === id); return st ? st.end - st.start : 0; })))]));
+      // time in no stage (e.g. iPXE between its DHCP and its first request), so the shares add up to the total
+      shares.between = Math.round(median(ts.map((t) => readyMs(t) - t.stages.filter((x) => x.id !== 'callhome').reduce((sum, x) => sum + x.end - x.start, 0))));
+      ids.push('between');
+      fs.writeFileSync(path.join(ROOT, `bench/results/pxe-timeline-${p.id}.json`), JSON.stringify(ts.at(-1), null, 2)); // the last run's whole timeline
       const row = { path: p.id, label: p.label, seenPath: ts[0].path, pxeMs: Math.round(pxeMs), directMs: Math.round(directMs), ratio: +(pxeMs / directMs).toFixed(2), sharesMs: shares,
         samplesMs: ts.map((t) => Math.round(readyMs(t))) };
       p1.push(row);
