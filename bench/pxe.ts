@@ -120,7 +120,7 @@ async function main() {
     for (const [k, p] of paths.entries()) {
       const ts = samples[targets[k]];
       const pxeMs = median(ts.map(readyMs));
-      const ids = [...new Set(ts.flatMap((t) => t.stages.map((x) => x.id)))].filter((id) => id !== 'callhome');
+      const ids: string[] = [...new Set(ts.flatMap((t) => t.stages.map((x) => x.id)))].filter((id) => id !== 'callhome');
       const shares: Record<string, number> = Object.fromEntries(ids.map((id) => [id, Math.round(median(ts.map((t) => { const st = t.stages.find((x) => x.id === id); return st ? st.end - st.start : 0; })))]));
       // time in no stage (e.g. iPXE between its DHCP and its first request), so the shares add up to the total
       shares.between = Math.round(median(ts.map((t) => readyMs(t) - t.stages.filter((x) => x.id !== 'callhome').reduce((sum, x) => sum + x.end - x.start, 0))));
