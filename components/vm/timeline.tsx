@@ -63,7 +63,7 @@ export function TimelineView() {
             {t.events.map((e, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: events have no identity beyond their place in the boot
               <tr key={i} className={`border-t border-zinc-100 dark:border-zinc-800 ${e.bad ? 'text-red-700 dark:text-red-400' : ''}`}>
-                <td className="mono py-0.5">{sec(e.t)}</td><td>{e.source}</td><td className="mono">{e.label}</td><td className="mono break-all">{e.detail}</td>
+                <td className="mono whitespace-nowrap py-0.5 pr-3">{sec(e.t)}</td><td className="pr-3">{e.source}</td><td className="mono whitespace-nowrap pr-3">{e.label}</td><td className="mono break-all">{e.detail}</td>
               </tr>
             ))}
           </tbody>

@@ -107,6 +107,23 @@ export function assembleTimeline(s: BootSources): Timeline {
   if (kern) add('kernel-fetch', kern.start, kern.end, `${base(kern.uri)} ${kern.status}, ${kb(kern.bytes)}${rate(kern.bytes, kern.end - kern.start)}`);
   const rest = arts.filter((h) => h !== kern);
   if (rest.length) add('initrd-fetch', Math.min(...rest.map((h) => h.start)), Math.max(...rest.map((h) => h.end)), rest.map((h) => `${base(h.uri)} ${h.status}, ${kb(h.bytes)}${rate(h.bytes, h.end - h.start)}`).join('; '));
+  // Without the stack's logs (provisioner stopped, logs unreadable), iPXE's own console lines still bound each
+  // step: a "Configuring …" / "http://…..." line began when the step began and its "ok" came when it ended.
+  if (!dhcp.length && !http.length) {
+    const span = (m: Milestone): [number, number] | null => (m.after !== null && m.at !== null ? [m.after, m.at] : null);
+    const net = ms.find((m) => m.kind === 'ipxe-net');
+    const netSpan = net && span(net);
+    if (netSpan) { add('firmware', s.poweredOnAt, netSpan[0], 'power-on to iPXE\'s DHCP (console)'); add('dhcp', netSpan[0], netSpan[1], `${net!.text} (console)`); }
+    const fetches = ms.filter((m) => m.kind === 'ipxe-fetch' && m.url && span(m) && (kernelAt === null || m.at! <= kernelAt));
+    const scr = fetches.filter((m) => !m.url!.includes('/artifacts/'));
+    if (scr.length) add('script', span(scr[0])![0], span(scr.at(-1)!)![1], `${scr.map((m) => base(m.url!)).join(', ')} (console)`);
+    const art = fetches.filter((m) => m.url!.includes('/artifacts/'));
+    const ck = art.find((m) => s.kernel && base(m.url!) === s.kernel) ?? art[0];
+    if (ck) add('kernel-fetch', span(ck)![0], span(ck)![1], `${base(ck.url!)}${ck.ok === false ? ' failed' : ''} (console)`);
+    const ci = art.filter((m) => m !== ck);
+    if (ci.length) add('initrd-fetch', span(ci[0])![0], span(ci.at(-1)!)![1], `${ci.map((m) => base(m.url!)).join(', ')} (console)`);
+    if (art.length && kernelAt !== null) add('kernel-start', span(art.at(-1)!)![1], kernelAt, 'boot loader hands over, the kernel decompresses');
+  }
   const tftpArts = tftp.filter((t) => t.ok && t.file.includes('/artifacts/'));
   const lastFetch = Math.max(...arts.map((h) => h.end), ...tftpArts.map((t) => t.at), Number.NEGATIVE_INFINITY);
   if (kernelAt !== null && Number.isFinite(lastFetch)) add('kernel-start', lastFetch, kernelAt, 'boot loader hands over, the kernel decompresses');
@@ -128,7 +145,7 @@ export function assembleTimeline(s: BootSources): Timeline {
 
   // ---- diagnosis, and the stage it names shown as failed (or running)
   const lastEvent = Math.max(s.poweredOnAt, ...dhcp.map((m) => m.at), ...tftp.map((t) => t.at), ...http.map((h) => h.end), ...ms.map((m) => m.at ?? 0));
-  const diagnosis = diagnose({ network: s.network, mac: s.mac, rounds, tftp, http: http.filter((h) => before(h.start)), milestones: ms, kernel: s.kernel, initrd: s.initrd,
+  const diagnosis = diagnose({ network: s.network, stackRead: s.clock.provisionerOffsetMs !== null, mac: s.mac, rounds, tftp, http: http.filter((h) => before(h.start)), milestones: ms, kernel: s.kernel, initrd: s.initrd,
     running: s.running, idleMs: s.now - lastEvent });
   if (diagnosis.stage) {
     const status = diagnosis.inProgress ? 'running' : 'failed';

@@ -18,6 +18,8 @@ export interface BootFacts {
   initrd: string | null;
   /** the VM boots over the network (a PXE target); false: a kernel or disk boot, whose stages start at the kernel */
   network?: boolean;
+  /** the stack's logs were read (false: provisioner stopped or logs unreadable — judge from the console alone) */
+  stackRead?: boolean;
   /** the VM is running now; ms since this boot's last event (power-on included) */
   running: boolean;
   idleMs: number;
@@ -49,7 +51,16 @@ export function diagnose(f: BootFacts): Diagnosis {
   const panic = has('panic');
   if (panic) return fail('kernel', `kernel panic: ${panic.text.replace(/^.*Kernel panic - not syncing: ?/, '')}`, 'check the initrd and the root= / init= arguments');
 
-  if (f.network === false) {
+  if (f.network !== false && f.stackRead === false) {
+    const bad = f.milestones.find((m) => m.kind === 'ipxe-fetch' && m.ok === false);
+    const why = 'the provisioner\'s logs were not read (is it running?): judged from the console alone';
+    if (bad) {
+      const reason = bad.text.replace(/^\S+\.\.\.\s*/, '');
+      return fail(bad.url?.includes('/artifacts/') ? 'kernel-fetch' : 'script', `iPXE could not fetch ${bad.url}: ${reason}`, why);
+    }
+    if (!has('kernel')) return stop(has('ipxe-fetch') ? 'kernel-start' : has('ipxe') ? 'dhcp' : 'firmware', `${has('ipxe-fetch') ? 'kernel fetched, no console output: check console=' : 'no kernel on the console yet'}`, why);
+  }
+  if (f.network === false || f.stackRead === false) {
     if (!has('kernel')) return stop('kernel-start', 'no kernel output on the console: check console= on the kernel command line', 'console=ttyS0 (x86_64) or console=ttyAMA0 (aarch64)');
     if (!has('init')) return stop('kernel', 'the kernel started, init never ran', 'check the initrd (and rdinit=/init=)');
     return stop('userspace', 'init ran, no ready marker (PVMLAB-GUEST-READY or a login prompt) yet', 'look at the end of the serial log');

@@ -44,11 +44,17 @@ describe('buildTimeline on captured boots', () => {
     expect(t.events.some((e) => e.source === 'http' && e.bad && e.label === 'GET /artifacts/no-such-vmlinuz')).toBe(true);
   });
 
-  it('without the provisioner: the console alone, and a note saying so', () => {
+  it('without the provisioner: the stages from iPXE\'s console lines alone, and a note saying so', () => {
     const t = buildTimeline({ vm: 'x', mac: '52:54:00:d0:86:b6', ip: null, running: false, kernel: null, initrd: null }, read('bios-ipxe-rom.console.log'), 0,
       parseClockMarks(read('bios-ipxe-rom.console.times').toString()), null, 0);
     expect(t.clock.notes).toEqual(['the provisioner is not running: no DHCP, TFTP or HTTP events']);
-    expect(t.stages.map((s) => s.id)).toEqual(expect.arrayContaining(['kernel', 'userspace']));
+    expect(t.diagnosis.ok).toBe(true);
+    expect(t.stages.map((s) => s.id)).toEqual(['firmware', 'dhcp', 'script', 'kernel-fetch', 'initrd-fetch', 'kernel-start', 'kernel', 'userspace']);
+    expect(t.stages.find((s) => s.id === 'kernel-fetch')?.detail).toBe('pvmlab-live-x86_64-vmlinuz (console)');
+    const bad = buildTimeline({ vm: 'bad1', mac: '52:54:00:fe:13:91', ip: null, running: false, kernel: 'no-such-vmlinuz', initrd: null }, read('kernel-404.console.log'), 0,
+      parseClockMarks(read('kernel-404.console.times').toString()), new Error('ssh: connect refused'), 0);
+    expect(bad.clock.notes[0]).toBe('the stack\'s logs could not be read: ssh: connect refused');
+    expect(bad.diagnosis).toMatchObject({ ok: false, stage: 'kernel-fetch', cause: expect.stringMatching(/^iPXE could not fetch http:\/\/192\.168\.100\.1\/artifacts\/no-such-vmlinuz: No such file or directory/) });
   });
 
   it('asks for a boot that is not there', () => {
