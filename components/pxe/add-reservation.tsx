@@ -6,14 +6,16 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTRPC } from '../trpc';
 import { Button } from '../ui/bits';
 import { errorText, useToast } from '../ui/toast';
+import { catalogueOf } from '@/server/lab/up/catalogue';
 
 const field = 'mono rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-950 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500';
 
 /** What a profile means, in words (pure). */
 export function profileLabel(p: { kind: string; kernel?: string; cmdline?: string }): string {
   if (p.kind === 'exit') return 'none — boots nothing until it gets one';
-  if (p.kind === 'kernel' && p.kernel?.startsWith('pvmlab-live-')) return 'live (the default boot profile)';
-  if (p.kind === 'kernel' && p.kernel?.startsWith('debian-12-installer-')) return 'Debian 12 installer';
+  const entry = catalogueOf(p);
+  if (entry === 'live') return 'live (the default boot profile)';
+  if (entry) return `${entry} (catalogue)`;
   if (p.kind === 'kernel') return `${p.kernel} ${p.cmdline ?? ''}`.trim();
   return 'custom iPXE script';
 }

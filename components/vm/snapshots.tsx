@@ -84,7 +84,7 @@ function WarmCard({ name, stopped }: { name: string; stopped: boolean }) {
   const settle = () => { void qc.invalidateQueries(trpc.vm.pathFilter()); void qc.invalidateQueries(trpc.lab.pathFilter()); };
   const onError = (e: unknown) => toast('error', errorText(e));
   const cold = useMutation(trpc.vm.start.mutationOptions({ onError, onSettled: settle }));
-  const reset = useMutation(trpc.lab.reset.mutationOptions({ onError, onSettled: settle, onSuccess: (r) => toast('info', `Lab reset: ${r.provisioner} from its ready snapshot${r.targets.length ? `, re-provisioned ${r.targets.join(', ')}` : ''}`) }));
+  const reset = useMutation(trpc.lab.reset.mutationOptions({ onError, onSettled: settle, onSuccess: (r) => toast('info', `Lab reset: ${r.provisioner} from its ready snapshot${r.targets.length ? `, re-provisioned ${r.targets.map((t) => `${t.name} (${t.state})`).join(', ')}` : ''}`) }));
   return (
     <Card title="Warm start">
       <p className="mb-3 text-sm" data-testid="warm-state">

@@ -27,6 +27,7 @@ import type { StopStep } from './qemu/process.ts';
 import type { LogBytes, LogText } from './consolelog.ts';
 import { consoleLogBytes, consoleLogFile, consoleLogText } from './vm/console-log.ts';
 import { upLab } from './up/execute.ts';
+import { resetLab, type ResetResult } from './up/reset.ts';
 import { setCatalogueProfile } from './up/profile.ts';
 import { defaultLab, type ImageChoice } from './up/desired.ts';
 import { vmTimeline } from './timeline/service.ts';
@@ -147,18 +148,12 @@ export class Lab {
   reprovisionVm(name: string): Promise<VmView> { return this.vms.reprovision(name); }
 
   /**
-   * Reset the whole lab to its ready state: the provisioner resumes its ready snapshot (PXE files re-published),
-   * every target is re-provisioned. Needs the ready snapshot (taken at the end of the provisioner's first start).
+   * Reset the whole lab to its ready state, as a job (up/reset.ts): the provisioner resumes its ready snapshot (PXE
+   * files re-published), every running target is re-provisioned and followed until it answers SSH again. Needs the
+   * ready snapshot (taken at the end of the provisioner's first start). `wrap` lets the CLI print stage lines.
    */
-  async resetLab(): Promise<{ provisioner: string; targets: string[] }> {
-    const prov = this.provisioner.name();
-    const w = await this.provisioner.warmState();
-    if (!w.usable) throw new ConflictError(`cannot reset the lab: ${w.reason}`);
-    if (this.vms.get(prov).status === 'running') await this.vms.stop(prov, { force: true });
-    await this.startVm(prov, { wait: true });
-    const targets = this.vms.list().filter((v) => v.role === 'target' && v.status === 'running').map((v) => v.name);
-    for (const t of targets) await this.vms.reprovision(t);
-    return { provisioner: prov, targets };
+  resetLab(wrap: (job: JobHandle) => JobHandle = (j) => j): Promise<ResetResult> {
+    return this.jobs.run({ kind: 'reset', title: 'Lab reset' }, (job) => resetLab(this, wrap(job)));
   }
 
   /** `pvmlab up` on the default lab as a job (the panel's "Start a lab"): returns its id at once; progress and cancel go through jobs. */
@@ -169,7 +164,7 @@ export class Lab {
     return { jobId };
   }
 
-  /** Give a reservation a catalogue profile (`live`, the default; `debian-12-installer`; `netboot.xyz`): files fetched and uploaded when missing. */
+  /** Give a reservation a catalogue profile (up/catalogue.ts CATALOGUE_NAMES; `live` is the default): files fetched and uploaded when missing. */
   async setCatalogueProfile(macAddr: string, name: string) {
     const r = this.provisioner.reservations().find((x) => x.mac === macAddr.toLowerCase());
     if (!r) throw new NotFoundError(`no reservation for ${macAddr}`);
@@ -314,10 +309,11 @@ export { GUEST_ARCHES, accelMode, cpuModel, type GuestArch } from './accel/choos
 export { artifactName, bootProfile, reservation, type BootProfile, type Reservation } from './provisioner/pxe.ts';
 export { maxUploadBytes, sha256Hex } from './provisioner/upload.ts';
 export { leadingContinuations } from './consolelog.ts';
-export { BOOT_CATALOGUE } from './up/catalogue.ts';
+export { BOOT_CATALOGUE, CATALOGUE_NAMES, catalogueName, catalogueOf } from './up/catalogue.ts';
 export { defaultLab, type DesiredLab } from './up/desired.ts';
 export { describeAction, type Plan } from './up/plan.ts';
 export { downLab, upLab, type UpResult } from './up/execute.ts';
 export { LabFileError, labFileJsonSchema, parseLabFile } from './up/labfile.ts';
 export { exportLab } from './up/export.ts';
+export type { ResetResult } from './up/reset.ts';
 export { offlineImageCacheDir } from './up/image.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { publicProcedure, router } from '../trpc.ts';
-import { BOOT_CATALOGUE, bootProfile, reservation } from '../../lab/lab.ts';
+import { BOOT_CATALOGUE, bootProfile, catalogueName, reservation } from '../../lab/lab.ts';
 import { mac } from '../../lab/spec.ts';
 
 export const provisionerRouter = router({
@@ -21,8 +21,8 @@ export const pxeRouter = router({
     remove: publicProcedure.input(z.object({ mac })).mutation(({ ctx, input }) => ctx.lab.removeReservation(input.mac)),
   }),
   profile: publicProcedure.input(z.object({ mac, profile: bootProfile })).mutation(({ ctx, input }) => ctx.lab.setProfile(input.mac, input.profile)),
-  /** A profile from the boot catalogue (live — the default —, debian-12-installer, netboot.xyz) for a reservation. */
-  catalogueProfile: publicProcedure.input(z.object({ mac, name: z.enum(['live', 'debian-12-installer', 'netboot.xyz']) }))
+  /** A profile from the boot catalogue (lab/up/catalogue.ts CATALOGUE_NAMES; live is the default) for a reservation. */
+  catalogueProfile: publicProcedure.input(z.object({ mac, name: catalogueName }))
     .mutation(({ ctx, input }) => ctx.lab.setCatalogueProfile(input.mac, input.name)),
   catalogue: publicProcedure.query(() => BOOT_CATALOGUE),
   leases: publicProcedure.query(({ ctx }) => ctx.lab.leases()),

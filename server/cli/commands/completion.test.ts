@@ -23,6 +23,10 @@ describe('completion', () => {
     [['pxe', 'artifacts', ''], ['add', 'ls', 'rm']],
     [['pxe', 'artifacts', 'rm', ''], ['initrd.gz', 'linux']],
     [['pxe', 'reservations', 'rm', 't'], ['target1']],
+    [['up', '--image', ''], ['auto', 'offline', 'ubuntu-24.04']],
+    [['up', '--arch', 'a'], ['aarch64']],
+    [['pxe', 'profile', 'target1', '--catalogue', ''], ['debian-12-installer', 'live', 'netboot.xyz', 'ubuntu-24.04-live-server']],
+    [['pxe', 'profile', 'target1', '--catalogue', 'u'], ['ubuntu-24.04-live-server']],
     [['nope', ''], []],
   ])('%j → %j', async (words, expected) => { expect(await complete(words, commands, facts)).toEqual(expected); });
 

@@ -3,7 +3,7 @@
 // the command table itself — one source for help and completion.
 import type { Command } from '../../cli.ts';
 import { UsageError } from '../args.ts';
-import { Lab, LabHome } from '../../lab/lab.ts';
+import { CATALOGUE_NAMES, Lab, LabHome } from '../../lab/lab.ts';
 
 export interface CompletionFacts { vms: string[]; artifacts: () => Promise<string[]> }
 
@@ -13,6 +13,13 @@ const VM_ARG = /^<(name|provisioner|target\|mac)>$/;
 /** Flags named in a usage line ("--wait", "--image", …). Pure. */
 export function flagsOf(usage: string): string[] {
   return [...new Set(usage.match(/--[a-z][a-z-]*/g) ?? [])];
+}
+
+/** The values a flag takes, from its usage (`--image auto|offline|ubuntu-24.04|PATH` → auto, offline, ubuntu-24.04; placeholders in capitals are not values; `--catalogue NAME` → the boot catalogue). Pure. */
+export function flagValuesOf(usage: string, flag: string): string[] {
+  if (flag === '--catalogue') return [...CATALOGUE_NAMES];
+  const m = new RegExp(`${flag} ([A-Za-z0-9._|-]+)`).exec(usage);
+  return m ? m[1].split('|').filter((v) => !/^[A-Z]+$/.test(v)) : [];
 }
 
 /** Keywords a verb takes before its arguments (`pxe artifacts add|rm|ls`), from its usage. Pure. */
@@ -38,6 +45,8 @@ export async function complete(words: string[], commands: Record<string, Command
   }
   if (!cmd || cmd.subcommands) return pick(Object.keys(table).filter((k) => !k.startsWith('_')));
   if (typed.startsWith('-')) return pick(flagsOf(cmd.usage));
+  const prev = before.at(-1) ?? '';
+  if (prev.startsWith('--') && flagsOf(cmd.usage).includes(prev)) { const v = flagValuesOf(cmd.usage, prev); if (v.length) return pick(v); }
   const args = before.slice(used).filter((w) => !w.startsWith('-'));
   const firstArg = cmd.usage.split(' ').find((w) => w.startsWith('<')) ?? '';
   if (args.length === 0) return pick([...keywordsOf(cmd.usage), ...(VM_ARG.test(firstArg) ? facts.vms : [])]);

@@ -1,11 +1,37 @@
-// `pvmlab image|network|reset|clean`: lab-wide commands.
+// `pvmlab image|network|reset|clean`: lab-wide commands. `reset` prints a ✓ line per stage as it ends and returns
+// when the targets answer SSH again (like `pvmlab up`); `clean` says what it removed, what it emptied (the home's
+// folders are made again) and what it left alone.
 import { execa } from 'execa';
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseCommand, UsageError } from '../args.ts';
 import type { Command } from '../../cli.ts';
-import { Lab } from '../../lab/lab.ts';
-import { group, openLab } from '../common.ts';
+import { Lab, type ResetResult } from '../../lab/lab.ts';
+import { formatDuration, stagePrinter, type StagePrinter } from '../stages.ts';
+import { group } from '../common.ts';
 import { vmCommands } from './vm.ts';
+
+/** The closing line of a reset (pure). */
+export function formatReset(r: ResetResult, ms: number): string {
+  const t = r.targets.map((x) => `${x.name}${x.ip ? ` ${x.ip}` : ''} ${x.state}`).join(', ');
+  return `lab reset in ${formatDuration(ms)}: ${r.provisioner} from its ready snapshot${t ? `, re-provisioned ${t}` : ', no running target to re-provision'}`;
+}
+
+/**
+ * What `pvmlab clean` did, for people (pure). `entries`: the lab home entries it removed; `exists`: whether each
+ * is there again afterwards (the lab home's folders are made again, empty, and a removed key pair is replaced).
+ */
+export function formatClean(r: { removed: string[]; entries: string[]; left: string[] }, exists: (p: string) => boolean, removeKey: boolean): string[] {
+  const lines: string[] = [];
+  for (const e of r.entries) {
+    if (!exists(e)) lines.push(`removed ${e}`);
+    else if (removeKey && path.basename(e) === 'ssh') lines.push(`removed the key pair in ${e}; a new one was made for the next lab`);
+    else lines.push(`emptied ${e}`);
+  }
+  for (const e of r.left) lines.push(`left alone ${e} (not pvmlab's)`);
+  lines.push(`lab cleaned (${r.removed.length} VM${r.removed.length === 1 ? '' : 's'} removed${removeKey ? '' : '; the key pair stays: --remove-key removes it'})`);
+  return lines;
+}
 
 const networkCommands: Record<string, Command> = Object.fromEntries((['start', 'stop', 'status'] as const).map((a) => [a, {
   usage: `pvmlab network ${a}`,
@@ -43,14 +69,20 @@ export const labCommands: Record<string, Command> = {
   socket_vmnet: group('socket_vmnet', networkCommands),
   reset: {
     usage: 'pvmlab reset',
-    summary: 'the lab back to its ready state: the provisioner resumes its ready snapshot, running targets are re-provisioned',
+    summary: 'the lab back to its ready state: the provisioner resumes its ready snapshot, running targets are re-provisioned and answer SSH again',
     async run(argv) {
       parseCommand(argv, {}, { min: 0, max: 0, usage: this.usage });
-      const lab = await openLab();
-      const t0 = Date.now();
-      const r = await lab.resetLab();
-      console.log(`lab reset in ${((Date.now() - t0) / 1000).toFixed(1)} s: '${r.provisioner}' from its ready snapshot${r.targets.length ? `, re-provisioned ${r.targets.join(', ')}` : ''}`);
-      return 0;
+      const lab = await Lab.open();
+      process.stderr.write(`pvmlab reset: ${lab.home.root}\n`);
+      let printer: StagePrinter | null = null;
+      try {
+        const r = await lab.resetLab((job) => { printer = stagePrinter(job); return printer.handle; });
+        console.log(formatReset(r, printer!.finish(true)));
+        return 0;
+      } catch (e) {
+        (printer as StagePrinter | null)?.finish(false);
+        throw e;
+      }
     },
   },
   clean: {
@@ -60,9 +92,7 @@ export const labCommands: Record<string, Command> = {
       const { values } = parseCommand(argv, { 'remove-key': { type: 'boolean' } }, { min: 0, max: 0, usage: this.usage });
       const lab = await Lab.open();
       const r = await lab.cleanLab({ removeKey: !!values['remove-key'] });
-      for (const e of r.entries) console.log(`removed ${e}`);
-      for (const e of r.left) console.log(`left alone ${e} (not pvmlab's)`);
-      console.log(`lab cleaned (${r.removed.length} VMs removed)`);
+      for (const l of formatClean(r, (p) => fs.existsSync(p), !!values['remove-key'])) console.log(l);
       return 0;
     },
   },

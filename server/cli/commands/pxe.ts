@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseCommand, UsageError } from '../args.ts';
 import { formatBytes, formatTable } from '../format.ts';
 import type { Command } from '../../cli.ts';
-import { BOOT_CATALOGUE, Lab, type BootProfile, type Reservation } from '../../lab/lab.ts';
+import { BOOT_CATALOGUE, CATALOGUE_NAMES, catalogueOf, Lab, type BootProfile, type Reservation } from '../../lab/lab.ts';
 import { mac as macSchema } from '../../lab/spec.ts';
 import { NotFoundError } from '../../lab/errors.ts';
 import { group } from '../common.ts';
@@ -14,8 +14,9 @@ import { group } from '../common.ts';
 export function describeProfile(p: BootProfile): string {
   if (p.kind === 'exit') return 'none — boots nothing until it gets one';
   if (p.kind === 'script') return `iPXE script (${p.script.split('\n').length} lines)`;
-  if (/^pvmlab-live-/.test(p.kernel)) return 'live (the default boot profile)';
-  if (/^debian-12-installer-/.test(p.kernel)) return 'debian-12-installer (catalogue)';
+  const entry = catalogueOf(p);
+  if (entry === 'live') return 'live (the default boot profile)';
+  if (entry) return `${entry} (catalogue)`;
   return `kernel ${p.kernel}${p.initrd ? ` + ${p.initrd}` : ''}${p.cmdline ? ` "${p.cmdline.length > 40 ? p.cmdline.slice(0, 37) + '…' : p.cmdline}"` : ''}`;
 }
 
@@ -71,7 +72,7 @@ const profile: Command = {
       cmdline: { type: 'string' }, script: { type: 'string' }, ...json }, { min: 1, max: 1, usage: this.usage });
     const chosen = ['live', 'catalogue', 'none', 'kernel', 'script'].filter((k) => values[k] !== undefined);
     if (chosen.length > 1) throw new UsageError(`choose one of --live, --catalogue, --none, --kernel, --script (got --${chosen.join(', --')})`);
-    if (typeof values.catalogue === 'string' && !BOOT_CATALOGUE.some((e) => e.name === values.catalogue)) throw new UsageError(`--catalogue: use one of ${BOOT_CATALOGUE.map((e) => e.name).join(', ')}`);
+    if (typeof values.catalogue === 'string' && !(CATALOGUE_NAMES as readonly string[]).includes(values.catalogue)) throw new UsageError(`--catalogue: use one of ${CATALOGUE_NAMES.join(', ')}`);
     if (!values.kernel && (values.initrd || values.cmdline)) throw new UsageError('--initrd and --cmdline go with --kernel');
     const lab = await Lab.open();
     let r = findReservation(lab, positionals[0]);
@@ -130,7 +131,7 @@ const catalogue: Command = {
   summary: 'boot profiles ready to use (pvmlab pxe profile <target> --catalogue NAME), each with where it comes from',
   async run(argv) {
     const { values } = parseCommand(argv, json, { min: 0, max: 0, usage: this.usage });
-    print(!!values.json, BOOT_CATALOGUE, () => BOOT_CATALOGUE.map((e) => `${e.name}  (${e.arches.join(', ')}${e.needsInternet ? '; needs internet through the provisioner' : ''})\n    ${e.description}\n    from: ${e.source}`).join('\n'));
+    print(!!values.json, BOOT_CATALOGUE, () => BOOT_CATALOGUE.map((e) => `${e.name}  (${[e.arches.join(', '), ...(e.approxBytes ? [`~${formatBytes(e.approxBytes)} once`] : []), ...(e.minMemoryMiB ? [`targets need ${e.minMemoryMiB / 1024}G of memory`] : []), ...(e.needsInternet ? ['needs internet through the provisioner'] : [])].join('; ')})\n    ${e.description}\n    from: ${e.source}`).join('\n'));
     return 0;
   },
 };

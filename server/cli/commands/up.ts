@@ -20,7 +20,7 @@ export function formatPlan(plan: Plan): string[] {
 
 /** The closing lines: where things are and what to do next. */
 export function formatUpDone(r: UpResult, ms: number, provisioner: string): string {
-  const t = r.targets.map((x) => `${x.name}${x.ip ? ` ${x.ip}` : ''} ssh ok`).join(', ');
+  const t = r.targets.map((x) => `${x.name}${x.ip ? ` ${x.ip}` : ''} ${x.state}`).join(', ');
   return [
     `${r.changed ? `lab up in ${formatDuration(ms)}` : `lab already up (checked in ${formatDuration(ms)})`}: ${provisioner}${r.image ? ` (${r.image.use === 'offline' ? 'offline image' : r.image.use === 'file' ? 'image file' : 'Ubuntu 24.04 cloud image'})` : ''}${t ? `, ${t}` : ''}`,
     'next:',
@@ -60,7 +60,9 @@ async function runUp(lab: Lab, desired: DesiredLab, o: { json: boolean; prune?: 
   let printer: StagePrinter | null = null;
   try {
     const r = await lab.jobs.run({ kind: 'up', title: 'Lab up' }, (job) => {
-      printer = stagePrinter(job, { keep: (l) => l.startsWith('provisioner image:') || /^build-provisioner-image: .*(cached|done|error)/.test(l) });
+      // lines people need: which image and why, where the live image is built and why, a catalogue download's progress
+      printer = stagePrinter(job, { keep: (l) => l.startsWith('provisioner image:') || l.startsWith('live image (') || /^build-provisioner-image: .*(cached|done|error)/.test(l)
+        || /^(downloading ubuntu-|ubuntu-24\.04[.\d]*-live-server-\w+\.iso: \d+|https?:\S+SHA256SUMS cannot be read)/.test(l) });
       return upLab(lab, desired, printer.handle, { prune: o.prune, dryRun: o.dryRun, onPlan: (p) => { printer!.flush(); for (const l of formatPlan(p)) err(l); } });
     });
     const ms = printer!.finish(true);

@@ -21,11 +21,13 @@ function profileSchema<C extends z.ZodType<string, string | undefined>>(cmdline:
   ]);
 }
 
-/** A profile as input (API, page): the cmdline passes what every loader needs (cmdline.ts). */
-export const bootProfile = profileSchema(z.string().max(2000).transform((s) => s.trim()).superRefine((s, ctx) => {
+/** A kernel command line as input (API, page, lab.yaml): trimmed, and it passes what every loader needs (cmdline.ts). */
+export const profileCmdline = z.string().max(2000).transform((s) => s.trim()).superRefine((s, ctx) => {
   const p = cmdlineSyntaxProblem(s);
   if (p) ctx.addIssue({ code: 'custom', message: p });
-}).default(''));
+}).default('');
+/** A profile as input (API, page): the cmdline passes what every loader needs (cmdline.ts). */
+export const bootProfile = profileSchema(profileCmdline);
 /** A profile as stored in configs/pxe.json: read as it is, even one saved before the cmdline was checked (renderers refuse those). */
 export const storedBootProfile = profileSchema(z.string().max(2000).default(''));
 export type BootProfile = z.infer<typeof storedBootProfile>;

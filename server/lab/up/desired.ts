@@ -3,6 +3,7 @@
 // host's native architecture.
 import { hostArch, type Arch } from '../spec.ts';
 import type { BootProfile } from '../provisioner/pxe.ts';
+import type { CatalogueName } from './catalogue.ts';
 
 /**
  * Where the provisioner's disk comes from:
@@ -19,7 +20,7 @@ export interface DesiredProvisioner { name: string; arch: Arch; image: ImageChoi
  * takes its IP by DHCP, accepts the lab key and answers SSH); `{ catalogue }` another entry of the boot
  * catalogue (catalogue.ts); null boots nothing until it gets one.
  */
-export type DesiredProfile = 'live' | BootProfile | null | { catalogue: 'debian-12-installer' | 'netboot.xyz' };
+export type DesiredProfile = 'live' | BootProfile | null | { catalogue: Exclude<CatalogueName, 'live'> };
 
 export interface DesiredTarget { name: string; arch: Arch; boot: 'pxe'; profile: DesiredProfile; memory: string; ip?: string; mac?: string; sshUser: string }
 

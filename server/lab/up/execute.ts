@@ -7,15 +7,17 @@ import { execa } from 'execa';
 import type { Lab } from '../lab.ts';
 import type { JobHandle } from '../jobs.ts';
 import { BadRequestError, ConflictError } from '../errors.ts';
-import { changes, planDown, planUp, type CurrentLab, type Plan, type ResolvedReservation, type ResolvedTarget, type WantedArtifact } from './plan.ts';
+import { artifactPresent, changes, planDown, planUp, type CurrentLab, type Plan, type ResolvedReservation, type ResolvedTarget, type WantedArtifact } from './plan.ts';
 import { buildLive, liveProfile, sha256File, type LiveImage } from './live.ts';
+import { buildLiveInProvisioner, cachedRemoteLive, chooseLiveBuilder, hostHasApt } from './live-remote.ts';
 import { decideImage, offlineImage, probeUbuntu, type ImageDecision } from './image.ts';
 import type { DesiredArtifact, DesiredLab, DesiredProfile } from './desired.ts';
 import type { BootProfile } from '../provisioner/pxe.ts';
-import { catalogueProfile } from './catalogue.ts';
-import { fetchDebianInstaller } from './catalogue-fetch.ts';
+import { catalogueOf, catalogueProfile, findBootProfile, targetConsole } from './catalogue.ts';
+import { catalogueArtifacts } from './catalogue-fetch.ts';
 import type { Arch } from '../spec.ts';
 import { planNetwork } from './network.ts';
+import { LogFollower } from './logfollow.ts';
 
 export interface UpOptions {
   prune?: boolean;
@@ -25,7 +27,8 @@ export interface UpOptions {
   onPlan?: (plan: Plan) => void;
 }
 
-export interface UpResult { plan: Plan; changed: number; image: ImageDecision | null; targets: { name: string; ip: string | null; ssh: 'ok' }[] }
+/** targets: those `up` followed — 'ssh ok' (the live profile answered SSH) or 'booting' (another profile fetched its boot script). */
+export interface UpResult { plan: Plan; changed: number; image: ImageDecision | null; targets: { name: string; ip: string | null; state: 'ssh ok' | 'booting' }[] }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,36 +56,48 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
   const lives = new Map<string, LiveImage>();
   const liveArches = [...new Set([...desired.targets.filter((t) => t.profile === 'live').map((t) => t.arch),
     ...(desired.reservations ?? []).filter((r) => r.profile === 'live').map(() => desired.provisioner.arch)])];
+  const liveBuilds: Arch[] = []; // built inside the provisioner once it runs (hosts without apt)
   if (liveArches.length) {
     job.stage('boot profile image');
-    for (const a of liveArches) lives.set(a, await buildLive(a, job.signal));
+    const where = chooseLiveBuilder(process.env, await hostHasApt());
+    for (const a of liveArches) {
+      if (where.builder === 'host') { lives.set(a, await buildLive(a, job.signal)); continue; }
+      const cached = await cachedRemoteLive(a);
+      if (cached) lives.set(a, cached); else liveBuilds.push(a);
+      job.log(`live image (${a}): ${where.why}${cached ? `; built there before, cached in ${cached.dir}` : ''}`);
+    }
   }
   const publicKey = fs.readFileSync(lab.home.publicKey, 'utf8');
   const serverIp = (net.write ?? lab.vms.config()).network.provisionerIp;
   const liveFor = (hostname: string, arch: Arch) => {
     const live = lives.get(arch);
-    if (!live) throw new BadRequestError('profile', `no live image for ${arch}`);
-    return liveProfile({ arch, console: live.console, hostname, publicKey, serverIp });
+    if (!live && !liveBuilds.includes(arch)) throw new BadRequestError('profile', `no live image for ${arch}`);
+    return liveProfile({ arch, console: live?.console ?? targetConsole(arch), hostname, publicKey, serverIp });
   };
-  // Catalogue entries with files (the Debian installer): fetched on the host (cached) before the plan, like the live image.
-  const catalogueArtifacts: WantedArtifact[] = [];
+  // Catalogue entries with files (installers): fetched on the host (cached) before the plan, like the live image.
+  const fetched: WantedArtifact[] = [];
   const resolve = async (p: DesiredProfile, hostname: string, arch: Arch): Promise<BootProfile | null> => {
     if (p === 'live') return liveFor(hostname, arch);
     if (!p || !('catalogue' in p)) return p;
-    if (p.catalogue === 'debian-12-installer') {
-      job.stage('installer image');
-      const d = await fetchDebianInstaller(arch, (l) => job.log(l));
-      for (const a of [d.kernel, d.initrd]) if (!catalogueArtifacts.some((x) => x.name === a.name)) catalogueArtifacts.push(a);
+    const profile = catalogueProfile(p.catalogue, arch, { console: targetConsole(arch), hostname, serverIp }); // refuses a wrong arch before any download
+    if (findBootProfile(p.catalogue).files !== 'none') {
+      job.stage(`${p.catalogue} files`);
+      for (const a of await catalogueArtifacts(p.catalogue, arch, { hostname, publicKey, log: (l) => job.log(l), signal: job.signal })) {
+        if (!fetched.some((x) => x.name === a.name)) fetched.push(a);
+      }
     }
-    return catalogueProfile(p.catalogue, arch, arch === 'aarch64' ? 'ttyAMA0' : 'ttyS0');
+    return profile;
   };
   const targets: ResolvedTarget[] = [];
-  for (const t of desired.targets) targets.push({ ...t, profile: await resolve(t.profile, t.name, t.arch) });
+  for (const t of desired.targets) {
+    const need = t.profile && typeof t.profile === 'object' && 'catalogue' in t.profile ? findBootProfile(t.profile.catalogue).minMemoryMiB : null;
+    targets.push({ ...t, profile: await resolve(t.profile, t.name, t.arch), ...(need ? { needsMemoryMiB: need } : {}) });
+  }
   const reservations: ResolvedReservation[] = [];
   for (const r of desired.reservations ?? []) reservations.push({ ...r, profile: await resolve(r.profile, r.hostname, desired.provisioner.arch) });
-  const artifacts: WantedArtifact[] = [...[...lives.values()].flatMap((l) => [l.kernel, l.initrd]), ...catalogueArtifacts, ...await checkedArtifacts(desired.artifacts ?? [])];
+  const artifacts: WantedArtifact[] = [...[...lives.values()].flatMap((l) => [l.kernel, l.initrd]), ...fetched, ...await checkedArtifacts(desired.artifacts ?? [])];
 
-  const plan = planUp({ provisioner: desired.provisioner, targets, artifacts, reservations, current, prune: opts.prune });
+  const plan = planUp({ provisioner: desired.provisioner, targets, artifacts, reservations, current, prune: opts.prune, liveBuilds });
   opts.onPlan?.(plan);
   if (plan.conflicts.length) throw new ConflictError(plan.conflicts.join('; '));
   if (opts.dryRun) return { plan, changed: changes(plan).length, image: null, targets: [] };
@@ -91,6 +106,7 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
   let image: ImageDecision | null = null;
   const logOffsets = new Map<string, number>();
   const warm = new Set<string>(); // provisioners resumed from their ready snapshot
+  const reached = new Map<string, 'ssh ok' | 'booting'>();
   let remoteArts: Map<string, string> | null = null;
   const prov = desired.provisioner;
   // Uploads retake the provisioner's ready snapshot once, at the end (also when a later step fails), not per file.
@@ -129,11 +145,16 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
           await lab.provisioner.ready(prefixed, { warm: warm.has(a.name) });
           break;
         }
+        case 'build-live':
+          job.stage(`live image (${a.arch}) in ${a.provisioner}`);
+          lives.set(a.arch, await buildLiveInProvisioner(lab, a.arch, job));
+          uploaded = true; // published into its artifacts: the ready snapshot is retaken at the end
+          break;
         case 'upload': {
           job.stage(`upload ${a.artifact.label ?? a.artifact.name}`);
           // Planned while the stack was down (artifacts unknown): what the provisioner already serves is not sent again.
           remoteArts ??= new Map((await lab.provisioner.artifacts()).map((x) => [x.name, x.sha256]));
-          if (remoteArts.get(a.artifact.name) === a.artifact.sha256) job.log(`${a.artifact.name}: already there`);
+          if (artifactPresent(a.artifact, remoteArts.get(a.artifact.name))) job.log(`${a.artifact.name}: already there`);
           else if (!a.artifact.path) throw new BadRequestError('artifacts', `'${a.artifact.name}' (sha256 ${a.artifact.sha256.slice(0, 12)}…) is not on the provisioner and the lab file gives no path: add path: with the file to upload`);
           else { await lab.provisioner.uploadArtifact(a.artifact.name, fs.createReadStream(a.artifact.path), { size: fs.statSync(a.artifact.path).size, sha256: a.artifact.sha256, refreshWarm: false }); uploaded = true; }
           break;
@@ -149,7 +170,7 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
           await lab.provisioner.setProfile(lab.vms.get(a.name).mac, a.profile);
           break;
         case 'wait-target':
-          await waitTarget(lab, a.name, logOffsets.get(a.name), job);
+          reached.set(a.name, await waitTarget(lab, a.name, logOffsets.get(a.name), job, targets.find((t) => t.name === a.name)?.profile ?? null));
           break;
         case 'set-reservation': {
           job.stage(`reservation ${a.reservation.hostname}`);
@@ -171,7 +192,7 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
     if (uploaded) await lab.provisioner.refreshWarm();
   }
   const ips = new Map(lab.provisioner.reservations().map((r) => [r.hostname, r.ip]));
-  return { plan, changed: changes(plan).length, image, targets: targets.filter((t) => t.profile).map((t) => ({ name: t.name, ip: ips.get(t.name) ?? null, ssh: 'ok' as const })) };
+  return { plan, changed: changes(plan).length, image, targets: targets.filter((t) => reached.has(t.name)).map((t) => ({ name: t.name, ip: ips.get(t.name) ?? null, state: reached.get(t.name)! })) };
 }
 
 /** The lab file's artifacts with a path: the file must exist and have the sha256 the file says. */
@@ -185,26 +206,33 @@ async function checkedArtifacts(list: DesiredArtifact[]): Promise<WantedArtifact
   return list.map((a) => ({ name: a.name, path: a.path, sha256: a.sha256 }));
 }
 
-/** Until the console log (from offset) matches, or fail with the stage and the last lines. */
-async function waitLog(lab: Lab, name: string, offset: number, re: RegExp, stage: string, timeoutMs: number, job: JobHandle): Promise<void> {
+/** Until the console log matches `re` (only new bytes read each time), or fail with the stage and the last lines. */
+async function waitLog(log: LogFollower, name: string, re: RegExp, stage: string, timeoutMs: number, job: JobHandle): Promise<void> {
   const end = Date.now() + timeoutMs;
-  let text = '';
+  log.rewind();
   while (Date.now() < end) {
     if (job.signal.aborted) throw new Error('cancelled');
-    text = lab.consoleLog(name, offset, 4 << 20).data;
-    if (re.test(text)) return;
+    log.poll();
+    if (log.find(re)) return;
     await sleep(300);
   }
-  throw new Error(`${name}: stage '${stage}' did not finish within ${timeoutMs / 1000} s. Last console lines:\n${text.split('\n').slice(-10).join('\n')}`);
+  throw new Error(`${name}: stage '${stage}' did not finish within ${timeoutMs / 1000} s. Last console lines:\n${log.lastLines(10)}`);
 }
 
-/** A target that was just started: DHCP + its iPXE script → kernel up with its IP → SSH answers with its name. */
-async function waitTarget(lab: Lab, name: string, offset: number | undefined, job: JobHandle): Promise<void> {
+/**
+ * A target that was just started (`offset`: its console log's size before): DHCP + its iPXE script → kernel up
+ * with its IP → SSH answers with its name. Only the live profile reports in and answers SSH: a target on another
+ * profile is followed to its boot script ('booting'), not further. offset undefined: it already ran; SSH only.
+ */
+export async function waitTarget(lab: Lab, name: string, offset: number | undefined, job: JobHandle, profile: BootProfile | null = null): Promise<'ssh ok' | 'booting'> {
+  const live = !profile || catalogueOf(profile) === 'live';
   if (offset !== undefined) {
+    const log = new LogFollower((o, l) => lab.consoleLog(name, o, l), offset);
     job.stage(`${name} DHCP`);
-    await waitLog(lab, name, offset, new RegExp(`pvmlab: booting ${name} `), 'DHCP', 180_000, job);
+    await waitLog(log, name, new RegExp(`pvmlab: booting ${name} `), 'DHCP', 180_000, job);
+    if (!live) { job.log(`${name} boots ${catalogueOf(profile!) ?? 'its own profile'}: not the live profile, so no SSH check`); return 'booting'; }
     job.stage(`${name} kernel`);
-    await waitLog(lab, name, offset, /PVMLAB-NET ip=/, 'kernel', 240_000, job);
+    await waitLog(log, name, /PVMLAB-NET ip=/, 'kernel', 240_000, job);
   }
   job.stage(`${name} ssh`);
   const end = Date.now() + 180_000;
@@ -213,7 +241,7 @@ async function waitTarget(lab: Lab, name: string, offset: number | undefined, jo
     if (job.signal.aborted) throw new Error('cancelled');
     const argv = lab.sshArgv(name, ['uname', '-n']);
     const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: 30_000 });
-    if (r.exitCode === 0 && String(r.stdout).trim() === name) return;
+    if (r.exitCode === 0 && String(r.stdout).trim() === name) return 'ssh ok';
     last = (String(r.stderr) || String(r.stdout)).trim().split('\n').pop() ?? '';
     if (Date.now() > end) throw new Error(`${name}: SSH did not answer within 180 s (${last}); see pvmlab vm logs ${name}`);
     await sleep(2000);

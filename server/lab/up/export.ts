@@ -6,8 +6,7 @@ import type { LabConfig } from '../config.ts';
 import type { BootProfile, Reservation } from '../provisioner/pxe.ts';
 import type { VmRecord } from '../spec.ts';
 import type { Lab } from '../lab.ts';
-
-const LIVE_KERNEL = /^pvmlab-live-(x86_64|aarch64)-vmlinuz$/;
+import { catalogueOf } from './catalogue.ts';
 
 export interface ExportInput {
   cfg: LabConfig;
@@ -26,7 +25,6 @@ function imageOf(rec: VmRecord, offlineDir: string): string {
   return rec.image;
 }
 
-const isLive = (p: BootProfile) => p.kind === 'kernel' && LIVE_KERNEL.test(p.kernel);
 const profileDoc = (p: BootProfile) => (p.kind === 'script' ? { script: p.script } : p.kind === 'kernel' ? { kernel: p.kernel, ...(p.initrd ? { initrd: p.initrd } : {}), cmdline: p.cmdline } : null);
 
 /** The lab file text (pure). Throws when a profile names artifacts whose sha256 cannot be known. */
@@ -37,9 +35,8 @@ export function renderLabFile(x: ExportInput): string {
   const used = new Set<string>();
   const ref = (p: BootProfile, name: string): string => {
     if (p.kind === 'exit') return 'none';
-    if (isLive(p)) return 'live';
-    if (p.kind === 'kernel' && /^debian-12-installer-(amd64|arm64)-linux$/.test(p.kernel)) return 'debian-12-installer';
-    if (p.kind === 'script' && /chain --autofree https:\/\/boot\.netboot\.xyz/.test(p.script)) return 'netboot.xyz';
+    const entry = catalogueOf(p);
+    if (entry) return entry;
     profiles[name] = profileDoc(p)!;
     if (p.kind === 'kernel') { used.add(p.kernel); if (p.initrd) used.add(p.initrd); }
     return name;

@@ -4,16 +4,19 @@
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { arch, cidr, hostArch, inSubnet, ipToInt, ipv4, localMac, mac, sizeMiB, vmName, type Arch } from '../spec.ts';
-import { artifactName, type BootProfile } from '../provisioner/pxe.ts';
+import { artifactName, profileCmdline, type BootProfile } from '../provisioner/pxe.ts';
+import { loadersFor, profileCmdlineProblem } from '../provisioner/cmdline.ts';
 import type { DesiredLab, DesiredProfile } from './desired.ts';
+import { CATALOGUE_NAMES, findBootProfile, liveArtifactNames, type CatalogueName } from './catalogue.ts';
 
-/** Catalogue entries a profile: may name besides live and none (catalogue.ts). */
-const CATALOGUE_NAMES = ['debian-12-installer', 'netboot.xyz'] as const;
+/** What a target's or reservation's `profile:` may name: none, a catalogue entry (live is the default) or one of profiles:. */
+const BUILTIN_PROFILES: readonly string[] = ['live', 'none', ...CATALOGUE_NAMES.filter((n) => n !== 'live')];
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'use the 64 lowercase hex digits of sha256sum');
 const size = (field: string, min: number, max: number, dfltMiB: number) => sizeMiB(field, min, max).optional().transform((n) => `${n ?? dfltMiB}M`);
 const profileName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'use a lowercase name (letters, digits, "-")');
-const kernelProfile = z.object({ kernel: artifactName, initrd: artifactName.optional(), cmdline: z.string().max(2000).refine((s) => !/[\0\n\r]/.test(s), 'no control characters').default('') }).strict();
+// the API's own cmdline schema (pxe.ts): what one loader cannot carry is checked per target below (crossCheck)
+const kernelProfile = z.object({ kernel: artifactName, initrd: artifactName.optional(), cmdline: profileCmdline }).strict();
 const scriptProfile = z.object({ script: z.string().max(64 * 1024).refine((s) => s.startsWith('#!ipxe'), 'an iPXE script starts with #!ipxe') }).strict();
 
 const fileSchema = z.object({
@@ -58,42 +61,85 @@ function locate(doc: Document, lc: LineCounter, path: Path, key?: string): { lin
   return { line: 1, col: 1 };
 }
 
-/** Cross-field rules: unique names/MACs/IPs, IPs inside the subnet and outside the DHCP range, known profiles and artifacts. */
-function crossCheck(f: LabFile, subnet: string, dhcp: [string, string], liveArtifacts: string[]): { path: Path; message: string }[] {
+/**
+ * What the cross-checks read: every field that passed its own schema, the others left out — so a file with
+ * schema errors still gets its duplicates, addresses and profile references checked (all problems at once).
+ * Array indexes are kept (issues name `targets[2].ip`).
+ */
+interface CrossView {
+  network?: { subnet?: string; dhcpRange?: [string, string] };
+  provisioner: { name?: string; arch?: Arch };
+  targets: { name?: string; arch?: Arch; mac?: string; ip?: string; memory?: string; profile?: string }[];
+  reservations: { mac?: string; ip?: string; hostname?: string; profile?: string }[];
+  profiles: Record<string, { kernel?: string; initrd?: string; cmdline?: string; script?: string }>;
+  artifacts: { name?: string }[];
+}
+
+const ok = <T extends z.ZodType>(s: T) => s.optional().catch(undefined);
+const items = <T extends z.ZodType>(s: T) => z.array(s.catch({} as z.output<T>)).catch([]);
+const crossView = z.object({
+  network: z.object({ subnet: ok(cidr), dhcpRange: ok(z.tuple([ipv4, ipv4])) }).optional().catch(undefined),
+  provisioner: z.object({ name: ok(vmName), arch: ok(arch) }).catch({}).default({}),
+  targets: items(z.object({ name: ok(vmName), arch: ok(arch), mac: ok(localMac), ip: ok(ipv4), memory: ok(sizeMiB('memory', 128, 65536).transform((n) => `${n}M`)), profile: ok(z.string()) })).default([]),
+  reservations: items(z.object({ mac: ok(mac), ip: ok(ipv4), hostname: ok(vmName), profile: ok(z.string()) })).default([]),
+  profiles: z.record(z.string(), z.object({ kernel: ok(artifactName), initrd: ok(artifactName), cmdline: ok(profileCmdline), script: ok(z.string()) }).catch({})).catch({}).default({}),
+  artifacts: items(z.object({ name: ok(artifactName) })).default([]),
+});
+
+/** Cross-field rules: unique names/MACs/IPs, IPs inside the subnet and outside the DHCP range, known profiles and artifacts, cmdlines each target's loader carries. */
+function crossCheck(f: CrossView, subnet: string, dhcp: [string, string], provArch: Arch): { path: Path; message: string }[] {
   const out: { path: Path; message: string }[] = [];
   const seen = new Map<string, string>();
-  const once = (kind: string, value: string, path: Path, fix: string) => {
+  const once = (kind: string, value: string | undefined, path: Path, fix: string) => {
+    if (value === undefined) return;
     const k = `${kind}:${value}`;
     if (seen.has(k)) out.push({ path, message: `${kind} ${value} is already used by ${seen.get(k)}: ${fix}` });
     else seen.set(k, showPath(path.slice(0, -1)) || 'provisioner');
   };
-  once('name', f.provisioner.name, ['provisioner', 'name'], 'give each VM its own name');
+  once('name', f.provisioner.name ?? 'prov', ['provisioner', 'name'], 'give each VM its own name');
   const provIp = dhcp[0].replace(/\.\d+$/, '.1');
   f.targets.forEach((t, i) => {
     once('name', t.name, ['targets', i, 'name'], 'give each VM its own name');
-    if (t.mac) once('MAC', t.mac, ['targets', i, 'mac'], 'give each machine its own MAC (or leave mac out for a random one)');
+    once('MAC', t.mac, ['targets', i, 'mac'], 'give each machine its own MAC (or leave mac out for a random one)');
   });
   f.reservations.forEach((r, i) => {
     once('MAC', r.mac, ['reservations', i, 'mac'], 'one reservation per MAC; a target\'s own reservation comes from its entry');
     once('name', r.hostname, ['reservations', i, 'hostname'], 'use a hostname no VM or other reservation has');
   });
-  const ips: [string, Path][] = [...f.targets.flatMap((t, i): [string, Path][] => (t.ip ? [[t.ip, ['targets', i, 'ip']]] : [])), ...f.reservations.map((r, i): [string, Path] => [r.ip, ['reservations', i, 'ip']])];
+  const ips: [string | undefined, Path][] = [...f.targets.map((t, i): [string | undefined, Path] => [t.ip, ['targets', i, 'ip']]), ...f.reservations.map((r, i): [string | undefined, Path] => [r.ip, ['reservations', i, 'ip']])];
   for (const [ip, path] of ips) {
+    if (!ip) continue;
     if (!inSubnet(ip, subnet)) out.push({ path, message: `${ip} is outside the lab's network ${subnet}: use a host address of it, e.g. ${provIp.replace(/\.1$/, '.10')}` });
     else if (ip === provIp) out.push({ path, message: `${ip} is the provisioner's address: use another one (.2–.99)` });
     else if (ipToInt(ip) >= ipToInt(dhcp[0]) && ipToInt(ip) <= ipToInt(dhcp[1])) out.push({ path, message: `${ip} is inside the DHCP range ${dhcp[0]}–${dhcp[1]}: reserve an address outside it (e.g. .2–.99)` });
     else once('IP', ip, path, 'give each machine its own address');
   }
-  const names = new Set(['live', 'none', ...CATALOGUE_NAMES, ...Object.keys(f.profiles)]);
-  const fix = `use live, none, ${CATALOGUE_NAMES.join(', ')} or one of profiles: (${Object.keys(f.profiles).join(', ') || 'none defined'})`;
-  f.targets.forEach((t, i) => { if (!names.has(t.profile)) out.push({ path: ['targets', i, 'profile'], message: `no profile named '${t.profile}': ${fix}` }); });
-  f.reservations.forEach((r, i) => { if (!names.has(r.profile)) out.push({ path: ['reservations', i, 'profile'], message: `no profile named '${r.profile}': ${fix}` }); });
-  const arts = new Set([...f.artifacts.map((a) => a.name), ...liveArtifacts]);
+  const names = new Set([...BUILTIN_PROFILES, ...Object.keys(f.profiles)]);
+  const fix = `use ${BUILTIN_PROFILES.join(', ')} or one of profiles: (${Object.keys(f.profiles).join(', ') || 'none defined'})`;
+  // who boots each profile, through which loaders (x86_64: iPXE, aarch64: GRUB; a MAC with no VM: both)
+  const users = new Map<string, { who: Path; arch: Arch | null }[]>();
+  const use = (p: string | undefined, who: Path, a: Arch | null) => { if (p) users.set(p, [...(users.get(p) ?? []), { who, arch: a }]); };
+  f.targets.forEach((t, i) => {
+    if (t.profile !== undefined && !names.has(t.profile)) out.push({ path: ['targets', i, 'profile'], message: `no profile named '${t.profile}': ${fix}` });
+    use(t.profile, ['targets', i], t.arch ?? provArch);
+    const entry = t.profile && !(t.profile in f.profiles) && (CATALOGUE_NAMES as readonly string[]).includes(t.profile) ? findBootProfile(t.profile) : null;
+    if (entry && !entry.arches.includes(t.arch ?? provArch)) out.push({ path: ['targets', i, 'profile'], message: `'${entry.name}' has no ${t.arch ?? provArch} build: use it on ${entry.arches.join(' or ')} targets` });
+  });
+  f.reservations.forEach((r, i) => {
+    if (r.profile !== undefined && !names.has(r.profile)) out.push({ path: ['reservations', i, 'profile'], message: `no profile named '${r.profile}': ${fix}` });
+    use(r.profile, ['reservations', i], null);
+  });
+  const arts = new Set([...f.artifacts.flatMap((a) => (a.name ? [a.name] : [])), ...[provArch, ...f.targets.map((t) => t.arch ?? provArch)].flatMap((a) => Object.values(liveArtifactNames(a)))]);
   for (const [i, a] of f.artifacts.entries()) once('artifact', a.name, ['artifacts', i, 'name'], 'give each artifact its own name');
   for (const [name, p] of Object.entries(f.profiles)) {
     for (const field of ['kernel', 'initrd'] as const) {
-      const a = 'kernel' in p ? p[field] : undefined;
+      const a = p[field];
       if (a && !arts.has(a)) out.push({ path: ['profiles', name, field], message: `artifact '${a}' is not in artifacts: add it there (name, path, sha256)` });
+    }
+    if (p.cmdline === undefined || p.kernel === undefined) continue;
+    for (const u of users.get(name) ?? []) {
+      const problem = profileCmdlineProblem(p.cmdline, loadersFor(u.arch));
+      if (problem) { out.push({ path: ['profiles', name, 'cmdline'], message: `${showPath(u.who)} boots it${u.arch ? ` (${u.arch})` : ''}: ${problem}` }); break; }
     }
   }
   return out;
@@ -102,8 +148,9 @@ function crossCheck(f: LabFile, subnet: string, dhcp: [string, string], liveArti
 export interface ParsedLabFile { desired: DesiredLab; file: LabFile; network: { subnet: string; dhcpRange: [string, string] } | null }
 
 /**
- * Parse and check a lab file. `lab` gives what the file may leave out: the current network and live
- * artifact names. Throws LabFileError (every issue with line:col and the fix); never touches the lab.
+ * Parse and check a lab file. `lab` gives what the file may leave out: the current network and the host's
+ * arch. Throws LabFileError with every problem at once — schema errors and the cross-checks that can still
+ * run on the fields that passed — each with line:col and the fix, sorted by position; never touches the lab.
  */
 export function parseLabFile(text: string, fileName: string, lab: { subnet: string; dhcpRange: [string, string]; hostArch?: Arch }): ParsedLabFile {
   const lc = new LineCounter();
@@ -112,31 +159,30 @@ export function parseLabFile(text: string, fileName: string, lab: { subnet: stri
     throw new LabFileError(fileName, doc.errors.map((e) => ({ line: e.linePos?.[0].line ?? 1, col: e.linePos?.[0].col ?? 1, path: '',
       message: `${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')} (YAML syntax)` })));
   }
-  const r = fileSchema.safeParse(doc.toJS() ?? {});
-  if (!r.success) {
-    throw new LabFileError(fileName, r.error.issues.map((i) => {
-      const path = i.path as Path;
-      if (i.code === 'unrecognized_keys') {
-        const pos = locate(doc, lc, path, i.keys[0]);
-        return { ...pos, path: showPath([...path, i.keys[0]]), message: `unknown key '${i.keys.join("', '")}': remove it or check its spelling (see the lab file reference in README.md)` };
-      }
-      const msg = i.code === 'invalid_type' && !doc.hasIn(path) ? 'missing: this field is required' : i.message;
-      return { ...locate(doc, lc, path), path: showPath(path), message: msg };
-    }));
-  }
-  const f = r.data;
-  const subnet = f.network?.subnet ?? lab.subnet;
-  const dhcp = f.network?.dhcpRange ?? (f.network ? defaultRange(subnet) : lab.dhcpRange);
-  const provArch = f.provisioner.arch ?? lab.hostArch ?? hostArch();
-  const arches = [...new Set([provArch, ...f.targets.map((t) => t.arch ?? provArch)])];
-  const cross = crossCheck(f, subnet, dhcp, arches.flatMap((a) => [`pvmlab-live-${a}-vmlinuz`, `pvmlab-live-${a}-initrd.img`]));
-  if (cross.length) throw new LabFileError(fileName, cross.map((c) => ({ ...locate(doc, lc, c.path), path: showPath(c.path), message: c.message })));
+  const raw = doc.toJS() ?? {};
+  const r = fileSchema.safeParse(raw);
+  const issues: LabFileIssue[] = r.success ? [] : r.error.issues.map((i) => {
+    const path = i.path as Path;
+    if (i.code === 'unrecognized_keys') {
+      const pos = locate(doc, lc, path, i.keys[0]);
+      return { ...pos, path: showPath([...path, i.keys[0]]), message: `unknown key '${i.keys.join("', '")}': remove it or check its spelling (see the lab file reference in README.md)` };
+    }
+    const msg = i.code === 'invalid_type' && !doc.hasIn(path) ? 'missing: this field is required' : i.message;
+    return { ...locate(doc, lc, path), path: showPath(path), message: msg };
+  });
+  const view: CrossView = r.success ? r.data : crossView.parse(typeof raw === 'object' && !Array.isArray(raw) ? raw : {});
+  const subnet = view.network?.subnet ?? lab.subnet;
+  const dhcp = view.network?.dhcpRange ?? (view.network?.subnet ? defaultRange(subnet) : lab.dhcpRange);
+  const provArch = view.provisioner.arch ?? lab.hostArch ?? hostArch();
+  for (const c of crossCheck(view, subnet, dhcp, provArch)) issues.push({ ...locate(doc, lc, c.path), path: showPath(c.path), message: c.message });
+  if (issues.length || !r.success) throw new LabFileError(fileName, issues.sort((a, b) => a.line - b.line || a.col - b.col));
 
+  const f = r.data;
   const profile = (name: string): DesiredProfile => {
     if (name === 'live') return 'live';
     if (name === 'none') return null;
     const p = f.profiles[name];
-    if (!p && (CATALOGUE_NAMES as readonly string[]).includes(name)) return { catalogue: name as (typeof CATALOGUE_NAMES)[number] };
+    if (!p) return { catalogue: name as Exclude<CatalogueName, 'live'> };
     return ('script' in p ? { kind: 'script', script: p.script } : { kind: 'kernel', kernel: p.kernel, initrd: p.initrd, cmdline: p.cmdline }) as BootProfile;
   };
   const desired: DesiredLab = {

@@ -8,16 +8,13 @@ import { execa } from 'execa';
 import type { BootProfile } from '../provisioner/pxe.ts';
 import type { Arch } from '../spec.ts';
 import type { WantedArtifact } from './plan.ts';
+import { liveArtifactNames } from './catalogue.ts';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 export const LIVE_BUILDER = path.join(ROOT, 'scripts/build-test-guest.sh');
 
 export interface LiveImage { arch: Arch; dir: string; console: string; kernel: WantedArtifact; initrd: WantedArtifact }
 
-/** Artifact names on the provisioner (per arch: a lab may mix arches). */
-export function liveArtifactNames(arch: Arch): { kernel: string; initrd: string } {
-  return { kernel: `pvmlab-live-${arch}-vmlinuz`, initrd: `pvmlab-live-${arch}-initrd.img` };
-}
 
 /**
  * The live profile for one target (pure). Shape: a `kernel` profile whose cmdline carries the hostname,

@@ -14,7 +14,7 @@ const upLab: CurrentLab = {
 };
 const input = (current: CurrentLab, extra: Partial<PlanInput> = {}): PlanInput =>
   ({ provisioner: { name: 'prov', arch: 'x86_64', image: 'offline', cpus: 2, memory: '2G' }, targets: [t1], artifacts: art, current, ...extra });
-const subject = (a: Action) => ('name' in a ? a.name : 'target' in a ? a.target.name : 'artifact' in a ? a.artifact.name : 'reservation' in a ? a.reservation.mac : a.mac);
+const subject = (a: Action) => ('name' in a ? a.name : 'target' in a ? a.target.name : 'artifact' in a ? a.artifact.name : 'reservation' in a ? a.reservation.mac : 'arch' in a ? a.arch : a.mac);
 const kinds = (i: PlanInput) => planUp(i).actions.map((a) => `${a.kind} ${subject(a)}`);
 
 describe('planUp', () => {
@@ -28,6 +28,8 @@ describe('planUp', () => {
     ['a changed profile on a running target: set it, restart', input({ ...upLab, reservations: [{ ...upLab.reservations[0], profile: { kind: 'exit' } }] }),
       ['set-profile target1', 'restart target1', 'wait-target target1']],
     ['a target with no profile is created, not started', input(empty, { targets: [{ ...t1, profile: null }], artifacts: [] }), ['create-provisioner prov', 'start prov', 'stack prov', 'create-target target1']],
+    ['no apt on the host: the live image is built inside the provisioner, after its stack, before the targets', input(empty, { artifacts: [], liveBuilds: ['x86_64'] }),
+      ['create-provisioner prov', 'start prov', 'stack prov', 'build-live x86_64', 'create-target target1', 'set-profile target1', 'start target1', 'wait-target target1']],
     ['extra VM with prune: removed', input({ ...upLab, vms: [...upLab.vms, { ...tvm, name: 'old', mac: '52:54:00:00:00:09' }] }, { prune: true }), ['wait-target target1', 'remove old']],
   ])('%s', (_n, i, expected) => { expect(kinds(i)).toEqual(expected); });
 
@@ -41,6 +43,19 @@ describe('planUp', () => {
     const p = planUp(input({ ...upLab, vms: [...upLab.vms, { ...tvm, name: 'old', mac: '52:54:00:00:00:09' }] }));
     expect(p.kept).toContain('old: not asked for, left alone (apply --prune removes it)');
     expect(p.actions.some((a) => a.kind === 'remove')).toBe(false);
+  });
+
+  it('an artifact the user may replace (ifAbsent) is kept whatever its sha256; absent, it is uploaded', () => {
+    const seed = { name: 'autoinstall-target1-user-data', path: '/c/u', sha256: 'd'.repeat(64), ifAbsent: true };
+    const p = planUp(input({ ...upLab, artifacts: { ...upLab.artifacts, [seed.name]: 'e'.repeat(64) } }, { artifacts: [...art, seed] }));
+    expect(p.kept).toContain('artifact autoinstall-target1-user-data: present (kept: yours)');
+    expect(changes(p)).toEqual([]);
+    expect(kinds(input(upLab, { artifacts: [...art, seed] }))).toEqual(['upload autoinstall-target1-user-data', 'wait-target target1']);
+  });
+
+  it('a target with less memory than its catalogue profile needs is told so', () => {
+    expect(planUp(input(empty, { targets: [{ ...t1, needsMemoryMiB: 6144 }] })).notes).toEqual(['target1 has 512M of memory; its boot profile needs at least 6144M: give it memory: 6G in the lab file (or vm clean it and make it again)']);
+    expect(planUp(input(empty, { targets: [{ ...t1, memory: '6G', needsMemoryMiB: 6144 }] })).notes).toEqual([]);
   });
 
   it('a target without profile says it boots nothing until it gets one', () => {

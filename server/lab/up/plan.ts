@@ -5,10 +5,34 @@ import type { Arch, BootMode, Role, VmStatus } from '../spec.ts';
 import type { DesiredProvisioner, DesiredTarget } from './desired.ts';
 
 /** A target whose `live` profile has been rendered to a concrete one (or null: no profile). */
-export interface ResolvedTarget extends Omit<DesiredTarget, 'profile'> { profile: BootProfile | null }
+export interface ResolvedTarget extends Omit<DesiredTarget, 'profile'> {
+  profile: BootProfile | null;
+  /** The profile's catalogue entry needs this much memory (MiB) to boot (catalogue.ts minMemoryMiB). */
+  needsMemoryMiB?: number;
+}
 
 /** A file the provisioner must serve under /artifacts/<name> (the live profile's kernel and initrd). */
-export interface WantedArtifact { name: string; /** Absent: must already be on the provisioner. */ path?: string; sha256: string; /** For stage lines ("live kernel"); the name when absent. */ label?: string }
+export interface WantedArtifact {
+  name: string;
+  /** Absent: must already be on the provisioner. */
+  path?: string;
+  sha256: string;
+  /** For stage lines ("live kernel"); the name when absent. */
+  label?: string;
+  /** Uploaded only when the provisioner has no file of that name (a default the user may replace: an autoinstall seed). */
+  ifAbsent?: boolean;
+}
+
+/** Does the provisioner's file (sha256, or undefined when absent) satisfy the wanted artifact? */
+export function artifactPresent(a: WantedArtifact, remoteSha: string | undefined): boolean {
+  return remoteSha !== undefined && (remoteSha === a.sha256 || !!a.ifAbsent);
+}
+
+/** "512M" / "2048M" / "4G" → MiB. */
+function memoryMiB(m: string): number {
+  const n = Number.parseFloat(m);
+  return /g/i.test(m) ? n * 1024 : n;
+}
 
 /** A reservation for a machine pvmlab did not create, its profile resolved. */
 export interface ResolvedReservation { mac: string; ip: string; hostname: string; profile: BootProfile | null }
@@ -32,12 +56,15 @@ export interface PlanInput {
   current: CurrentLab;
   /** Remove VMs that are not in the desired lab (apply --prune). */
   prune?: boolean;
+  /** Live images to build inside the provisioner once its stack is healthy (hosts without apt; live-remote.ts). */
+  liveBuilds?: Arch[];
 }
 
 export type Action =
   | { kind: 'create-provisioner'; name: string }
   | { kind: 'start'; name: string; role: Role }
   | { kind: 'stack'; name: string }
+  | { kind: 'build-live'; arch: Arch; provisioner: string }
   | { kind: 'upload'; artifact: WantedArtifact }
   | { kind: 'create-target'; target: ResolvedTarget }
   | { kind: 'set-profile'; name: string; profile: BootProfile }
@@ -93,10 +120,11 @@ export function planUp(input: PlanInput): Plan {
   }
   if (provWillRun || current.stackHealthy !== true) actions.push({ kind: 'stack', name: want.name });
   else kept.push(`${want.name}: pxeboot stack healthy`);
+  for (const arch of input.liveBuilds ?? []) actions.push({ kind: 'build-live', arch, provisioner: want.name });
 
   // ---- artifacts the profiles need
   for (const a of input.artifacts) {
-    if (current.artifacts && current.artifacts[a.name] === a.sha256) kept.push(`artifact ${a.name}: present (sha256 matches)`);
+    if (current.artifacts && artifactPresent(a, current.artifacts[a.name])) kept.push(`artifact ${a.name}: present (${current.artifacts[a.name] === a.sha256 ? 'sha256 matches' : 'kept: yours'})`);
     else actions.push({ kind: 'upload', artifact: a });
   }
 
@@ -112,6 +140,7 @@ export function planUp(input: PlanInput): Plan {
     const ipNow = vm ? current.reservations.find((r) => r.mac === vm.mac)?.ip : undefined;
     if (vm && t.ip && ipNow && ipNow !== t.ip) notes.push(`${t.name} has IP ${ipNow}, the lab file says ${t.ip}: left as it is (pvmlab vm clean ${t.name}, then up, makes it again)`);
     if (!t.profile) notes.push(`${t.name} has no boot profile: it boots nothing until it gets one (pvmlab pxe profile ${t.name} …)`);
+    if (t.needsMemoryMiB && memoryMiB(t.memory) < t.needsMemoryMiB) notes.push(`${t.name} has ${t.memory} of memory; its boot profile needs at least ${t.needsMemoryMiB}M: give it memory: ${t.needsMemoryMiB / 1024}G in the lab file (or vm clean it and make it again)`);
     if (!vm) {
       actions.push({ kind: 'create-target', target: t });
       if (t.profile) actions.push({ kind: 'set-profile', name: t.name, profile: t.profile }, { kind: 'start', name: t.name, role: 'target' }, { kind: 'wait-target', name: t.name });
@@ -164,6 +193,7 @@ export function describeAction(a: Action): string {
     case 'create-provisioner': return `+ create provisioner ${a.name}`;
     case 'start': return `~ start ${a.name}`;
     case 'stack': return `~ make the pxeboot stack of ${a.name} healthy`;
+    case 'build-live': return `+ build the live image (${a.arch}) inside ${a.provisioner} and serve it`;
     case 'upload': return `+ upload artifact ${a.artifact.name}`;
     case 'create-target': return `+ create PXE target ${a.target.name} (${a.target.arch}${a.target.ip ? `, ip ${a.target.ip}` : ''})`;
     case 'set-profile': return `~ boot profile of ${a.name} → ${a.profile.kind === 'kernel' ? `kernel ${a.profile.kernel}` : a.profile.kind}`;
