@@ -24,7 +24,7 @@ describe('consoleMilestones (a real BIOS boot: SeaBIOS → iPXE ROM → HTTP ker
   const ms = consoleMilestones(data, 0, marks);
   it('finds the milestones in order, each timed by the console clock', () => {
     expect(ms.map((m) => m.kind)).toEqual(['power-on', 'firmware', 'boot-device', 'ipxe', 'ipxe', 'ipxe-net', 'ipxe-fetch', 'ipxe-fetch', 'ipxe-fetch', 'ipxe-fetch',
-      'kernel', 'init', 'net', 'callhome', 'ready']);
+      'kernel', 'init', 'net', 'ssh', 'callhome', 'ready']);
     const t0 = ms[0].at!;
     expect(t0).toBe(Date.parse('2026-11-29T17:21:45.231Z'));
     const rel = ms.map((m) => m.at! - t0);

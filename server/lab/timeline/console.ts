@@ -9,7 +9,7 @@ export type MilestoneKind =
   | 'ipxe' | 'ipxe-net' | 'ipxe-fetch' | 'ipxe-fail' // iPXE
   | 'grub' // GRUB
   | 'kernel' | 'init' | 'panic' // Linux
-  | 'net' | 'callhome' | 'ready' | 'login'; // the guest
+  | 'net' | 'ssh' | 'callhome' | 'ready' | 'login'; // the guest
 
 /** One console milestone. `at`: ms since the epoch (host clock), null when the console clock did not see it. */
 export interface Milestone {
@@ -39,6 +39,7 @@ const RULES: [MilestoneKind, RegExp][] = [
   ['init', /^(?:\[\s*\d+\.\d+\] )?Run \/\S*init as init process/],
   ['panic', /Kernel panic - not syncing/],
   ['net', /^PVMLAB-NET /],
+  ['ssh', /^PVMLAB-SSH ready|Started ssh\.service|Started OpenBSD Secure Shell server/],
   ['callhome', /^PVMLAB-CALLHOME /],
   ['ready', /PVMLAB-GUEST-READY/],
   ['login', /\blogin: ?$/],
