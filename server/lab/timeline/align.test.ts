@@ -27,4 +27,12 @@ describe('clock alignment from iPXE console lines', () => {
     expect(alignOffset({ offsetMs: -3000, uncertaintyMs: 20 }, a)).toEqual({ offsetMs: -4950, uncertaintyMs: 30, corrected: true, anchors: 2 });
     expect(alignOffset({ offsetMs: -6500, uncertaintyMs: 20 }, [])).toEqual({ offsetMs: -6500, uncertaintyMs: 20, corrected: false, anchors: 0 });
   });
+
+  it('a repeated boot (same MAC, same URIs, 30 s earlier) does not steal the pairing: the nearest event under the measured offset wins', () => {
+    const earlier = (d: DhcpMessage) => ({ ...d, at: d.at - 30_000, xid: `${d.xid}0` });
+    const h0 = { ...http[0], start: http[0].start - 30_000, end: http[0].end - 30_000 };
+    const a = consoleAnchors(ms, [...dhcp.map(earlier), ...dhcp], [h0, ...http], -5300);
+    expect(a.map((x) => x.provEnd)).toEqual([-1850, -1690]);
+    expect(alignOffset({ offsetMs: -5300, uncertaintyMs: 20 }, a)).toMatchObject({ offsetMs: -5010, corrected: true });
+  });
 });

@@ -15,24 +15,28 @@ export interface Anchor { provStart: number; provEnd: number; consoleAfter: numb
 
 export interface Alignment { offsetMs: number; uncertaintyMs: number; corrected: boolean; anchors: number }
 
-/** Pairs of (iPXE console line, provisioner event) for one target (its MAC's DHCP, its IP's HTTP fetches). Pure. */
-export function consoleAnchors(milestones: Milestone[], dhcp: DhcpMessage[], http: HttpFetch[]): Anchor[] {
+/**
+ * Pairs of (iPXE console line, provisioner event) for one target (its MAC's DHCP, its IP's HTTP fetches). The same
+ * boot repeated (a bench, a reboot loop) logs the same requests again: each line takes the matching event nearest to
+ * it under the `guess` offset (provisioner − host, the measured one), never an event taken already. Pure.
+ */
+export function consoleAnchors(milestones: Milestone[], dhcp: DhcpMessage[], http: HttpFetch[], guess = 0): Anchor[] {
   const out: Anchor[] = [];
-  const used = new Set<HttpFetch>();
-  // iPXE's own DHCP exchanges (user class iPXE), in order: the n-th "Configuring … ok" is the n-th of them (a UEFI
-  // firmware's PXE/HTTP Boot exchange before it has no console line of iPXE's)
-  const ipxeDiscovers = dhcp.filter((d) => d.type === 'DISCOVER' && d.userClass === 'iPXE');
-  let nthNet = 0;
+  const used = new Set<unknown>();
+  const nearest = <T>(list: T[], at: (x: T) => number, hostAt: number | null): T | undefined =>
+    hostAt === null ? undefined : list.filter((x) => !used.has(x)).sort((x, y) => Math.abs(at(x) - guess - hostAt) - Math.abs(at(y) - guess - hostAt))[0];
+  // iPXE's own DHCP exchanges (user class iPXE): a UEFI firmware's PXE/HTTP Boot exchange before them has no line of iPXE's
+  const ipxeAcks = dhcp.filter((d) => d.type === 'ACK' && d.userClass === 'iPXE');
   for (const m of milestones) {
     if (m.kind === 'ipxe-fetch' && m.ok && m.url && /^https?:/.test(m.url)) {
       const path = m.url.replace(/^https?:\/\/[^/]+/, '');
-      const f = http.find((h) => !used.has(h) && h.uri === path && h.status < 400);
+      const f = nearest(http.filter((h) => h.uri === path && h.status < 400), (h) => h.end, m.at);
       if (f) { used.add(f); out.push({ provStart: f.start, provEnd: f.end, consoleAfter: m.after, consoleAt: m.at }); }
     }
     if (m.kind === 'ipxe-net' && /\bok$/.test(m.text)) {
-      const disc = ipxeDiscovers[nthNet++];
-      const ack = disc && dhcp.find((d) => d.type === 'ACK' && d.xid === disc.xid);
-      if (disc && ack) out.push({ provStart: disc.at, provEnd: ack.at, consoleAfter: m.after, consoleAt: m.at });
+      const ack = nearest(ipxeAcks, (d) => d.at, m.at);
+      const disc = ack && dhcp.filter((d) => d.type === 'DISCOVER' && d.xid === ack.xid && d.at <= ack.at).at(-1);
+      if (ack && disc) { used.add(ack); out.push({ provStart: disc.at, provEnd: ack.at, consoleAfter: m.after, consoleAt: m.at }); }
     }
   }
   return out;
@@ -47,7 +51,8 @@ export function alignOffset(measured: { offsetMs: number; uncertaintyMs: number 
     if (a.consoleAfter !== null) hi = Math.min(hi, a.provStart - a.consoleAfter);
   }
   const base = { anchors: anchors.length };
-  if (lo > hi) return { ...base, offsetMs: Math.round((lo + hi) / 2), uncertaintyMs: Math.ceil((lo - hi) / 2), corrected: true };
+  // bounds that contradict each other: a pairing is wrong (or the stamps lag): trust the measurement
+  if (lo > hi) return { ...base, ...measured, corrected: false };
   if (measured.offsetMs >= lo && measured.offsetMs <= hi) return { ...base, ...measured, corrected: false };
   const edge = measured.offsetMs < lo ? lo : hi;
   const width = Number.isFinite(lo) && Number.isFinite(hi) ? Math.ceil((hi - lo) / 2) : measured.uncertaintyMs;

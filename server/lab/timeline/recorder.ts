@@ -104,7 +104,7 @@ function bootAlignment(l: StackLogs, mac: string, ip: string | null, from: numbe
   const dhcp = l.dnsmasq.dhcp.filter((m) => m.mac === mac && m.at >= lo && m.at < hi);
   const ips = new Set([ip, ...dhcp.map((m) => (m.type === 'ACK' ? m.ip : null))].filter(Boolean));
   const http = l.http.filter((h) => ips.has(h.ip) && h.start >= lo && h.start < hi);
-  return alignOffset({ offsetMs: l.offsetMs, uncertaintyMs: l.uncertaintyMs }, consoleAnchors(milestones, dhcp, http));
+  return alignOffset({ offsetMs: l.offsetMs, uncertaintyMs: l.uncertaintyMs }, consoleAnchors(milestones, dhcp, http, l.offsetMs));
 }
 
 /** One boot in the console log: its start (power-on, resume or a firmware reset) and its milestones. */
