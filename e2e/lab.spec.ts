@@ -348,3 +348,33 @@ test('the topology draws the provisioner with both NICs and its containers; its 
   await expect(page.locator('[data-testid="job"][data-state="cancelled"]').filter({ hasText: `Provisioner ${name}` })).toBeVisible({ timeout: 60_000 });
   await expect(job).toHaveCount(0);
 });
+
+test('the create form offers firmware and UEFI HTTP Boot; the VM page shows its firmware and boot path', async ({ page, panel }) => {
+  const cookie = await sessionCookie(panel);
+  const name = uniqueName('efi');
+  expect((await page.goto('/'))?.status()).toBe(200);
+  await page.getByTestId('create-target').click();
+  const dialog = page.getByTestId('create-vm-dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill(name);
+  await dialog.getByLabel('Architecture').selectOption('x86_64');
+  await dialog.getByLabel('Boot', { exact: true }).selectOption('pxe');
+  // BIOS by default; UEFI brings Secure Boot and the network boot choice; aarch64 has no firmware choice (always UEFI).
+  await expect(dialog.getByLabel('Firmware')).toHaveValue('bios');
+  await expect(dialog.getByLabel('Network boot')).toHaveCount(0);
+  await dialog.getByLabel('Firmware').selectOption('uefi');
+  await expect(dialog.getByLabel('Secure Boot')).toHaveValue('off');
+  await dialog.getByLabel('Network boot').selectOption('http');
+  await dialog.getByLabel('Architecture').selectOption('aarch64');
+  await expect(dialog.getByLabel('Firmware')).toHaveCount(0);
+  await dialog.getByLabel('Architecture').selectOption('x86_64');
+  await dialog.getByLabel('Memory').fill('256M');
+  created.add(name);
+  await dialog.getByTestId('create-submit').click();
+  await expect(dialog).toBeHidden();
+  const rec = (await trpcQuery<{ name: string; firmware?: string; secureBoot?: boolean; netboot?: string }[]>(panel, 'vm.list', cookie)).find((v) => v.name === name);
+  expect(rec).toMatchObject({ firmware: 'uefi', secureBoot: false, netboot: 'http' });
+  await page.goto(`/vms/${name}`);
+  await expect(page.getByTestId('fact-firmware')).toHaveText('UEFI (OVMF), HTTP Boot');
+  // Never booted: the page says the path is not known yet (it is read from dnsmasq's log once it DHCPs).
+  await expect(page.getByTestId('fact-bootpath')).toContainText('not seen yet');
+});

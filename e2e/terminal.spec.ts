@@ -162,9 +162,22 @@ test('the web SSH terminal: prompt, hostname, a reload reattaches to the same sh
   await typeIn(page, 'ssh', 'echo "$MARK"');
   await expect.poll(async () => (await termLines(page, 'ssh')).map((l) => l.trim()), { timeout: 30_000 }).toContain('kept-42');
 
-  // Another tab is another session: a fresh shell without the variable.
+  // The renderer: WebGL on a hardware GL, xterm's DOM renderer on a software one (this headless Chromium's
+  // SwiftShader) or none (components/terminal/renderer.ts).
+  const gl = await page.evaluate(() => {
+    const g = document.createElement('canvas').getContext('webgl2');
+    if (!g) return null;
+    const i = g.getExtension('WEBGL_debug_renderer_info');
+    return String(g.getParameter(i ? i.UNMASKED_RENDERER_WEBGL : g.RENDERER));
+  });
+  await expect(page.getByTestId('ssh-xterm')).toHaveAttribute('data-renderer', gl && !/swiftshader|llvmpipe|softpipe|software/i.test(gl) ? 'webgl' : 'dom');
+
+  // Another tab is another session: a fresh shell without the variable — drawn by the WebGL renderer, forced.
   const other = await context.newPage();
+  await other.addInitScript(() => localStorage.setItem('pvmlab.terminal.renderer', 'webgl'));
   await other.goto(`/vms/${name}/console`);
+  await expect(other.getByTestId('ssh-xterm')).toHaveAttribute('data-renderer', gl ? 'webgl' : 'dom');
+  if (gl) await expect(other.getByTestId('ssh-xterm').locator('.xterm-screen canvas').first()).toBeAttached();
   await expect.poll(async () => (await termLines(other, 'ssh')).some((l) => l.startsWith(prompt)), { timeout: 60_000 }).toBe(true);
   const otherSession = await other.evaluate((n) => sessionStorage.getItem(`pvmlab.ssh.${n}`), name);
   expect(otherSession).toMatch(/^[0-9a-f]{24}$/);

@@ -43,7 +43,7 @@ fi
 
 # ---------------------------------------------------------------- /pxe layout (create what is missing)
 install -d -m 0755 /pxe /pxe/dnsmasq /pxe/dnsmasq/conf.d /pxe/tftp /pxe/tftp/grub /pxe/http \
-  /pxe/http/ipxe /pxe/http/artifacts /run/pvmlab /run/pvmlab/health
+  /pxe/http/ipxe /pxe/http/nbp /pxe/http/artifacts /run/pvmlab /run/pvmlab/health
 [ -e /pxe/dnsmasq/reservations ] || install -m 0644 /dev/null /pxe/dnsmasq/reservations
 [ -e /pxe/dnsmasq/leases ] || install -m 0644 /dev/null /pxe/dnsmasq/leases
 # arm64 GRUB loads kernels over TFTP: expose the HTTP artifacts there too (relative link: valid on
@@ -66,6 +66,9 @@ put() { # put SRC DST: install a stack-owned file when its content differs (worl
 put /usr/lib/ipxe/undionly.kpxe /pxe/tftp/undionly.kpxe
 put "$(readlink -f /usr/lib/ipxe/ipxe.efi)" /pxe/tftp/ipxe.efi
 put /usr/lib/ipxe/snponly.efi /pxe/tftp/snponly.efi
+# UEFI HTTP Boot fetches the same iPXE NBPs over HTTP (http://PXE_SERVER_IP/nbp/…)
+put "$(readlink -f /usr/lib/ipxe/ipxe.efi)" /pxe/http/nbp/ipxe.efi
+put /usr/lib/ipxe/snponly.efi /pxe/http/nbp/snponly.efi
 put /usr/lib/grub/arm64-efi-signed/grubnetaa64.efi.signed /pxe/tftp/grubnetaa64.efi
 put $SHARE/grub.cfg /pxe/tftp/grub/grub.cfg
 
@@ -100,19 +103,9 @@ put /run/pvmlab/boot.ipxe /pxe/http/boot.ipxe
   echo "dhcp-hostsfile=/pxe/dnsmasq/reservations"
   echo "enable-tftp=$PXE_INTERFACE"
   echo "tftp-root=/pxe/tftp"
-  echo "# PXE chain: iPXE (user-class iPXE / option 175) -> HTTP boot script; others by client-arch (93)"
-  echo "dhcp-userclass=set:ipxe,iPXE"
-  echo "dhcp-match=set:ipxe,175"
-  echo "dhcp-match=set:bios,option:client-arch,0"
-  echo "dhcp-match=set:efi-x64,option:client-arch,7"
-  echo "dhcp-match=set:efi-x64,option:client-arch,9"
-  echo "dhcp-match=set:efi-arm64,option:client-arch,11"
-  echo "# iPXE: no ProxyDHCP here, do not wait ~2 s for one (iPXE option 175.176 no-pxedhcp)"
-  echo "dhcp-option-force=tag:ipxe,encap:175,176,1"
-  echo "dhcp-boot=tag:ipxe,http://$PXE_SERVER_IP/boot.ipxe"
-  echo "dhcp-boot=tag:!ipxe,tag:bios,undionly.kpxe,,$PXE_SERVER_IP"
-  echo "dhcp-boot=tag:!ipxe,tag:efi-x64,$PXE_EFI_X64_BOOTFILE,,$PXE_SERVER_IP"
-  echo "dhcp-boot=tag:!ipxe,tag:efi-arm64,grubnetaa64.efi,,$PXE_SERVER_IP"
+  # PXE chain (BIOS PXE, UEFI PXE, UEFI HTTP Boot, arm64 GRUB, iPXE): the table in boot-rules.conf, rendered
+  # from server/lab/provisioner/bootrules.ts — the same rules `pvmlab pxe explain` evaluates
+  sed -e "s/@PXE_SERVER_IP@/$PXE_SERVER_IP/g" -e "s/@PXE_EFI_X64_BOOTFILE@/$PXE_EFI_X64_BOOTFILE/g" $SHARE/boot-rules.conf
   if [ -n "$PXE_ULA" ]; then
     echo "# IPv6 router advertisements (SLAAC, not a default router): iPXE's IPv6 set-up ends in ~3 s, not ~16 s"
     echo "enable-ra"

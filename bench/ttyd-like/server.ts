@@ -17,7 +17,8 @@
 //     repo's node_modules (the same @xterm/xterm and @xterm/addon-fit the panel ships) and ttyd's own
 //     terminal options (font size 13, its theme; xterm's defaults otherwise — so no cursor blink). ttyd
 //     asks for the WebGL renderer and falls back to canvas/DOM; this page uses xterm's DOM renderer, the
-//     one the panel uses (the bench's Chromium runs with --disable-gpu, and no WebGL addon is installed).
+//     one the panel picks on the bench's Chromium (--disable-gpu: its WebGL is SwiftShader, software GL —
+//     components/terminal/renderer.ts; WeTTY, in the same bench, shows the WebGL renderer on it).
 //
 // Usage (prints `listening http://127.0.0.1:<port>/` on stdout once ready):
 //   node --import tsx bench/ttyd-like/server.ts [--port 0] [--cwd DIR] [--title T] -- COMMAND [ARGS…]

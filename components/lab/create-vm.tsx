@@ -12,12 +12,12 @@ import { errorText, useToast } from '../ui/toast';
 import { ipv4, vmCreateInput, type Role, type VmCreateInput } from '@/server/lab/spec';
 import { addressPlan, ipHolders, ipProblem } from '@/server/lab/addressing';
 
-const FIELDS = ['name', 'arch', 'cpus', 'memory', 'boot', 'image', 'diskSize', 'kernel', 'initrd', 'append', 'mac', 'ip', 'sshUser'] as const;
+const FIELDS = ['name', 'arch', 'cpus', 'memory', 'boot', 'firmware', 'secureBoot', 'netboot', 'image', 'diskSize', 'kernel', 'initrd', 'append', 'mac', 'ip', 'sshUser'] as const;
 type Field = (typeof FIELDS)[number];
 type Values = Record<Field, string>;
 
 const LABEL: Record<Field, string> = {
-  name: 'Name', arch: 'Architecture', cpus: 'CPUs', memory: 'Memory', boot: 'Boot', image: 'Image', diskSize: 'Disk size',
+  name: 'Name', arch: 'Architecture', cpus: 'CPUs', memory: 'Memory', boot: 'Boot', firmware: 'Firmware', secureBoot: 'Secure Boot', netboot: 'Network boot', image: 'Image', diskSize: 'Disk size',
   kernel: 'Kernel', initrd: 'Initrd', append: 'Kernel command line', mac: 'MAC address', ip: 'Private IP', sshUser: 'SSH user',
 };
 
@@ -30,6 +30,9 @@ function help(field: Field, role: Role, net?: { subnet: string; dhcpStart: strin
     case 'boot': return role === 'provisioner'
       ? 'disk: boot a cloud image; kernel: load a kernel + initrd directly.'
       : 'pxe: boot over the network from the provisioner; disk: boot a cloud image; kernel: load a kernel + initrd directly.';
+    case 'firmware': return 'bios: SeaBIOS (the NIC’s iPXE ROM does the network boot); uefi: OVMF, with this VM’s own copy of its UEFI variables.';
+    case 'secureBoot': return 'on: OVMF’s Secure Boot build with Microsoft’s keys (needs it on this host; unsigned loaders such as iPXE are refused).';
+    case 'netboot': return 'pxe: UEFI PXE (DHCP option 93 = 7, the NBP over TFTP); http: UEFI HTTP Boot (vendor class HTTPClient, the NBP by http:// URL, no TFTP).';
     case 'image': return 'A catalogue name (ubuntu-24.04, downloaded once) or an absolute path to a qcow2/raw file.';
     case 'diskSize': return 'Size of the VM’s own disk, e.g. 10G (a copy-on-write overlay when booting an image).';
     case 'kernel': return 'Absolute path on this computer to the kernel image (vmlinuz).';
@@ -45,8 +48,8 @@ function help(field: Field, role: Role, net?: { subnet: string; dhcpStart: strin
 
 function initial(role: Role, arch: string): Values {
   return role === 'provisioner'
-    ? { name: 'provisioner', arch, cpus: '2', memory: '2G', boot: 'disk', image: '', diskSize: '20G', kernel: '', initrd: '', append: '', mac: '', ip: '', sshUser: 'pvmlab' }
-    : { name: '', arch, cpus: '1', memory: '1G', boot: 'pxe', image: '', diskSize: '10G', kernel: '', initrd: '', append: '', mac: '', ip: '', sshUser: 'pvmlab' };
+    ? { name: 'provisioner', arch, cpus: '2', memory: '2G', boot: 'disk', firmware: 'bios', secureBoot: 'off', netboot: 'pxe', image: '', diskSize: '20G', kernel: '', initrd: '', append: '', mac: '', ip: '', sshUser: 'pvmlab' }
+    : { name: '', arch, cpus: '1', memory: '1G', boot: 'pxe', firmware: 'bios', secureBoot: 'off', netboot: 'pxe', image: '', diskSize: '10G', kernel: '', initrd: '', append: '', mac: '', ip: '', sshUser: 'pvmlab' };
 }
 
 function visible(v: Values): Set<Field> {
@@ -54,15 +57,25 @@ function visible(v: Values): Set<Field> {
   if (v.boot === 'disk') { s.add('image'); s.add('diskSize'); }
   if (v.boot === 'pxe') s.add('diskSize');
   if (v.boot === 'kernel') { s.add('kernel'); s.add('initrd'); s.add('append'); }
+  // aarch64 is always UEFI; the x86_64 firmware choice, then what UEFI offers
+  if (v.arch === 'x86_64') s.add('firmware');
+  if (v.arch === 'x86_64' && v.firmware === 'uefi') {
+    s.add('secureBoot');
+    if (v.boot === 'pxe') s.add('netboot');
+  }
   return s;
 }
 
 /** What the API gets: the role, and every visible field the user filled in (empty means "the default"). */
 /** The form's visible, non-empty fields as the create input (strings: the server's schema parses sizes and numbers). */
 function toInput(v: Values, role: Role): VmCreateInput {
-  const out: Record<string, string> = { role };
+  const out: Record<string, string | boolean> = { role };
   const vis = visible(v);
-  for (const f of FIELDS) if (vis.has(f) && v[f].trim() !== '') out[f] = f === 'append' ? v[f] : v[f].trim();
+  for (const f of FIELDS) {
+    if (!vis.has(f) || v[f].trim() === '') continue;
+    if (f === 'secureBoot') { if (v[f] === 'on') out[f] = true; continue; }
+    out[f] = f === 'append' ? v[f] : v[f].trim();
+  }
   return { ...out, name: out.name ?? '' } as VmCreateInput;
 }
 
@@ -202,6 +215,9 @@ function CreateVmForm({ role, onDone }: { role: Role; onDone: () => void }) {
         {input('memory', { placeholder: '1G' })}
         {select('boot', role === 'provisioner' ? ['disk', 'kernel'] : ['pxe', 'disk', 'kernel'])}
         {vis.has('diskSize') && input('diskSize', { placeholder: '10G' })}
+        {vis.has('firmware') && select('firmware', ['bios', 'uefi'])}
+        {vis.has('secureBoot') && select('secureBoot', ['off', 'on'])}
+        {vis.has('netboot') && select('netboot', ['pxe', 'http'])}
       </div>
       {vis.has('image') && input('image', { placeholder: 'ubuntu-24.04 or /path/to/image.qcow2' })}
       {vis.has('kernel') && input('kernel', { placeholder: '/path/to/vmlinuz' })}

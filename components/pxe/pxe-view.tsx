@@ -10,6 +10,7 @@ import { BOOT_CATALOGUE } from '@/server/lab/up/catalogue';
 import { errorText, useToast } from '../ui/toast';
 import { ArtifactsCard } from './artifacts';
 import { AddReservation, profileLabel } from './add-reservation';
+import { ExplainCard } from './explain';
 
 export function PxeView() {
   const trpc = useTRPC();
@@ -70,6 +71,7 @@ export function PxeView() {
           </table>
         )}
       </Card>
+      <ExplainCard choices={(reservations.data ?? []).map((r) => ({ value: r.hostname, label: `${r.mac} ${r.ip}` }))} />
       <Card title="Leases (live)">
         {!running ? <p className="text-sm text-zinc-500">Leases are read from the running provisioner.</p> : !leases.data?.length ? <Empty>No leases yet.</Empty> : (
           <table className="w-full text-sm" data-testid="leases">

@@ -60,7 +60,7 @@ export function DoctorView() {
               <tr key={f.name} className="border-t border-zinc-100 dark:border-zinc-800">
                 <td className="py-1">{f.name}</td>
                 <td><StatusChip status={f.found ? 'ok' : 'missing'} /></td>
-                <td className="mono text-xs">{f.path ?? f.install}</td>
+                <td className="mono text-xs">{f.path ? `${f.path}${f.vars ? ` + ${f.vars}` : ''}` : `${f.optional ? 'optional: ' : ''}${f.install}`}</td>
               </tr>
             ))}
           </tbody>

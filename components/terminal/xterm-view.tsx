@@ -3,12 +3,15 @@
 // once xterm has parsed them; keys go out as binary frames (UTF-8); the size follows the container
 // (FitAddon + ResizeObserver) and is sent to the server. Copy: select (xterm copies on the browser's
 // copy event) or Ctrl+Shift+C; paste: Ctrl+Shift+V, the browser's paste, or the Paste button.
+// Rendering: xterm's WebGL renderer when the browser has WebGL2 (a GPU, or Chromium's software GL), else —
+// or after the GL context is lost — xterm's DOM renderer (see renderer.ts).
 import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Terminal } from '@xterm/xterm';
 import { StreamSocket, type ControlMessage, type StreamState } from './stream-socket';
 import { StreamBadge } from './status-badge';
 import { useFillHeight } from './fill-height';
+import { attachRenderer } from './renderer';
 
 export interface XtermViewProps {
   /** The socket path for a (re)connect, given the terminal's current size. */
@@ -84,6 +87,9 @@ export function XtermView({ path, label, reconnectAfterExit, onSocket, onState, 
       termRef.current = term;
       // For tests and benchmarks: the terminal object hangs off its element (not enumerable, no global).
       Object.defineProperty(host.current, '__xterm', { value: term, configurable: true });
+      const renderer = await attachRenderer(term, host.current);
+      if (disposed) { renderer.dispose(); term.dispose(); termRef.current = null; return; }
+      cleanups.push(renderer.dispose);
       try { fit.fit(); } catch { /* not laid out yet */ }
 
       const sock = new StreamSocket({

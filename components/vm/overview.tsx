@@ -36,6 +36,29 @@ function BootProfileFact({ mac }: { mac: string }) {
   return <Link href="/pxe" className="text-sky-700 hover:underline dark:text-sky-400">{profileLabel(r.profile)}</Link>;
 }
 
+/** Which network-boot path the target's firmware took last (dnsmasq's log, provisioner/bootpath.ts). */
+function BootPathFact({ name }: { name: string }) {
+  const trpc = useTRPC();
+  const q = useQuery(trpc.vm.bootPath.queryOptions({ name }));
+  if (q.isPending) return none;
+  if (q.error) return <span className="text-zinc-500">unknown ({q.error.message})</span>;
+  const p = q.data;
+  if (!p) return <span className="text-zinc-500">not seen yet (no DHCP from it in dnsmasq’s log, or the provisioner is stopped)</span>;
+  return (
+    <span>
+      {p.label}: <span className="mono text-xs">{p.transport === 'tftp' ? `TFTP ${p.bootFile}` : p.bootFile}</span>
+      {p.ipxeBootFile && <span className="text-zinc-500"> → iPXE <span className="mono text-xs">{p.ipxeBootFile}</span></span>}
+      {p.at && <span className="text-zinc-500"> ({p.at})</span>}
+    </span>
+  );
+}
+
+function firmwareText(vm: VmView): string {
+  if (vm.arch === 'aarch64') return 'UEFI (AAVMF)';
+  if (vm.firmware !== 'uefi') return 'BIOS (SeaBIOS)';
+  return `UEFI (OVMF)${vm.secureBoot ? ', Secure Boot' : ''}${vm.boot === 'pxe' ? `, ${vm.netboot === 'http' ? 'HTTP Boot' : 'PXE'}` : ''}`;
+}
+
 export function VmOverview() {
   const name = useVmName();
   const { vm, missing } = useVm(name);
@@ -53,8 +76,10 @@ export function VmOverview() {
             <Fact k="Memory" testId="fact-memory">{mib(vm.memoryMiB)}</Fact>
             <Fact k="Disk">{vm.boot === 'kernel' && !vm.image ? <span className="text-zinc-500">none (kernel boot)</span> : mib(vm.diskSizeMiB)}</Fact>
             <Fact k="Boot" mono>{vm.boot}</Fact>
+            <Fact k="Firmware" testId="fact-firmware">{firmwareText(vm)}</Fact>
             <Fact k="Image" mono>{vm.image ?? none}</Fact>
             {vm.boot === 'pxe' && <Fact k="Boot profile" testId="fact-profile"><BootProfileFact mac={vm.mac} /></Fact>}
+            {vm.boot === 'pxe' && <Fact k="Boot path" testId="fact-bootpath"><BootPathFact name={vm.name} /></Fact>}
             {vm.boot === 'kernel' && <>
               <Fact k="Kernel" mono>{vm.kernel ?? none}</Fact>
               <Fact k="Initrd" mono>{vm.initrd ?? none}</Fact>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseToolVersion, runDoctor } from './host.ts';
+import { firmwareFindings, parseToolVersion, runDoctor } from './host.ts';
 
 describe('parseToolVersion', () => {
   it.each([
@@ -40,5 +40,15 @@ describe('runDoctor on this machine', () => {
     }
     expect(r.firmware.every((f) => f.found)).toBe(true);
     expect(r.ok).toBe(true);
+  });
+});
+
+describe('firmwareFindings', () => {
+  it('reports OVMF as a code + vars pair, Secure Boot as optional', () => {
+    const files = new Set(['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd', '/usr/share/seabios/bios-256k.bin']);
+    const f = firmwareFindings((p) => files.has(p), 'linux');
+    expect(f.find((x) => x.name === 'x86_64 UEFI')).toMatchObject({ found: true, path: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' });
+    expect(f.find((x) => x.name === 'x86_64 UEFI Secure Boot')).toMatchObject({ found: false, optional: true, install: 'sudo apt-get install -y ovmf' });
+    expect(f.find((x) => x.name === 'x86_64 BIOS')).toMatchObject({ found: true, path: '/usr/share/seabios/bios-256k.bin' });
   });
 });

@@ -8,6 +8,7 @@ import {
   type Accelerator, type AccelMode, type AccelUse, type GuestArch, type HostOs, type Overrides, type Tried,
 } from './accel/choose.ts';
 import { hostOs, probeAccelerators, type AccelProbeReport } from './accel/probe.ts';
+import { findOvmf } from './firmware.ts';
 
 export interface ToolSpec {
   name: string;
@@ -41,7 +42,8 @@ export const TOOLS: ToolSpec[] = [
     purpose: 'the private network on macOS', install: { debian: 'not used on Linux', macos: 'brew install socket_vmnet' } },
 ];
 
-export interface FirmwareSpec { name: string; purpose: string; paths: string[]; install: { debian: string; macos: string } }
+/** `optional`: a missing one is reported but is not a problem of the host (only VMs that ask for it need it). */
+export interface FirmwareSpec { name: string; purpose: string; paths: string[]; install: { debian: string; macos: string }; optional?: boolean }
 
 export const FIRMWARE: FirmwareSpec[] = [
   { name: 'aarch64 UEFI', purpose: 'boots aarch64 disk and PXE VMs',
@@ -52,10 +54,11 @@ export const FIRMWARE: FirmwareSpec[] = [
     paths: ['/usr/share/seabios/bios-256k.bin', '/usr/share/qemu/bios-256k.bin',
       '/opt/homebrew/share/qemu/bios-256k.bin', '/usr/local/share/qemu/bios-256k.bin'],
     install: { debian: 'sudo apt-get install -y seabios', macos: 'brew install qemu' } },
-  { name: 'x86_64 UEFI', purpose: 'boots x86_64 UEFI guests',
-    paths: ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd',
-      '/opt/homebrew/share/qemu/edk2-x86_64-code.fd', '/usr/local/share/qemu/edk2-x86_64-code.fd'],
-    install: { debian: 'sudo apt-get install -y ovmf', macos: 'brew install qemu' } },
+  // The two OVMF entries are found as code + vars pairs (firmware.ts OVMF_BUILDS); `paths` here is what is shown.
+  { name: 'x86_64 UEFI', purpose: 'boots x86_64 VMs with --firmware uefi (OVMF; each VM gets its own copy of the vars)',
+    paths: [], install: { debian: 'sudo apt-get install -y ovmf', macos: 'brew install qemu' } },
+  { name: 'x86_64 UEFI Secure Boot', purpose: 'boots x86_64 VMs with --secure-boot (OVMF secboot build + vars with Microsoft keys)',
+    paths: [], install: { debian: 'sudo apt-get install -y ovmf', macos: 'not shipped with keys enrolled by Homebrew' }, optional: true },
   { name: 'iPXE ROMs', purpose: 'network boot (virtio NIC option ROM)',
     paths: ['/usr/lib/ipxe/qemu/efi-virtio.rom', '/usr/share/qemu/efi-virtio.rom',
       '/opt/homebrew/share/qemu/efi-virtio.rom', '/usr/local/share/qemu/efi-virtio.rom'],
@@ -93,7 +96,20 @@ export interface AccelChoice {
 }
 
 export interface ToolFinding { name: string; command: string | null; version: string | null; found: boolean; purpose: string; install: string }
-export interface FirmwareFinding { name: string; path: string | null; found: boolean; purpose: string; install: string }
+/** `vars`: for OVMF, the pristine variable store VMs copy (null otherwise); `optional`: see FirmwareSpec. */
+export interface FirmwareFinding { name: string; path: string | null; found: boolean; purpose: string; install: string; vars?: string | null; optional?: boolean }
+
+/** The firmware the doctor reports, from a file-exists function (pure apart from it). */
+export function firmwareFindings(exists: (p: string) => boolean, platform: HostOs): FirmwareFinding[] {
+  const ovmf = findOvmf(exists);
+  return FIRMWARE.map((f) => {
+    const install = platform === 'darwin' ? f.install.macos : f.install.debian;
+    const build = f.name === 'x86_64 UEFI' ? ovmf.plain : f.name === 'x86_64 UEFI Secure Boot' ? ovmf.secure : undefined;
+    if (build !== undefined) return { name: f.name, path: build?.code ?? null, vars: build?.vars ?? null, found: build !== null, purpose: f.purpose, install, optional: f.optional };
+    const p = f.paths.find((x) => exists(x)) ?? null;
+    return { name: f.name, path: p, found: p !== null, purpose: f.purpose, install, optional: f.optional };
+  });
+}
 export interface DoctorReport {
   checkedAt: string;
   os: { platform: HostOs; release: string; distro: string; cpuArch: string; cpus: number; memoryBytes: number };
@@ -160,13 +176,10 @@ export function accelChoices(probe: AccelProbeReport, overrides: Overrides, prob
 export async function runDoctor(opts: { force?: boolean; overrides?: Overrides } = {}): Promise<DoctorReport> {
   const platform = hostOs();
   const tools = await Promise.all(TOOLS.filter((t) => !t.macosOnly || platform === 'darwin').map((t) => probeTool(t, platform)));
-  const firmware = FIRMWARE.map((f) => {
-    const p = f.paths.find((x) => fs.existsSync(x)) ?? null;
-    return { name: f.name, path: p, found: p !== null, purpose: f.purpose, install: platform === 'darwin' ? f.install.macos : f.install.debian };
-  });
+  const firmware = firmwareFindings((p) => fs.existsSync(p), platform);
   const problems = [
     ...tools.filter((t) => !t.found).map((t) => `${t.name} is missing (${t.purpose}): ${t.install}`),
-    ...firmware.filter((f) => !f.found).map((f) => `${f.name} firmware is missing (${f.purpose}): ${f.install}`),
+    ...firmware.filter((f) => !f.found && !f.optional).map((f) => `${f.name} firmware is missing (${f.purpose}): ${f.install}`),
   ];
   const probe = await probeAccelerators({ force: opts.force, aarch64Firmware: firmware.find((f) => f.name === 'aarch64 UEFI')?.path ?? null });
   const accelerators = accelChoices(probe, { env: process.env.PVMLAB_ACCEL, ...opts.overrides }, problems);

@@ -18,6 +18,9 @@ import type { NetworkBackend } from './network/types.ts';
 import { sshArgv } from './ssh/config.ts';
 import { shq } from './provisioner/remote.ts';
 import { Provisioner, type Artifact } from './provisioner/service.ts';
+import { bootPathsOf, explainTarget, type ExplainOptions } from './provisioner/netboot.ts';
+import type { BootPath } from './provisioner/bootpath.ts';
+import type { Explanation } from './provisioner/explain.ts';
 import { Snapshots, type SnapshotInfo } from './vm/snapshots.ts';
 import type { BootProfileInput, Lease, Reservation, ReservationInput } from './provisioner/pxe.ts';
 import { BrokenRecordError, NotFoundError, checkVmName, listRecords, type BrokenRecord } from './store.ts';
@@ -220,6 +223,16 @@ export class Lab {
   removeArtifact(name: string): Promise<void> { return this.provisioner.removeArtifact(name); }
   /** The stack's call-home log (one line per live system that reported in). */
   callhomeLog(): Promise<string> { return this.provisioner.callhomeLog(); }
+  /** The boot path each PXE target took last, by VM name, from dnsmasq's log (provisioner/netboot.ts); {} while the
+   * provisioner is not running. */
+  async bootPaths(): Promise<Record<string, BootPath | null>> {
+    const running = listRecords(this.home).some((r) => r.role === 'provisioner' && this.vms.status(r).status === 'running');
+    return running ? bootPathsOf(this.vms.list(), await this.provisioner.stack().dhcpLog()) : {};
+  }
+  /** Profile dry-run: what a MAC or target gets from DHCP, TFTP/HTTP and its profile (provisioner/netboot.ts explainTarget). */
+  explainBoot(who: string, o: ExplainOptions = {}): Explanation {
+    return explainTarget(who, o, { vms: this.vms.list(), reservations: this.provisioner.reservations(), serverIp: this.vms.config().network.provisionerIp });
+  }
 
   network(): NetworkBackend { return networkBackend(ensureLabConfig(this.home)); }
 
@@ -304,6 +317,9 @@ export type { JobHandle, JobView } from './jobs.ts';
 export type { DoctorReport } from './host.ts';
 export type { HomeInfo } from './home.ts';
 export type { Artifact } from './provisioner/service.ts';
+export type { BootPath } from './provisioner/bootpath.ts';
+export type { Explanation } from './provisioner/explain.ts';
+export type { ExplainOptions } from './provisioner/netboot.ts';
 export { LabHome } from './home.ts';
 export { GUEST_ARCHES, accelMode, cpuModel, type GuestArch } from './accel/choose.ts';
 export { artifactName, bootProfile, reservation, type BootProfile, type Reservation } from './provisioner/pxe.ts';

@@ -22,6 +22,13 @@ export const bootMode = z.enum(['disk', 'pxe', 'kernel']);
 export type Role = z.infer<typeof role>;
 export type Arch = z.infer<typeof arch>;
 export type BootMode = z.infer<typeof bootMode>;
+/** The x86_64 firmware: SeaBIOS (`bios`, the default) or OVMF (`uefi`). aarch64 VMs are always UEFI (AAVMF). */
+export const firmware = z.enum(['bios', 'uefi']);
+export type Firmware = z.infer<typeof firmware>;
+/** How a UEFI PXE target network-boots: `pxe` = the firmware's PXE (DHCP option 93 = 7, NBP over TFTP);
+ * `http` = UEFI HTTP Boot (option 93 = 16, vendor class HTTPClient, the NBP as an http:// URL, no TFTP). */
+export const netboot = z.enum(['pxe', 'http']);
+export type Netboot = z.infer<typeof netboot>;
 
 /** The host's own architecture in QEMU's words (aarch64 on Apple silicon and arm64 Linux, else x86_64): new VMs default to it. */
 export function hostArch(nodeArch: string | undefined = typeof process === 'undefined' ? undefined : process.arch): Arch {
@@ -95,8 +102,22 @@ export const vmCreateInput = z.object({
   sshUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name').default('pvmlab'),
   /** auto (default) = the doctor's probe; kvm / hvf / tcg force one for this VM. */
   accel: accelMode.optional(),
+  /** x86_64: bios (default) or uefi; aarch64: uefi only. */
+  firmware: firmware.optional(),
+  /** UEFI Secure Boot (x86_64 uefi only; needs the host's secure-boot OVMF build). Off by default. */
+  secureBoot: z.boolean().optional(),
+  /** PXE targets with UEFI firmware: pxe (default) or http (UEFI HTTP Boot). */
+  netboot: netboot.optional(),
 }).strict().superRefine((v, ctx) => {
   const boot = v.boot ?? (v.kernel ? 'kernel' : 'disk');
+  const fw = v.firmware ?? (v.arch === 'aarch64' ? 'uefi' : 'bios');
+  if (v.arch === 'aarch64' && v.firmware === 'bios') ctx.addIssue({ code: 'custom', path: ['firmware'], message: 'aarch64 VMs always boot UEFI: leave firmware out or use --firmware uefi' });
+  if (v.secureBoot && (fw !== 'uefi' || v.arch !== 'x86_64')) ctx.addIssue({ code: 'custom', path: ['secureBoot'], message: 'Secure Boot needs an x86_64 VM with --firmware uefi' });
+  if (v.netboot === 'http') {
+    if (boot !== 'pxe') ctx.addIssue({ code: 'custom', path: ['netboot'], message: 'netboot http is a way to PXE-boot: it needs --boot pxe' });
+    else if (v.arch === 'aarch64') ctx.addIssue({ code: 'custom', path: ['netboot'], message: 'UEFI HTTP Boot is offered for x86_64 targets only (the arm64 path is GRUB over TFTP): use netboot pxe' });
+    else if (fw !== 'uefi') ctx.addIssue({ code: 'custom', path: ['netboot'], message: 'UEFI HTTP Boot needs UEFI firmware: add --firmware uefi' });
+  }
   if (boot === 'kernel' && !v.kernel) ctx.addIssue({ code: 'custom', path: ['kernel'], message: 'kernel boot needs --kernel (a path to a kernel image)' });
   if (boot !== 'kernel' && (v.kernel || v.initrd || v.append)) ctx.addIssue({ code: 'custom', path: ['boot'], message: '--kernel/--initrd/--append need --boot kernel' });
   if (boot === 'disk' && !v.image) ctx.addIssue({ code: 'custom', path: ['image'], message: 'disk boot needs an image (a catalogue name such as ubuntu-24.04, or a path to a qcow2/raw file)' });
@@ -127,6 +148,11 @@ export const vmRecord = z.object({
   createdAt: z.string(),
   /** This VM's accelerator override (null or auto: the lab's choice). */
   accel: accelMode.nullable().default(null),
+  /** Firmware, Secure Boot and network-boot protocol; absent in records made before they existed (= bios, off,
+   * pxe on x86_64; aarch64 is always uefi). Read them through firmware.ts vmBootFirmware. */
+  firmware: firmware.optional(),
+  secureBoot: z.boolean().optional(),
+  netboot: netboot.optional(),
   /** Set when QEMU was found dead without a clean stop. */
   crash: z.object({ at: z.string(), logTail: z.string() }).nullable().default(null),
 });

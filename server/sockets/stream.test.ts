@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { onCleanup } from '../lab/testing/cleanup.ts';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Fanout, HIGH_WATER, LOW_WATER, Tail } from './stream.ts';
+import { Fanout, HIGH_WATER, LOW_WATER, MAX_FRAME, MAX_HOLD_MS, Tail } from './stream.ts';
 import { waitFor } from '../lab/testing/wait.ts';
 
 
@@ -17,10 +17,11 @@ async function setup(tailBytes?: number) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(wss, 'listening');
   const serverSockets: WebSocket[] = [];
-  wss.on('connection', (ws, req) => { serverSockets.push(ws); fan.attach(ws, !req.url?.includes('noreplay')); });
+  const hooks: { beforeAttach?: () => void } = {};
+  wss.on('connection', (ws, req) => { serverSockets.push(ws); hooks.beforeAttach?.(); fan.attach(ws, !req.url?.includes('noreplay')); });
   onCleanup(() => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(r); }));
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
-  return { fan, events, inputs, serverSockets, connect: (q = '') => connect(url + q, fan) };
+  return { fan, events, inputs, serverSockets, hooks, connect: (q = '') => connect(url + q, fan) };
 }
 
 interface Client {
@@ -172,5 +173,75 @@ describe('Fanout over real WebSockets', () => {
     expect(await b.closed).toEqual({ code: 1000, reason: 'session ended' });
     expect(a.controls).toEqual([{ t: 'info', text: 'reattached' }, { t: 'exit', code: 0 }]);
     expect(b.controls).toEqual([{ t: 'info', text: 'reattached' }, { t: 'info', text: 'only b' }, { t: 'exit', code: 0 }]);
+  });
+
+  it('coalesces back-to-back reads into one frame, sent once a loop turn brings nothing more — no timer', async () => {
+    const { fan, serverSockets, connect } = await setup();
+    const c = await connect('?noreplay');
+    let sends = 0;
+    const send = serverSockets[0].send.bind(serverSockets[0]);
+    serverSockets[0].send = ((...a: Parameters<typeof send>) => { sends++; return send(...a); }) as typeof send;
+    const hop = () => new Promise<void>((r) => setImmediate(r)); // one turn of the event loop
+    const sent: Buffer[] = [];
+    const write = (n: number) => { const b = crypto.randomBytes(n); sent.push(b); fan.write(b); };
+    // A flush that waited on a timer would never come; the clock stands still (no MAX_HOLD_MS cut on a slow machine).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'performance'] });
+    try {
+      for (let i = 0; i < 20; i++) write(1 + ((i * 131) % 900)); // a burst within one turn…
+      for (let i = 0; i < 3; i++) { await hop(); write(2000); } // …and reads in the next turns, as a fast pty gives them
+      expect(sends).toBe(0);
+      await hop();
+      await hop();
+      expect(sends).toBe(1); // the first turn without new bytes sent them, as one frame
+      write(1); // a lone keystroke's echo: out after one idle turn
+      await hop();
+      await hop();
+      expect(sends).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+    const all = Buffer.concat(sent);
+    await waitFor(() => c.bytes().length === all.length);
+    expect(c.chunks.map((b) => b.length)).toEqual([all.length - 1, 1]);
+    expect(c.bytes().equals(all)).toBe(true);
+  });
+
+  it('keeps frames within MAX_FRAME and the order of bytes and control messages', async () => {
+    const { fan, connect } = await setup();
+    const c = await connect('?noreplay');
+    const order: string[] = [];
+    c.ws.on('message', (_d, bin) => order.push(bin ? 'bytes' : 'control'));
+    const big = [crypto.randomBytes(40 << 10), crypto.randomBytes(40 << 10), crypto.randomBytes(40 << 10)];
+    for (const b of big) fan.write(b);
+    fan.control({ t: 'exit', code: 0 }); // right after the last write: the bytes go first
+    await waitFor(() => c.controls.length === 1);
+    expect(c.bytes().equals(Buffer.concat(big))).toBe(true);
+    expect(c.chunks.every((b) => b.length <= MAX_FRAME)).toBe(true);
+    expect(c.chunks.length).toBe(3);
+    expect(order).toEqual(['bytes', 'bytes', 'bytes', 'control']);
+  });
+
+  it('a client attaching while bytes wait to be sent gets them once (in its replay), the others once', async () => {
+    const { fan, hooks, connect } = await setup();
+    const a = await connect();
+    fan.write(Buffer.from('first '));
+    await waitFor(() => a.bytes().length === 6);
+    hooks.beforeAttach = () => { hooks.beforeAttach = undefined; fan.write(Buffer.from('pending')); }; // b attaches in the same turn
+    const bc = await connect();
+    fan.write(Buffer.from(' after'));
+    await waitFor(() => a.bytes().toString() === 'first pending after' && bc.bytes().toString() === 'first pending after');
+  });
+
+  it('a producer that never pauses is still sent every MAX_HOLD_MS, not held until it stops', async () => {
+    const { fan, connect } = await setup();
+    const c = await connect('?noreplay');
+    const t0 = performance.now();
+    let n = 0;
+    // One small read every loop turn for 20 × MAX_HOLD_MS: never an idle turn.
+    while (performance.now() - t0 < 20 * MAX_HOLD_MS) { fan.write(Buffer.from('x')); n++; await new Promise((r) => setImmediate(r)); }
+    const elapsed = performance.now() - t0;
+    await waitFor(() => c.bytes().length === n);
+    expect(c.chunks.length).toBeGreaterThanOrEqual(3); // sent along the way, not all at the end
+    expect(c.chunks.length).toBeLessThanOrEqual(Math.ceil(elapsed / MAX_HOLD_MS) + 1); // each frame held ~MAX_HOLD_MS: coalesced
   });
 });

@@ -22,11 +22,20 @@
 // and resumes below LOW. Nothing is dropped; a client that never acks stalls only the stream it is
 // attached to (and so the other tabs on that same stream), never the panel.
 // Attaching (and re-attaching) replays a bounded tail of recent output (serial, ssh; not logs).
+// Frames: reads that come back to back (a pty delivers at most ~4 KiB per read, one read per turn of the
+// event loop) are coalesced into one binary frame of up to MAX_FRAME bytes: the frame goes out at the end of
+// the first loop turn whose poll brought no more bytes (setImmediate, no timer: a lone keystroke's echo waits
+// one idle loop turn, microseconds; a stream that never pauses is sent every MAX_HOLD_MS). Flow control
+// counts bytes as they are written, not sent.
 import type { WebSocket } from 'ws';
 import { leadingContinuations } from '../lab/lab.ts';
 
 export const HIGH_WATER = 1 << 20;
 export const LOW_WATER = 256 << 10;
+/** Reads are coalesced into frames of at most this many bytes (a read larger than that goes alone). */
+export const MAX_FRAME = 64 << 10;
+/** …and held at most this long (ms) while more keep coming back to back. */
+export const MAX_HOLD_MS = 4;
 
 export interface Producer { pause(): void; resume(): void }
 
@@ -50,10 +59,20 @@ export class Tail {
 
 interface Client { ws: WebSocket; unacked: number }
 
+type Control = { t?: string; n?: number; cols?: number; rows?: number; d?: string };
+
 /** Fans one producer's bytes out to many sockets, with ack-based flow control. */
 export class Fanout {
   private clients = new Set<Client>();
   private paused = false;
+  /** Bytes written in this turn of the event loop, not sent yet (see flush). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushQueued = false;
+  /** Bytes arrived since the queued flush last looked: the producer may have more right behind them. */
+  private fresh = false;
+  /** When the oldest pending byte was written (performance.now()). */
+  private pendingSince = 0;
   readonly tail: Tail;
   onInput: ((data: Buffer) => void) | null = null;
   onResize: ((cols: number, rows: number) => void) | null = null;
@@ -64,55 +83,93 @@ export class Fanout {
   get size(): number { return this.clients.size; }
 
   attach(ws: WebSocket, replay = true): void {
+    this.flush(); // what the others have not been sent yet is in the tail: it must not reach the newcomer twice
     const c: Client = { ws, unacked: 0 };
     this.clients.add(c);
-    if (replay) { const t = this.tail.get(); if (t.length) this.send(c, t); }
+    if (replay) { const t = this.tail.get(); if (t.length) { c.unacked += t.length; this.send(c, t); } }
     ws.on('message', (data, isBinary) => {
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (isBinary) { this.onInput?.(buf); return; }
-      let msg: { t?: string; n?: number; cols?: number; rows?: number };
+      let msg: Control;
       try { msg = JSON.parse(buf.toString('utf8')); } catch { return; }
       if (msg.t === 'ack' && typeof msg.n === 'number' && msg.n > 0) { c.unacked = Math.max(0, c.unacked - msg.n); this.balance(); }
       else if (msg.t === 'resize' && Number.isInteger(msg.cols) && Number.isInteger(msg.rows)) {
         const cols = Math.min(Math.max(msg.cols!, 2), 1000); const rows = Math.min(Math.max(msg.rows!, 2), 500);
         this.onResize?.(cols, rows);
-      } else if (msg.t === 'input' && typeof (msg as { d?: string }).d === 'string') {
-        this.onInput?.(Buffer.from((msg as { d: string }).d, 'utf8'));
+      } else if (msg.t === 'input' && typeof msg.d === 'string') {
+        this.onInput?.(Buffer.from(msg.d, 'utf8'));
       }
     });
     ws.on('close', () => { this.clients.delete(c); this.balance(); if (!this.clients.size) this.onEmpty?.(); });
   }
 
+  /** The producer's bytes: counted against every client now, sent at the end of this turn of the event loop. */
   write(b: Buffer): void {
+    if (!b.length) return;
     this.tail.push(b);
-    for (const c of this.clients) this.send(c, b);
+    for (const c of this.clients) if (c.ws.readyState === c.ws.OPEN) c.unacked += b.length;
+    if (this.pendingBytes + b.length > MAX_FRAME) this.flush();
+    if (!this.pendingBytes) this.pendingSince = performance.now();
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    this.fresh = true;
+    if (!this.flushQueued) { this.flushQueued = true; setImmediate(this.flushWhenQuiet); }
     this.balance();
+  }
+
+  /**
+   * Runs after each poll phase while bytes wait: if that poll (or the turn that queued it) brought more, look
+   * again after the next poll — an immediate queued here runs in the next loop turn, whose poll does not
+   * block — else send. So back-to-back reads become one frame, and a lone read waits one idle turn; none
+   * waits more than MAX_HOLD_MS.
+   */
+  private readonly flushWhenQuiet = (): void => {
+    if (this.fresh && this.pendingBytes && performance.now() - this.pendingSince < MAX_HOLD_MS) {
+      this.fresh = false;
+      setImmediate(this.flushWhenQuiet);
+      return;
+    }
+    this.flushQueued = false;
+    this.fresh = false;
+    this.flush();
+  };
+
+  /** Send what was written and not sent yet, as one frame. Control messages and closes flush first (order). */
+  flush(): void {
+    if (!this.pendingBytes) return;
+    const b = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const c of this.clients) this.send(c, b);
   }
 
   info(text: string): void { this.control({ t: 'info', text }); }
 
   /** A control message to one socket only. */
   tell(ws: WebSocket, msg: Record<string, unknown>): void {
+    this.flush();
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
   }
 
   control(msg: Record<string, unknown>): void {
+    this.flush();
     const s = JSON.stringify(msg);
     for (const c of this.clients) if (c.ws.readyState === c.ws.OPEN) c.ws.send(s);
   }
 
   closeAll(code: number, reason: string): void {
+    this.flush();
     for (const c of this.clients) c.ws.close(code, reason);
   }
 
   private send(c: Client, b: Buffer): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
-    c.unacked += b.length;
     c.ws.send(b, { binary: true });
   }
 
   private balance(): void {
-    const worst = Math.max(0, ...[...this.clients].map((c) => c.unacked));
+    let worst = 0;
+    for (const c of this.clients) if (c.unacked > worst) worst = c.unacked;
     if (!this.paused && worst > HIGH_WATER) { this.paused = true; this.producer.pause(); }
     else if (this.paused && worst < LOW_WATER) { this.paused = false; this.producer.resume(); }
   }

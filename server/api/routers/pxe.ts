@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { publicProcedure, router } from '../trpc.ts';
 import { BOOT_CATALOGUE, bootProfile, catalogueName, reservation } from '../../lab/lab.ts';
-import { mac } from '../../lab/spec.ts';
+import { arch, firmware, mac } from '../../lab/spec.ts';
 
 export const provisionerRouter = router({
   docker: router({
@@ -25,6 +25,9 @@ export const pxeRouter = router({
   catalogueProfile: publicProcedure.input(z.object({ mac, name: catalogueName }))
     .mutation(({ ctx, input }) => ctx.lab.setCatalogueProfile(input.mac, input.name)),
   catalogue: publicProcedure.query(() => BOOT_CATALOGUE),
+  /** Profile dry run for a MAC or target name: DHCP exchanges, boot files, script and kernel command line. */
+  explain: publicProcedure.input(z.object({ who: z.string().trim().min(1).max(64), firmware: firmware.optional(), http: z.boolean().optional(), arch: arch.optional() }))
+    .query(({ ctx, input }) => ctx.lab.explainBoot(input.who, { firmware: input.firmware, http: input.http, arch: input.arch })),
   leases: publicProcedure.query(({ ctx }) => ctx.lab.leases()),
   artifacts: router({
     list: publicProcedure.query(({ ctx }) => ctx.lab.artifacts()),

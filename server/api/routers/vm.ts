@@ -9,6 +9,8 @@ export const vmRouter = router({
   /** Record files that cannot be read: file, reason, and how to remove them (the rest of the lab works). */
   broken: publicProcedure.query(({ ctx }) => ctx.lab.brokenRecords()),
   get: publicProcedure.input(byName).query(({ ctx, input }) => ctx.lab.getVm(input.name)),
+  /** A PXE target's last boot path from dnsmasq's log (null: none seen, or the provisioner is not running). */
+  bootPath: publicProcedure.input(byName).query(async ({ ctx, input }) => (await ctx.lab.bootPaths())[input.name] ?? null),
   // One schema for API, CLI and pages (spec.ts); the domain checks what needs the lab (names, MACs, IPs taken).
   create: publicProcedure.input(vmCreateInput).mutation(({ ctx, input }) => ctx.lab.createVm(input)),
   start: publicProcedure.input(byName.extend({ cold: z.boolean().default(false) }))

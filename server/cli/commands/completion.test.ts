@@ -17,7 +17,7 @@ describe('completion', () => {
     [['vm', 'start', '--'], ['--cold', '--wait']],
     [['vm', 'start', 'prov', ''], []],
     [['up', '--i'], ['--image']],
-    [['pxe', ''], ['artifacts', 'catalogue', 'leases', 'profile', 'reservations']],
+    [['pxe', ''], ['artifacts', 'catalogue', 'explain', 'leases', 'profile', 'reservations']],
     [['pxe', 'profile', ''], ['prov', 'target1']],
     [['pxe', 'profile', 'target1', '--k'], ['--kernel']],
     [['pxe', 'artifacts', ''], ['add', 'ls', 'rm']],

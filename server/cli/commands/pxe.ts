@@ -5,8 +5,8 @@ import path from 'node:path';
 import { parseCommand, UsageError } from '../args.ts';
 import { formatBytes, formatTable } from '../format.ts';
 import type { Command } from '../../cli.ts';
-import { BOOT_CATALOGUE, CATALOGUE_NAMES, catalogueOf, Lab, type BootProfile, type Reservation } from '../../lab/lab.ts';
-import { mac as macSchema } from '../../lab/spec.ts';
+import { BOOT_CATALOGUE, CATALOGUE_NAMES, catalogueOf, Lab, type BootProfile, type Explanation, type Reservation } from '../../lab/lab.ts';
+import { arch as archSchema, firmware as firmwareSchema, mac as macSchema } from '../../lab/spec.ts';
 import { NotFoundError } from '../../lab/errors.ts';
 import { group } from '../common.ts';
 
@@ -136,8 +136,41 @@ const catalogue: Command = {
   },
 };
 
-const pxeVerbs: Record<string, Command> = { reservations, profile, artifacts, leases, catalogue };
+/** The dry run as text (pure): each DHCP exchange, then the script and the kernel command line. */
+export function formatExplanation(x: Explanation): string {
+  const out = [`${x.mac}: ${x.clientLabel}${x.reservation ? `, reserved ${x.reservation.ip} (${x.reservation.hostname}), profile ${x.reservation.profile}` : ', no reservation'}`];
+  x.steps.forEach((s, i) => {
+    const r = s.sends;
+    out.push(`${i + 1}. DHCP from ${s.client}: option 93 = ${r.arch ?? '-'}, vendor class (60) ${r.vendorClass ?? '-'}, user class (77) ${r.userClass ?? '-'}${r.options.length ? `, options ${r.options.join(',')}` : ''}`);
+    for (const t of s.tags) out.push(`     tag ${t.tag}: ${t.why}`);
+    out.push(`   answer: ${s.ip}`);
+    for (const o of s.options) out.push(`     option ${o.code} (${o.name}) ${o.value}: ${o.why}`);
+    out.push(s.bootFile ? `     boot file (67): ${s.bootFile}${s.nextServer ? ` over TFTP from ${s.nextServer}` : ' over HTTP'}` : '     no boot file');
+  });
+  if (x.script) out.push(`${x.script.loader === 'ipxe' ? 'iPXE script' : 'GRUB config'} ${x.script.path}:`, ...(x.script.text ?? '(none: see the notes)\n').trimEnd().split('\n').map((l) => `   ${l}`));
+  if (x.kernelCmdline !== null) out.push(`kernel command line: ${x.kernelCmdline}`);
+  for (const n of x.notes) out.push(`note: ${n}`);
+  return out.join('\n');
+}
+
+const explain: Command = {
+  usage: 'pvmlab pxe explain <mac|target> [--firmware bios|uefi] [--http] [--arch x86_64|aarch64] [--json]',
+  summary: 'dry run: the DHCP options, boot file, iPXE script or GRUB config and kernel command line this MAC gets',
+  async run(argv) {
+    const { values, positionals } = parseCommand(argv, { ...json, firmware: { type: 'string' }, http: { type: 'boolean' }, arch: { type: 'string' } }, { min: 1, max: 1, usage: this.usage });
+    const fw = values.firmware === undefined ? undefined : firmwareSchema.safeParse(values.firmware);
+    if (fw && !fw.success) throw new UsageError(`--firmware: use bios or uefi (got '${values.firmware}')`);
+    const ar = values.arch === undefined ? undefined : archSchema.safeParse(values.arch);
+    if (ar && !ar.success) throw new UsageError(`--arch: use x86_64 or aarch64 (got '${values.arch}')`);
+    const lab = await Lab.open();
+    const x = lab.explainBoot(positionals[0], { firmware: fw?.data, http: values.http === true ? true : undefined, arch: ar?.data });
+    print(!!values.json, x, () => formatExplanation(x));
+    return 0;
+  },
+};
+
+const pxeVerbs: Record<string, Command> = { reservations, profile, artifacts, leases, catalogue, explain };
 
 export const pxeCommands: Record<string, Command> = {
-  pxe: group('pxe', pxeVerbs, 'reservations, boot profiles, artifacts, leases (pvmlab pxe help)'),
+  pxe: group('pxe', pxeVerbs, 'reservations, boot profiles, artifacts, leases, explain (pvmlab pxe help)'),
 };

@@ -16,11 +16,12 @@ const createOpts = {
   kernel: { type: 'string' }, initrd: { type: 'string' }, append: { type: 'string' }, cpus: { type: 'string' },
   memory: { type: 'string' }, 'disk-size': { type: 'string' }, mac: { type: 'string' }, ip: { type: 'string' },
   'ssh-user': { type: 'string' }, accel: { type: 'string' }, json: { type: 'boolean' },
+  firmware: { type: 'string' }, 'secure-boot': { type: 'boolean' }, netboot: { type: 'string' },
 } as const;
 
 export const vmCommands: Record<string, Command> = {
   create: {
-    usage: 'pvmlab vm create <name> [--role provisioner|target] [--arch aarch64|x86_64] [--boot disk|pxe|kernel] [--image NAME|PATH] [--kernel PATH --initrd PATH --append ARGS] [--cpus N --memory 1G --disk-size 10G] [--mac MAC] [--ip IP] [--accel auto|kvm|hvf|tcg]',
+    usage: 'pvmlab vm create <name> [--role provisioner|target] [--arch aarch64|x86_64] [--boot disk|pxe|kernel] [--image NAME|PATH] [--kernel PATH --initrd PATH --append ARGS] [--cpus N --memory 1G --disk-size 10G] [--mac MAC] [--ip IP] [--accel auto|kvm|hvf|tcg] [--firmware bios|uefi [--secure-boot]] [--netboot pxe|http]',
     summary: 'create a VM (its disk, seed ISO and record)',
     async run(argv) {
       const { values, positionals } = parseCommand(argv, createOpts, { min: 1, max: 1, usage: this.usage });
@@ -32,7 +33,7 @@ export const vmCommands: Record<string, Command> = {
       }
       try {
         const vm = await lab.createVm(input);
-        console.log(values.json ? JSON.stringify(vm, null, 2) : [`created ${vm.role} '${vm.name}' (${vm.arch}, ${vm.boot} boot, mac ${vm.mac}${vm.privateIp ? `, ip ${vm.privateIp}` : ''})`, ...vm.notes,
+        console.log(values.json ? JSON.stringify(vm, null, 2) : [`created ${vm.role} '${vm.name}' (${vm.arch}${vm.firmware === 'uefi' && vm.arch === 'x86_64' ? `, UEFI${vm.secureBoot ? ' + Secure Boot' : ''}` : ''}, ${vm.boot}${vm.netboot === 'http' ? ' (UEFI HTTP Boot)' : ''} boot, mac ${vm.mac}${vm.privateIp ? `, ip ${vm.privateIp}` : ''})`, ...vm.notes,
           ...(vm.boot === 'pxe' && !vm.notes.some((x) => /profile/.test(x)) ? [`no boot profile yet: it boots nothing until it gets one (pvmlab pxe profile ${vm.name} --live, or --kernel …)`] : [])].join('\n'));
         return 0;
       } catch (e) { throw new Error(describeError(e)); }
@@ -88,7 +89,13 @@ export const vmCommands: Record<string, Command> = {
       const lab = await Lab.open();
       const vms = await lab.listVms();
       const broken = lab.brokenRecords();
-      if (values.json) { console.log(JSON.stringify(broken.length ? { vms, broken } : vms, null, 2)); return 0; }
+      if (values.json) {
+        // PXE targets: the boot path of their last network boot, from dnsmasq's log (only while the provisioner runs).
+        const paths = await lab.bootPaths().catch(() => ({} as Awaited<ReturnType<typeof lab.bootPaths>>));
+        const out = vms.map((v) => (v.role === 'target' && v.boot === 'pxe' ? { ...v, bootPath: paths[v.name] ?? null } : v));
+        console.log(JSON.stringify(broken.length ? { vms: out, broken } : out, null, 2));
+        return 0;
+      }
       const brokenLines = broken.map((b) => `broken: ${b.file} — ${b.reason}; remove it with: ${b.fix}`);
       if (!vms.length) { console.log([...brokenLines, 'no VMs yet: pvmlab vm create <name> --role provisioner …'].join('\n')); return 0; }
       console.log(formatTable(['NAME', 'ROLE', 'ARCH', 'PRIVATE-IP', 'SSH', 'MAC', 'STATUS'],

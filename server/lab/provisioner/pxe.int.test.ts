@@ -2,7 +2,8 @@
 // offline image with the pxeboot stack in Docker and `target1` PXE-booted on the default boot profile,
 // answering SSH; a second `up` changes nothing. On that same provisioner (one boot for the whole file),
 // a second target PXE-boots a profile of uploaded artifacts (DHCP → iPXE → HTTP kernel + initrd), gets
-// its reserved IP, calls home, reaches the outside through the provisioner's NAT; `pvmlab down` stops all.
+// its reserved IP, calls home, reaches the outside through the provisioner's NAT; UEFI PXE and UEFI HTTP Boot
+// targets (OVMF) boot the same profile and show their boot path; `pvmlab down` stops all.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -160,6 +161,54 @@ describe('provisioner + pxeboot stack + PXE target', () => {
       await lab.cleanVm('bad404');
     }
   }, 600_000);
+
+  it('UEFI PXE and UEFI HTTP Boot targets boot the same profile; each VM shows the path it took, and pxe explain predicted it', async () => {
+    const key = Buffer.from(fs.readFileSync(lab.home.publicKey, 'utf8').trim()).toString('base64');
+    const profile = (host: string) => ({ kind: 'kernel' as const, kernel: 'vmlinuz', initrd: 'initrd.img',
+      cmdline: `console=ttyS0 pvmlab.hostname=${host} pvmlab.dhcp=1 pvmlab.callhome=http://192.168.100.1/callhome pvmlab.sshkey=${key}` });
+    const made = [
+      await lab.createVm({ name: 'uefi1', boot: 'pxe', firmware: 'uefi', ip: '192.168.100.21', memory: '512M', sshUser: 'root' }),
+      await lab.createVm({ name: 'http1', boot: 'pxe', firmware: 'uefi', netboot: 'http', ip: '192.168.100.22', memory: '512M', sshUser: 'root' }),
+    ];
+    for (const t of made) await lab.setProfile(t.mac, profile(t.name));
+    // The dry run, before anything boots: what each one will be told.
+    const predicted = Object.fromEntries(made.map((t) => [t.name, lab.explainBoot(t.name).steps.map((s) => s.bootFile)]));
+    expect(predicted).toEqual({ uefi1: ['snponly.efi', 'http://192.168.100.1/boot.ipxe'], http1: ['http://192.168.100.1/nbp/snponly.efi', 'http://192.168.100.1/boot.ipxe'] });
+    await Promise.all(made.map((t) => lab.startVm(t.name)));
+    await Promise.all(made.map((t) => waitForLog(lab, t.name, new RegExp(`PVMLAB-GUEST-READY hostname=${t.name}`), 300_000)));
+    const uefiLog = lab.consoleLog('uefi1', 0, 4 << 20).data;
+    const httpLog = lab.consoleLog('http1', 0, 4 << 20).data;
+    // OVMF and iPXE print on the serial console: firmware PXE → snponly.efi over TFTP; HTTP Boot → the same NBP by URL.
+    expect(uefiLog).toContain('>>Start PXE over IPv4');
+    expect(uefiLog).toContain('NBP filename is snponly.efi');
+    expect(httpLog).toContain('>>Start HTTP Boot over IPv4');
+    expect(httpLog).toContain('URI: http://192.168.100.1/nbp/snponly.efi');
+    expect(httpLog).not.toContain('>>Start PXE over IPv4');
+    for (const [name, log, ip] of [['uefi1', uefiLog, '192.168.100.21'], ['http1', httpLog, '192.168.100.22']] as const) {
+      expect(log).toContain(`pvmlab: booting ${name} (`);
+      expect(log).toContain('http://192.168.100.1/artifacts/vmlinuz...');
+      expect(log).toContain(`PVMLAB-NET ip=${ip}`);
+    }
+    // The boot path each took, read from dnsmasq's log — and it is what the dry run said.
+    const paths = await lab.bootPaths();
+    expect(paths.pxe1).toMatchObject({ path: 'ipxe', transport: 'http', bootFile: 'http://192.168.100.1/boot.ipxe' });
+    expect(paths.uefi1).toMatchObject({ path: 'uefi-pxe', transport: 'tftp', bootFile: 'snponly.efi', ipxeBootFile: 'http://192.168.100.1/boot.ipxe', arch: 7 });
+    expect(paths.http1).toMatchObject({ path: 'uefi-http', transport: 'http', bootFile: 'http://192.168.100.1/nbp/snponly.efi', ipxeBootFile: 'http://192.168.100.1/boot.ipxe', arch: 16 });
+    for (const n of ['uefi1', 'http1'] as const) expect([paths[n]?.bootFile, paths[n]?.ipxeBootFile]).toEqual(predicted[n]);
+    const listed = JSON.parse((await pvmlab('vm', 'list', '--json')).stdout) as { name: string; firmware?: string; netboot?: string; bootPath?: { path: string } }[];
+    expect(listed.find((v) => v.name === 'http1')).toMatchObject({ firmware: 'uefi', netboot: 'http', bootPath: { path: 'uefi-http' } });
+    // Each UEFI VM has its own writable copy of OVMF's variable store.
+    for (const n of ['uefi1', 'http1']) expect(fs.statSync(lab.home.vmVars(n)).size).toBe(fs.statSync('/usr/share/OVMF/OVMF_VARS_4M.fd').size);
+    // The flight recorder shows each path: the NBP over TFTP (UEFI PXE) or over HTTP (UEFI HTTP Boot), then iPXE's own DHCP.
+    for (const [n, path, nbp] of [['uefi1', 'uefi-pxe', /^snponly\.efi over TFTP$/], ['http1', 'uefi-http', /^snponly\.efi over HTTP 200/]] as const) {
+      const t = await lab.vmTimeline(n);
+      expect([t.path, t.diagnosis.ok], n).toEqual([path, true]);
+      expect(t.stages.find((s) => s.id === 'nbp')?.detail, n).toMatch(nbp);
+      expect(t.stages.map((s) => s.id), n).toEqual(expect.arrayContaining(['firmware', 'dhcp', 'nbp', 'dhcp-ipxe', 'script', 'kernel-fetch', 'initrd-fetch', 'kernel', 'userspace']));
+    }
+    for (const t of made) await lab.cleanVm(t.name);
+    expect(fs.existsSync(lab.home.vmVars('uefi1'))).toBe(false);
+  }, 900_000);
 
   it('warm start: the provisioner resumes its ready snapshot (no reboot, no cloud-init), clock set, artifacts kept, a reservation made while stopped is served', async () => {
     const sh = async (cmd: string) => (await lab.provisioner.remote().run(['sh', '-c', cmd], { sudo: true })).trim();

@@ -173,6 +173,14 @@ export class Stack {
     if (r.code !== 0) throw new RemoteError(`docker logs ${CONTAINER} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`, r.code, r.stderr);
     return (r.stdout + r.stderr).trim();
   }
+  /** dnsmasq's DHCP lines (log-dhcp, `dnsmasq-dhcp[pid]: <xid> …`) from the container's log, the last `lines` of them:
+   * what bootpath.ts reads. Filtered on the provisioner, so only those lines cross SSH. */
+  async dhcpLog(lines = 20_000): Promise<string> {
+    const cmd = `docker logs ${CONTAINER} 2>&1 | grep -F 'dnsmasq-dhcp[' | tail -n ${Math.max(1, Math.floor(lines))}`;
+    const r = await this.remote.code(['sh', '-c', cmd], { sudo: true, timeoutMs: 60_000 });
+    if (r.code !== 0) throw new RemoteError(`reading dnsmasq's log failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`, r.code, r.stderr);
+    return r.stdout;
+  }
   async containers(): Promise<{ name: string; image: string; status: string }[]> {
     const out = await this.remote.run(['docker', 'ps', '-a', '--format', '{{.Names}}|{{.Image}}|{{.Status}}'], { sudo: true });
     return out.split('\n').filter(Boolean).map((l) => { const [name, image, status] = l.split('|'); return { name, image, status }; });

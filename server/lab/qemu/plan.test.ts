@@ -71,3 +71,56 @@ describe('planQemu', () => {
     expect(p.args.slice(p.args.indexOf('-accel'), p.args.indexOf('-accel') + 4)).toEqual(['-accel', 'kvm', '-cpu', 'host,-arch-capabilities']);
   });
 });
+
+describe('planQemu: x86_64 firmware', () => {
+  const ovmf = { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd', secureBoot: false };
+  const secure = { code: '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd', secureBoot: true };
+  const pxe = { boot: 'pxe' as const, image: null, firmware: 'uefi' as const };
+  const nic = (p: { args: string[] }) => p.args.find((x) => x.startsWith('virtio-net-pci,netdev=priv'));
+
+  it('bios (and records without the field): SeaBIOS, the NIC keeps its iPXE ROM, no pflash', () => {
+    for (const vm of [{ boot: 'pxe' as const, image: null }, { boot: 'pxe' as const, image: null, firmware: 'bios' as const }]) {
+      const p = planQemu({ ...input(vm, { seed: null }), firmware: { kind: 'seabios' } });
+      expect(p.args.slice(2, 4)).toEqual(['-M', 'q35,graphics=off']);
+      expect(p.args.join(' ')).not.toMatch(/pflash|fw_cfg|romfile/);
+      expect(nic(p)).toBe('virtio-net-pci,netdev=priv,mac=02:00:00:00:00:01,bootindex=1');
+    }
+  });
+
+  it('uefi PXE: OVMF code read-only + the VM\'s vars copy, no NIC ROM (OVMF\'s own PXE), PXEv6 off', () => {
+    const p = planQemu({ ...input(pxe, { seed: null, vars: '/h/images/vm-web-efivars.fd' }), firmware: { kind: 'ovmf', build: ovmf } });
+    expect(p.args.slice(2, 4)).toEqual(['-M', 'q35,graphics=off']);
+    const i = p.args.indexOf('-drive');
+    expect(p.args.slice(i, i + 4)).toEqual(['-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
+      '-drive', 'if=pflash,format=raw,unit=1,file=/h/images/vm-web-efivars.fd']);
+    expect(p.args.slice(i + 4, i + 8)).toEqual(['-fw_cfg', 'name=opt/org.tianocore/IPv6PXESupport,string=n', '-fw_cfg', 'name=opt/org.tianocore/IPv6Support,string=n']);
+    expect(nic(p)).toBe('virtio-net-pci,netdev=priv,mac=02:00:00:00:00:01,romfile=,bootindex=1');
+    expect(p.args).not.toContain('-global');
+  });
+
+  it('uefi HTTP Boot: PXE switched off in OVMF so its first network entry is "UEFI HTTPv4"', () => {
+    const p = planQemu({ ...input({ ...pxe, netboot: 'http' }, { seed: null, vars: '/v.fd' }), firmware: { kind: 'ovmf', build: ovmf } });
+    expect(p.args.filter((x) => x.startsWith('name=opt/org.tianocore/'))).toEqual([
+      'name=opt/org.tianocore/IPv4PXESupport,string=n', 'name=opt/org.tianocore/IPv6PXESupport,string=n', 'name=opt/org.tianocore/IPv6Support,string=n']);
+  });
+
+  it('uefi disk boot: pflash, no netboot knobs, disk first, NIC without ROM and without a boot index', () => {
+    const p = planQemu({ ...input({ firmware: 'uefi' }, { vars: '/v.fd' }), firmware: { kind: 'ovmf', build: ovmf } });
+    expect(p.args).toContain('if=pflash,format=raw,unit=1,file=/v.fd');
+    expect(p.args).not.toContain('-fw_cfg');
+    expect(p.args).toContain('virtio-blk-pci,drive=disk0,bootindex=1');
+    expect(nic(p)).toBe('virtio-net-pci,netdev=priv,mac=02:00:00:00:00:01,romfile=');
+  });
+
+  it('Secure Boot: the secboot build, SMM on, pflash secure; a comma in a path is escaped', () => {
+    const p = planQemu({ ...input({ ...pxe, secureBoot: true }, { seed: null, vars: '/a,b/v.fd' }), firmware: { kind: 'ovmf', build: secure } });
+    expect(p.args.slice(2, 4)).toEqual(['-M', 'q35,graphics=off,smm=on']);
+    expect(p.args.slice(p.args.indexOf('-global'), p.args.indexOf('-global') + 2)).toEqual(['-global', 'driver=cfi.pflash01,property=secure,value=on']);
+    expect(p.args).toContain('if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd');
+    expect(p.args).toContain('if=pflash,format=raw,unit=1,file=/a,,b/v.fd');
+  });
+
+  it('refuses a UEFI plan without the VM\'s vars copy', () => {
+    expect(() => planQemu({ ...input(pxe, { seed: null }), firmware: { kind: 'ovmf', build: ovmf } })).toThrow(/variable store/);
+  });
+});

@@ -1,8 +1,10 @@
 // spec → QEMU argv. Pure: everything it needs comes in as data.
 import type { Candidate } from '../accel/choose.ts';
+import type { VmFirmwarePlan } from '../firmware.ts';
 import type { VmRecord } from '../spec.ts';
 
-export interface VmPaths { qmp: string; events: string; serial: string; log: string; pid: string; disk: string | null; seed: string | null }
+/** `vars`: the VM's own writable copy of its UEFI variable store (x86_64 UEFI VMs; home.ts vmVars). */
+export interface VmPaths { qmp: string; events: string; serial: string; log: string; pid: string; disk: string | null; seed: string | null; vars?: string | null }
 
 export interface PlanInput {
   vm: VmRecord;
@@ -11,6 +13,8 @@ export interface PlanInput {
   accel: Candidate;
   /** UEFI firmware for aarch64 disk/pxe boot. */
   aarch64Firmware: string | null;
+  /** x86_64: the firmware chosen for this VM (firmware.ts chooseFirmware); absent = SeaBIOS. */
+  firmware?: VmFirmwarePlan;
   /** Resume from this internal snapshot of the disk (`-loadvm`): a running snapshot's RAM and devices. */
   loadvm?: string | null;
   /** The private NIC's arguments, from the network backend. */
@@ -27,8 +31,18 @@ export function qemuBinary(arch: VmRecord['arch']): string {
 
 /** The `-M` machine of every pvmlab VM of an arch (x86: no display, so SeaBIOS and the NIC's iPXE ROM print to
  * the serial console — graphics=off → sercon). The accelerator probe boots the same machine. */
-export function qemuMachine(arch: VmRecord['arch']): string {
-  return arch === 'aarch64' ? 'virt' : 'q35,graphics=off';
+export function qemuMachine(arch: VmRecord['arch'], opts: { smm?: boolean } = {}): string {
+  return arch === 'aarch64' ? 'virt' : `q35,graphics=off${opts.smm ? ',smm=on' : ''}`;
+}
+
+/**
+ * OVMF's network-boot knobs (fw_cfg files read by OVMF, edk2 OvmfPkg/RUNTIME_CONFIG.md), so the NIC's boot entry
+ * tries exactly one protocol first: `pxe` keeps only "UEFI PXEv4" ahead of HTTP (no PXEv6 waiting for DHCPv6);
+ * `http` removes PXE so "UEFI HTTPv4" is the NIC's first entry. Unknown knobs are ignored by older builds.
+ */
+export function ovmfNetbootArgs(netboot: 'pxe' | 'http'): string[] {
+  const off = netboot === 'http' ? ['IPv4PXESupport', 'IPv6PXESupport', 'IPv6Support'] : ['IPv6PXESupport', 'IPv6Support'];
+  return off.flatMap((k) => ['-fw_cfg', `name=opt/org.tianocore/${k},string=n`]);
 }
 
 /** Commas in QEMU option values are escaped by doubling. */
@@ -40,13 +54,23 @@ export function planQemu(input: PlanInput): QemuPlan {
   const { vm, paths, accel } = input;
   const a: string[] = [];
   a.push('-name', `${vm.name},process=pvmlab-${vm.name}`);
-  a.push('-M', qemuMachine(vm.arch));
+  const fw = vm.arch === 'x86_64' ? input.firmware ?? { kind: 'seabios' } : { kind: 'aavmf' } as const;
+  const ovmf = fw.kind === 'ovmf' ? fw.build : null;
+  a.push('-M', qemuMachine(vm.arch, { smm: ovmf?.secureBoot }));
   a.push('-accel', accel.accel);
   a.push('-cpu', accel.cpu, '-smp', String(vm.cpus), '-m', String(vm.memoryMiB));
   a.push('-nodefaults', '-display', 'none', '-no-user-config');
   if (vm.arch === 'aarch64' && vm.boot !== 'kernel') {
     if (!input.aarch64Firmware) throw new PlanError('aarch64 UEFI firmware not found: install qemu-efi-aarch64 (Debian) or qemu (Homebrew)');
     a.push('-bios', qemuEscape(input.aarch64Firmware));
+  }
+  if (ovmf) {
+    // OVMF as two pflash drives: the read-only code and this VM's own variable store (boot entries, Secure Boot keys).
+    if (!paths.vars) throw new PlanError('a UEFI VM needs its own copy of the UEFI variable store (vars path missing)');
+    if (ovmf.secureBoot) a.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
+    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${qemuEscape(ovmf.code)}`);
+    a.push('-drive', `if=pflash,format=raw,unit=1,file=${qemuEscape(paths.vars)}`);
+    if (vm.boot === 'pxe') a.push(...ovmfNetbootArgs(vm.netboot ?? 'pxe'));
   }
   if (vm.boot === 'kernel') {
     if (!vm.kernel) throw new PlanError('kernel boot without a kernel');
@@ -68,7 +92,10 @@ export function planQemu(input: PlanInput): QemuPlan {
     a.push('-drive', `file=${qemuEscape(paths.seed)},if=none,id=seed,format=raw,readonly=on`);
     a.push('-device', 'virtio-blk-pci,drive=seed');
   }
-  a.push(...input.privateNic({ mac: vm.mac, netdevId: 'priv', deviceExtra: vm.boot === 'pxe' ? 'bootindex=1' : undefined }));
+  // UEFI x86: no option ROM on the NIC (`romfile=`), so OVMF's own virtio-net driver, PXE and HTTP Boot do the first
+  // network boot (DHCP option 93 = 7 or 16) instead of the iPXE in QEMU's efi-virtio.rom (which would send user-class iPXE).
+  const nicExtra = [...(ovmf ? ['romfile='] : []), ...(vm.boot === 'pxe' ? ['bootindex=1'] : [])].join(',');
+  a.push(...input.privateNic({ mac: vm.mac, netdevId: 'priv', deviceExtra: nicExtra || undefined }));
   if (vm.role === 'provisioner') {
     if (!vm.sshPort || !vm.uplinkMac) throw new PlanError('provisioner without an SSH port or uplink MAC');
     a.push('-netdev', `user,id=uplink,hostfwd=tcp:127.0.0.1:${vm.sshPort}-:22`);

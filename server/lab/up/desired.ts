@@ -22,7 +22,11 @@ export interface DesiredProvisioner { name: string; arch: Arch; image: ImageChoi
  */
 export type DesiredProfile = 'live' | BootProfile | null | { catalogue: Exclude<CatalogueName, 'live'> };
 
-export interface DesiredTarget { name: string; arch: Arch; boot: 'pxe'; profile: DesiredProfile; memory: string; ip?: string; mac?: string; sshUser: string }
+export interface DesiredTarget {
+  name: string; arch: Arch; boot: 'pxe'; profile: DesiredProfile; memory: string; ip?: string; mac?: string; sshUser: string;
+  /** Absent: bios / off / pxe (spec.ts vmCreateInput checks the combination). */
+  firmware?: 'bios' | 'uefi'; secureBoot?: boolean; netboot?: 'pxe' | 'http';
+}
 
 /** A DHCP reservation for a machine pvmlab did not create (any MAC on the private network). */
 export interface DesiredReservation { mac: string; ip: string; hostname: string; profile: DesiredProfile }

@@ -34,7 +34,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The lab as it is: records, reservations, and (when the provisioner runs) the stack and its artifacts. */
 export async function observe(lab: Lab): Promise<CurrentLab> {
-  const vms = lab.vms.list().map((v) => ({ name: v.name, role: v.role, arch: v.arch, boot: v.boot, mac: v.mac, status: v.status }));
+  const vms = lab.vms.list().map((v) => ({ name: v.name, role: v.role, arch: v.arch, boot: v.boot, mac: v.mac, status: v.status, firmware: v.firmware, secureBoot: v.secureBoot, netboot: v.netboot }));
   const cur: CurrentLab = { vms, reservations: lab.provisioner.reservations(), stackHealthy: null, artifacts: null };
   if (!vms.some((v) => v.role === 'provisioner' && v.status === 'running')) return cur;
   try {
@@ -162,7 +162,8 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
         case 'create-target': {
           job.stage(`${a.target.name} created`);
           const t = a.target;
-          await lab.createVm({ name: t.name, role: 'target', arch: t.arch, boot: 'pxe', memory: t.memory, sshUser: t.sshUser, ...(t.ip ? { ip: t.ip } : {}), ...(t.mac ? { mac: t.mac } : {}) });
+          await lab.createVm({ name: t.name, role: 'target', arch: t.arch, boot: 'pxe', memory: t.memory, sshUser: t.sshUser, ...(t.ip ? { ip: t.ip } : {}), ...(t.mac ? { mac: t.mac } : {}),
+            ...(t.firmware ? { firmware: t.firmware } : {}), ...(t.secureBoot ? { secureBoot: true } : {}), ...(t.netboot ? { netboot: t.netboot } : {}) });
           break;
         }
         case 'set-profile':

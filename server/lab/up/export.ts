@@ -45,7 +45,9 @@ export function renderLabFile(x: ExportInput): string {
   const targets = x.vms.filter((v) => v.role === 'target').flatMap((v) => {
     if (v.boot !== 'pxe') { skipped.push(v.name); return []; }
     const r = byMac.get(v.mac);
-    return [{ name: v.name, arch: v.arch, mac: v.mac, ...(r ? { ip: r.ip } : {}), memory: `${v.memoryMiB}M`, profile: r ? ref(r.profile, v.name) : 'none', sshUser: v.sshUser }];
+    return [{ name: v.name, arch: v.arch, mac: v.mac, ...(r ? { ip: r.ip } : {}), memory: `${v.memoryMiB}M`, profile: r ? ref(r.profile, v.name) : 'none', sshUser: v.sshUser,
+      // only what differs from the defaults, so a BIOS lab's file reads as before
+      ...(v.arch === 'x86_64' && v.firmware === 'uefi' ? { firmware: 'uefi' as const } : {}), ...(v.secureBoot ? { secureBoot: true } : {}), ...(v.netboot === 'http' ? { netboot: 'http' as const } : {}) }];
   });
   const vmMacs = new Set(x.vms.map((v) => v.mac));
   const reservations = x.reservations.filter((r) => !vmMacs.has(r.mac)).map((r) => ({ mac: r.mac, ip: r.ip, hostname: r.hostname, profile: ref(r.profile, r.hostname) }));

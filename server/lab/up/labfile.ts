@@ -3,7 +3,7 @@
 // file:line:column, the field and the fix. Pure: text in, a DesiredLab (or errors) out.
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import { z } from 'zod';
-import { arch, cidr, hostArch, inSubnet, ipToInt, ipv4, localMac, mac, sizeMiB, vmName, type Arch } from '../spec.ts';
+import { arch, cidr, firmware, hostArch, netboot, inSubnet, ipToInt, ipv4, localMac, mac, sizeMiB, vmName, type Arch } from '../spec.ts';
 import { artifactName, profileCmdline, type BootProfile } from '../provisioner/pxe.ts';
 import { loadersFor, profileCmdlineProblem } from '../provisioner/cmdline.ts';
 import type { DesiredLab, DesiredProfile } from './desired.ts';
@@ -29,6 +29,8 @@ const fileSchema = z.object({
   targets: z.array(z.object({
     name: vmName, arch: arch.optional(), mac: localMac.optional(), ip: ipv4.optional(), memory: size('memory', 128, 65536, 512),
     profile: z.string().default('live'), sshUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name').default('root'),
+    /** x86_64: bios (default) or uefi; secureBoot needs uefi; netboot http = UEFI HTTP Boot (checked with the VM's create input). */
+    firmware: firmware.optional(), secureBoot: z.boolean().optional(), netboot: netboot.optional(),
   }).strict()).default([]),
   reservations: z.array(z.object({ mac, ip: ipv4, hostname: vmName, profile: z.string().default('none') }).strict()).default([]),
   profiles: z.record(profileName, z.union([kernelProfile, scriptProfile], 'a profile has kernel (+ initrd, cmdline) or script')).default({}),
@@ -188,7 +190,8 @@ export function parseLabFile(text: string, fileName: string, lab: { subnet: stri
   const desired: DesiredLab = {
     provisioner: { name: f.provisioner.name, arch: provArch, image: f.provisioner.image, cpus: f.provisioner.cpus, memory: f.provisioner.memory },
     targets: f.targets.map((t) => ({ name: t.name, arch: t.arch ?? provArch, boot: 'pxe', profile: profile(t.profile), memory: t.memory, sshUser: t.sshUser,
-      ...(t.ip ? { ip: t.ip } : {}), ...(t.mac ? { mac: t.mac } : {}) })),
+      ...(t.ip ? { ip: t.ip } : {}), ...(t.mac ? { mac: t.mac } : {}),
+      ...(t.firmware ? { firmware: t.firmware } : {}), ...(t.secureBoot ? { secureBoot: true } : {}), ...(t.netboot ? { netboot: t.netboot } : {}) })),
     reservations: f.reservations.map((x) => ({ mac: x.mac, ip: x.ip, hostname: x.hostname, profile: profile(x.profile) })),
     artifacts: f.artifacts,
     ...(f.network ? { network: { subnet, dhcpRange: dhcp } } : {}),

@@ -84,3 +84,14 @@ describe('planDown', () => {
     expect(planDown([prov, tvm, { ...tvm, name: 't2', status: 'stopped' }])).toEqual({ stop: ['target1', 'prov'], already: ['t2'] });
   });
 });
+
+describe('planUp: firmware', () => {
+  it('a target whose firmware differs from the lab file is left as it is, with a note; the same firmware changes nothing', () => {
+    const uefiVm: CurrentVm = { ...tvm, firmware: 'uefi', netboot: 'http' };
+    const same = planUp(input({ ...upLab, vms: [prov, uefiVm] }, { targets: [{ ...t1, firmware: 'uefi', netboot: 'http' }] }));
+    expect(same.notes).toEqual([]);
+    expect(changes(same)).toEqual([]);
+    const differs = planUp(input(upLab, { targets: [{ ...t1, firmware: 'uefi', netboot: 'http' }] }));
+    expect(differs.notes).toEqual(['target1 boots bios/pxe, the lab file says uefi/http: left as it is (pvmlab vm clean target1, then up, makes it again)']);
+  });
+});

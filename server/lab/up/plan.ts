@@ -37,7 +37,7 @@ function memoryMiB(m: string): number {
 /** A reservation for a machine pvmlab did not create, its profile resolved. */
 export interface ResolvedReservation { mac: string; ip: string; hostname: string; profile: BootProfile | null }
 
-export interface CurrentVm { name: string; role: Role; arch: Arch; boot: BootMode; mac: string; status: VmStatus }
+export interface CurrentVm { name: string; role: Role; arch: Arch; boot: BootMode; mac: string; status: VmStatus; firmware?: 'bios' | 'uefi'; secureBoot?: boolean; netboot?: 'pxe' | 'http' }
 
 export interface CurrentLab {
   vms: CurrentVm[];
@@ -136,6 +136,9 @@ export function planUp(input: PlanInput): Plan {
       conflicts.push(`'${t.name}' exists but is a ${vm.role} with ${vm.boot} boot, not a PXE target: remove it (pvmlab vm clean ${t.name}) or rename the target`);
       continue;
     }
+    const fwNow = vm ? `${vm.firmware ?? 'bios'}${vm.secureBoot ? '+secure-boot' : ''}/${vm.netboot ?? 'pxe'}` : '';
+    const fwWant = `${t.firmware ?? 'bios'}${t.secureBoot ? '+secure-boot' : ''}/${t.netboot ?? 'pxe'}`;
+    if (vm && vm.arch === 'x86_64' && fwNow !== fwWant) notes.push(`${t.name} boots ${fwNow}, the lab file says ${fwWant}: left as it is (pvmlab vm clean ${t.name}, then up, makes it again)`);
     if (vm && t.mac && vm.mac !== t.mac) notes.push(`${t.name} has MAC ${vm.mac}, the lab file says ${t.mac}: left as it is (pvmlab vm clean ${t.name}, then up, makes it again)`);
     const ipNow = vm ? current.reservations.find((r) => r.mac === vm.mac)?.ip : undefined;
     if (vm && t.ip && ipNow && ipNow !== t.ip) notes.push(`${t.name} has IP ${ipNow}, the lab file says ${t.ip}: left as it is (pvmlab vm clean ${t.name}, then up, makes it again)`);

@@ -8,7 +8,7 @@ import type { Jobs } from '../jobs.ts';
 import type { VmRecord } from '../spec.ts';
 import { ImageRefError, resolveImage } from '../images/catalogue.ts';
 import { BadRequestError } from '../errors.ts';
-import { refuseExisting } from '../nofollow.ts';
+import { refuseExisting, refuseLinks } from '../nofollow.ts';
 import { downloadFile, fetchSha256 } from '../images/download.ts';
 import { renderCloudInit } from '../cloudinit/render.ts';
 import { buildSeedIso } from '../cloudinit/seed.ts';
@@ -94,4 +94,26 @@ export async function prepareVmFiles(p: PrepareInput): Promise<string | null> {
     await buildSeedIso(home.vmSeedIso(rec.name), docs);
   }
   return image;
+}
+
+/**
+ * A UEFI VM's own writable variable store (home.ts vmVars): copied from the OVMF build's pristine VARS file the
+ * first time the VM starts, kept afterwards (like a machine's NVRAM: boot entries OVMF writes survive restarts and
+ * re-provisioning). A symlink in its place is refused (refuseLinks); the copy is written beside it and renamed in.
+ * Returns the path.
+ */
+export function ensureUefiVars(home: LabHome, name: string, template: string): string {
+  const dest = home.vmVars(name);
+  refuseLinks([dest]);
+  if (fs.existsSync(dest)) return dest;
+  const tmp = `${dest}.new`;
+  fs.rmSync(tmp, { force: true });
+  try {
+    fs.copyFileSync(template, tmp, fs.constants.COPYFILE_EXCL);
+    fs.chmodSync(tmp, 0o600);
+    fs.renameSync(tmp, dest);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  return dest;
 }

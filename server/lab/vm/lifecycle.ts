@@ -17,7 +17,8 @@ import { BrokenRecordError, ConflictError, NotFoundError, getRecord, lockHolder,
 import { vmCreateInput, vmName, type VmRecord, type VmStatus } from '../spec.ts';
 import { addressPlan, ipHolders, ipProblem, vmAddress, type AddressFacts } from '../addressing.ts';
 import { shq } from '../provisioner/remote.ts';
-import { freshDisk, prepareVmFiles } from './files.ts';
+import { ensureUefiVars, freshDisk, prepareVmFiles } from './files.ts';
+import { chooseFirmware, FirmwareError, firmwareFields, ovmfFromDoctor, type VmFirmwarePlan } from '../firmware.ts';
 import { ensureRunDir, removeRunDir } from '../rundir.ts';
 import { planClean } from '../home-guard.ts';
 import { appendNoFollow, refuseLinks } from '../nofollow.ts';
@@ -119,8 +120,10 @@ export class Vms {
         append: input.append ?? null, mac, uplinkMac: provisioner ? randomMac(macs) : null, ip: ip ?? null,
         sshPort: provisioner ? await freePort(new Set(all.map((r) => r.sshPort ?? 0))) : null,
         sshUser: input.sshUser, createdAt: new Date().toISOString(), accel: input.accel ?? null, crash: null,
+        ...firmwareFields({ ...input, boot }),
       };
       checkBootFiles(rec);
+      await this.firmware(rec); // a host without the firmware this VM asks for: say so now, not at its first start
       const made: string[] = [];
       try {
         rec.image = await prepareVmFiles({ home: this.home, rec, imageRef: input.image ?? null, cfg, jobs: this.jobs, made });
@@ -145,8 +148,19 @@ export class Vms {
     }
   }
 
+  /** The firmware a VM boots with on this host (firmware.ts); a missing one is a BAD_REQUEST naming the package. */
+  async firmware(rec: VmRecord): Promise<VmFirmwarePlan> {
+    try {
+      return chooseFirmware(rec, ovmfFromDoctor((await this.doctor()).firmware));
+    } catch (e) {
+      if (e instanceof FirmwareError) throw new BadRequestError(e.field, e.message);
+      throw e;
+    }
+  }
+
   async plan(rec: VmRecord, accel?: AccelChoice, loadvm?: string | null): Promise<QemuPlan> {
     const doctor = await this.doctor();
+    const firmware = await this.firmware(rec);
     const use = accel ?? await this.accel(rec);
     const cfg = this.config();
     const h = this.home;
@@ -154,7 +168,9 @@ export class Vms {
     const seed = fs.existsSync(h.vmSeedIso(rec.name)) ? h.vmSeedIso(rec.name) : null;
     return planQemu({
       vm: rec,
-      paths: { qmp: h.vmQmp(rec.name), events: h.vmEvents(rec.name), serial: h.vmSerial(rec.name), log: h.vmLog(rec.name), pid: h.vmPid(rec.name), disk, seed },
+      paths: { qmp: h.vmQmp(rec.name), events: h.vmEvents(rec.name), serial: h.vmSerial(rec.name), log: h.vmLog(rec.name), pid: h.vmPid(rec.name), disk, seed,
+        vars: firmware.kind === 'ovmf' ? h.vmVars(rec.name) : null },
+      firmware,
       accel: { accel: use.accelerator, cpu: use.cpu },
       loadvm,
       aarch64Firmware: doctor.firmware.find((f) => f.name === 'aarch64 UEFI')?.path ?? null,
@@ -175,6 +191,8 @@ export class Vms {
       rec = await this.freeSshPort(rec);
       const accel = await this.accel(rec);
       const plan = await this.plan(rec, accel, opts.loadvm);
+      const fw = await this.firmware(rec);
+      if (fw.kind === 'ovmf') ensureUefiVars(this.home, name, fw.build.vars); // its own NVRAM, made at its first start
       ensureRunDir(this.home.runDir); // QEMU's sockets go there (recreated if /tmp was emptied since)
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
       await ensureConsoleClock(this.home.root, this.home.dir('logs')); // times the console log (timeline/console-clock.ts)
