@@ -91,9 +91,11 @@ export function assembleTimeline(s: BootSources): Timeline {
   add('firmware', s.poweredOnAt, firstRound?.start ?? null, 'power-on to the first DHCP DISCOVER');
   if (firstRound) add('dhcp', firstRound.start, firstRound.end, `${firstRound.client}: ${firstRound.messages.map((m) => m.type).join(' → ')}${firstRound.ip ? `, ${firstRound.ip}` : ''}${firstRound.bootfile ? `, boot file ${firstRound.bootfile}` : ''}`);
   const tftpNbp = tftp.find((t) => t.ok && /\.(kpxe|pxe|efi|0)$/.test(t.file));
-  const httpNbp = http.find((h) => /\.(kpxe|pxe|efi|0)$/.test(h.uri.split('?')[0]));
+  // UEFI HTTP Boot asks for the NBP more than once (its size first, then the file): the stage spans them all
+  const httpNbps = http.filter((h) => /\.(kpxe|pxe|efi|0)$/.test(h.uri.split('?')[0]));
+  const httpNbp = httpNbps.reduce<HttpFetch | null>((big, h) => (!big || h.bytes > big.bytes ? h : big), null);
   if (tftpNbp && firstRound?.end != null) add('nbp', firstRound.end, tftpNbp.at, `${base(tftpNbp.file)} over TFTP`);
-  else if (httpNbp) add('nbp', httpNbp.start, httpNbp.end, `${base(httpNbp.uri)} over HTTP ${httpNbp.status}, ${kb(httpNbp.bytes)}`);
+  else if (httpNbp) add('nbp', httpNbps[0].start, Math.max(...httpNbps.map((h) => h.end)), `${base(httpNbp.uri)} over HTTP ${httpNbp.status}, ${kb(httpNbp.bytes)}${httpNbps.length > 1 ? ` (${httpNbps.map((h) => h.method).join(', ')})` : ''}`);
   const ipxeRound = firstRound?.client !== 'iPXE' ? rounds.find((r) => r.client === 'iPXE' && r.end !== null) : undefined;
   if (ipxeRound) add('dhcp-ipxe', ipxeRound.start, ipxeRound.end, `iPXE: ${ipxeRound.messages.map((m) => m.type).join(' → ')}`);
   const kernelAt = at('kernel');

@@ -176,7 +176,7 @@ export function buildTimeline(i: Omit<RecordInput, 'provisioner' | 'consoleLog' 
   else if (raw instanceof Error) notes.push(`the stack's logs could not be read: ${raw.message.split('\n')[0]}`);
   else {
     align = bootAlignment(raw, i.mac.toLowerCase(), i.ip, boot.at, next?.at ?? null, boot.milestones);
-    if (align.corrected) notes.push(`the provisioner's clock measured now (${raw.offsetMs} ms ± ${raw.uncertaintyMs}) disagrees with this boot's console (clock drift): aligned on ${align.anchors} iPXE line(s) instead`);
+    if (align.corrected && Math.abs(align.offsetMs - raw.offsetMs) > 50 + raw.uncertaintyMs) notes.push(`the provisioner's clock measured now (${raw.offsetMs} ms ± ${raw.uncertaintyMs}) disagrees with this boot's console (clock drift): aligned on ${align.anchors} iPXE line(s) instead`);
     stack = shiftStackLogs(raw, align.offsetMs);
   }
   const consoleTimed = boot.milestones.some((m) => m.kind !== 'power-on' && m.kind !== 'resume' && m.at !== null);
