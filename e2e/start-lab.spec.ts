@@ -54,6 +54,14 @@ test('Start a lab to the end: every stage done, then target1\'s console page is 
     await page.keyboard.type('uname -n');
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await termLines(page, 'ssh')).map((l) => l.trim()), { timeout: 30_000 }).toContain('target1');
+    // Its boot on the Timeline tab: reached its marker, every stage of the PXE boot as a bar of the chart (ECharts, SVG).
+    await page.getByTestId('vm-tab-timeline').click();
+    await expect(page.getByTestId('timeline-diagnosis')).toHaveAttribute('data-ok', 'yes', { timeout: 60_000 });
+    for (const id of ['firmware', 'dhcp', 'script', 'kernel-fetch', 'initrd-fetch', 'kernel', 'userspace']) {
+      await expect(page.getByTestId('timeline-stages').locator(`tr[data-stage="${id}"]`)).toHaveAttribute('data-status', 'done');
+    }
+    await expect(page.getByTestId('timeline-chart').locator('svg')).toBeVisible();
+    await expect(page.getByTestId('timeline-chart').locator('svg text', { hasText: 'kernel download' })).toHaveCount(1);
   } finally {
     for (const v of await trpcQuery<{ name: string }[]>(panel, 'vm.list', cookie)) await trpcCall(panel, cookie, 'mutation', 'vm.clean', { name: v.name });
   }

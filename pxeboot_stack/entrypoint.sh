@@ -52,6 +52,13 @@ install -d -m 0755 /pxe /pxe/dnsmasq /pxe/dnsmasq/conf.d /pxe/tftp /pxe/tftp/gru
 [ -e /pxe/http-callhome.log ] || install -m 0644 /dev/null /pxe/http-callhome.log
 [ -e /pxe/installs.log ] || install -m 0644 /dev/null /pxe/installs.log
 install -d -m 0755 /pxe/http/config
+# the boot flight recorder's logs (dnsmasq.log: time-stamped by stamp-log.sh; http.log: nginx, JSON lines);
+# kept at one old generation past 16 MiB each
+install -d -m 0755 /pxe/log
+for f in /pxe/log/dnsmasq.log /pxe/log/http.log; do
+  [ "$(stat -c %s "$f" 2>/dev/null || echo 0)" -le 16777216 ] || mv -f "$f" "$f.1"
+  [ -e "$f" ] || install -m 0644 /dev/null "$f"
+done
 # dnsmasq drops to its own user: it must be able to rewrite the lease file
 chown dnsmasq /pxe/dnsmasq/leases; chmod 0644 /pxe/dnsmasq/leases
 

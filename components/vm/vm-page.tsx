@@ -1,6 +1,6 @@
 'use client';
 // The frame of every /vms/<name> page: the VM's name, live status and actions, and the tabs
-// Overview / Logs / Serial / Console / Snapshots. A VM that does not exist gets a clear message and a way home.
+// Overview / Logs / Serial / Console / Snapshots / Timeline. A VM that does not exist gets a clear message and a way home.
 import type { ReactNode } from 'react';
 import Link from 'next/link';
 import { useParams, usePathname, useRouter } from 'next/navigation';
@@ -36,6 +36,7 @@ const TABS = [
   { sub: '/serial', label: 'Serial' },
   { sub: '/console', label: 'Console' },
   { sub: '/snapshots', label: 'Snapshots' },
+  { sub: '/timeline', label: 'Timeline' },
 ];
 
 export function VmFrame({ children }: { children: ReactNode }) {

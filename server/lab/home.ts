@@ -43,6 +43,8 @@ export class LabHome {
   vmRecord(name: string): string { return this.inside('vms', `${name}.json`); }
   vmLock(name: string): string { return this.inside('vms', '.locks', `${name}.lock`); }
   vmLog(name: string): string { return this.inside('logs', `${name}.log`); }
+  /** When each byte of the console log arrived (timeline/console-clock.ts). */
+  vmTimes(name: string): string { return this.inside('logs', `${name}.times`); }
   vmPid(name: string): string { return this.inside('pids', `${name}.pid`); }
   vmQmp(name: string): string { return this.socketPath(name, 'qmp'); }
   vmSerial(name: string): string { return this.socketPath(name, 'serial'); }
@@ -58,7 +60,7 @@ export class LabHome {
   /** Every file a VM owns, for clean. */
   vmFiles(name: string): string[] {
     return [this.vmRecord(name), this.vmLog(name), this.vmPid(name), this.vmQmp(name), this.vmSerial(name), this.vmEvents(name),
-      this.vmSeedIso(name), this.vmDisk(name), this.vmVars(name), this.vmLock(name)];
+      this.vmSeedIso(name), this.vmDisk(name), this.vmVars(name), this.vmLock(name), this.vmTimes(name)];
   }
 
   private socketPath(name: string, kind: 'qmp' | 'serial' | 'events'): string {

@@ -35,6 +35,8 @@ import { setCatalogueProfile } from './up/profile.ts';
 import { setInstallProfile, uploadDiskImage } from './up/install-profile.ts';
 import { isInstallProfile } from './provisioner/install.ts';
 import { defaultLab, type ImageChoice } from './up/desired.ts';
+import { vmTimeline } from './timeline/service.ts';
+import type { Timeline } from './timeline/types.ts';
 
 
 export class Lab {
@@ -305,6 +307,24 @@ export class Lab {
     return r;
   }
 
+  /**
+   * The boot flight recorder: one boot of VM `name` as stages on one time axis, with where it stopped and why
+   * (timeline/types.ts). boot: 0 = the first boot in its console log, negative from the end (default -1, the last).
+   * Reads the stack's logs over SSH when the provisioner runs. Errors: NotFoundError (no such VM or boot).
+   */
+  vmTimeline(name: string, opts: { boot?: number } = {}): Promise<Timeline> {
+    checkVmName(name);
+    return vmTimeline({
+      home: this.home,
+      vm: (n) => this.vms.get(n),
+      provisioner: () => {
+        const p = listRecords(this.home).find((r) => r.role === 'provisioner');
+        return p && this.vms.status(p).status === 'running' ? this.provisioner.remote() : null;
+      },
+      reservation: (mac) => this.provisioner.reservations().find((r) => r.mac === mac) ?? null,
+    }, name, opts);
+  }
+
   async cleanLab(opts: { removeKey?: boolean } = {}) {
     const r = await this.vms.cleanLab(opts);
     await ensureHome(this.home);
@@ -318,6 +338,7 @@ export class Lab {
 // What the outer layers (api/, http/, sockets/, cli/) use besides the Lab class: one list, so that the domain's
 // public surface is readable in one place.
 export type { VmView, LabFacts } from './vm/lifecycle.ts';
+export type { Timeline, TimelineStage, TimelineEvent, Diagnosis } from './timeline/types.ts';
 export { readyTitle } from './vm/power.ts';
 export type { JobHandle, JobView } from './jobs.ts';
 export type { DoctorReport } from './host.ts';

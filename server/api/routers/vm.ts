@@ -28,6 +28,9 @@ export const vmRouter = router({
   clean: publicProcedure.input(byName).mutation(({ ctx, input }) => ctx.lab.cleanVm(input.name)),
   log: publicProcedure.input(byName.extend({ offset: z.number().int().default(0), limit: z.number().int().min(1).max(1 << 20).default(256 * 1024) }))
     .query(({ ctx, input }) => ctx.lab.consoleLog(input.name, input.offset, input.limit)),
+  /** The boot flight recorder (boot: 0 = first in the console log, -1 = last). */
+  timeline: publicProcedure.input(byName.extend({ boot: z.number().int().min(-10_000).max(10_000).default(-1) }))
+    .query(({ ctx, input }) => ctx.lab.vmTimeline(input.name, { boot: input.boot })),
   sshCommand: publicProcedure.input(byName).query(({ ctx, input }) => ctx.lab.sshCommand(input.name)),
   events: publicProcedure.subscription(async function* ({ ctx, signal }) {
     yield* ctx.lab.bus.stream('vm', signal);

@@ -10,7 +10,7 @@ const facts = { vms: ['prov', 'target1'], artifacts: async () => ['linux', 'init
 describe('completion', () => {
   it.each<[string[], string[]]>([
     [['d'], ['down']],
-    [['vm', ''], ['clean', 'create', 'docker', 'list', 'logs', 'reprovision', 'shell', 'snapshot', 'start', 'stop']],
+    [['vm', ''], ['clean', 'create', 'docker', 'list', 'logs', 'reprovision', 'shell', 'snapshot', 'start', 'stop', 'timeline']],
     [['vm', 'sta'], ['start']],
     [['vm', 'start', ''], ['prov', 'target1']],
     [['vm', 'start', 't'], ['target1']],

@@ -9,6 +9,7 @@ import { describeError, group, openLab } from '../common.ts';
 import { formatDuration, stagePrinter } from '../stages.ts';
 import { dockerCommands } from './docker.ts';
 import { snapshotCommand } from './snapshot.ts';
+import { timelineCommand } from './timeline.ts';
 
 const createOpts = {
   role: { type: 'string' }, arch: { type: 'string' }, boot: { type: 'string' }, image: { type: 'string' },
@@ -130,6 +131,7 @@ export const vmCommands: Record<string, Command> = {
   },
   docker: group('vm docker', dockerCommands),
   snapshot: snapshotCommand,
+  timeline: timelineCommand,
   reprovision: {
     usage: 'pvmlab vm reprovision <name>',
     summary: 'power a target off, give it a fresh disk (same MAC, IP, reservation and profile) and boot it again',

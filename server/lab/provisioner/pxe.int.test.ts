@@ -129,6 +129,41 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(outsideHits).toContain('/from-target');
   }, 1_800_000);
 
+  it('boot flight recorder: pxe1\'s timeline has every stage of its BIOS boot in order with non-zero times; a profile whose kernel 404s is diagnosed as such', async () => {
+    const t = await lab.vmTimeline('pxe1');
+    // QEMU's BIOS NIC ROM is iPXE already: dnsmasq hands it the HTTP script at once, no TFTP NBP on this path.
+    expect(t.path).toBe('ipxe-rom');
+    expect(t.diagnosis, JSON.stringify(t, null, 1)).toMatchObject({ ok: true, stage: null });
+    expect(t.clock.provisionerOffsetMs).not.toBeNull();
+    expect(t.clock.consoleTimed).toBe(true);
+    const stages = t.stages.filter((s) => s.id !== 'callhome');
+    expect(stages.map((s) => s.id)).toEqual(['firmware', 'dhcp', 'script', 'kernel-fetch', 'initrd-fetch', 'kernel-start', 'kernel', 'userspace']);
+    for (const s of stages) expect(s.end - s.start, `${s.id} took no time`).toBeGreaterThan(0);
+    for (let k = 1; k < stages.length; k++) expect(stages[k].start, `${stages[k].id} starts before ${stages[k - 1].id} ends`).toBeGreaterThanOrEqual(stages[k - 1].end);
+    expect(t.stages.find((s) => s.id === 'kernel-fetch')?.detail).toMatch(/^vmlinuz 200, /);
+    expect(t.stages.find((s) => s.id === 'initrd-fetch')?.detail).toMatch(/^initrd\.img 200, /);
+    expect(t.events.filter((e) => e.source === 'dhcp' && /DHCP(DISCOVER|OFFER|REQUEST|ACK)/.test(e.label)).length).toBeGreaterThanOrEqual(4);
+    expect(t.events.some((e) => e.source === 'callhome')).toBe(true);
+    // the CLI gives the same timeline
+    const cli = await pvmlab('vm', 'timeline', 'pxe1', '--json');
+    expect(cli.exitCode, cli.stderr).toBe(0);
+    expect((JSON.parse(cli.stdout) as typeof t).stages.map((s) => s.id)).toEqual(t.stages.map((s) => s.id));
+
+    const bad = await lab.createVm({ name: 'bad404', boot: 'pxe', memory: '256M' });
+    try {
+      await lab.provisioner.setProfile(bad.mac, { kind: 'kernel', kernel: 'no-such-vmlinuz', initrd: 'initrd.img', cmdline: 'console=ttyS0' });
+      await lab.startVm('bad404');
+      await waitForLog(lab, 'bad404', /no-such-vmlinuz\.\.\. \S/, 180_000);
+      const b = await lab.vmTimeline('bad404');
+      expect(b.diagnosis).toMatchObject({ ok: false, inProgress: false, stage: 'kernel-fetch', cause: 'kernel 404: /artifacts/no-such-vmlinuz is not on the stack' });
+      expect(b.stages.find((s) => s.id === 'kernel-fetch')?.status).toBe('failed');
+      const text = await pvmlab('vm', 'timeline', 'bad404');
+      expect(text.stdout).toContain('✗ stopped at kernel-fetch: kernel 404: /artifacts/no-such-vmlinuz is not on the stack');
+    } finally {
+      await lab.cleanVm('bad404');
+    }
+  }, 600_000);
+
   it('UEFI PXE and UEFI HTTP Boot targets boot the same profile; each VM shows the path it took, and pxe explain predicted it', async () => {
     const key = Buffer.from(fs.readFileSync(lab.home.publicKey, 'utf8').trim()).toString('base64');
     const profile = (host: string) => ({ kind: 'kernel' as const, kernel: 'vmlinuz', initrd: 'initrd.img',
@@ -166,6 +201,13 @@ describe('provisioner + pxeboot stack + PXE target', () => {
     expect(listed.find((v) => v.name === 'http1')).toMatchObject({ firmware: 'uefi', netboot: 'http', bootPath: { path: 'uefi-http' } });
     // Each UEFI VM has its own writable copy of OVMF's variable store.
     for (const n of ['uefi1', 'http1']) expect(fs.statSync(lab.home.vmVars(n)).size).toBe(fs.statSync('/usr/share/OVMF/OVMF_VARS_4M.fd').size);
+    // The flight recorder shows each path: the NBP over TFTP (UEFI PXE) or over HTTP (UEFI HTTP Boot), then iPXE's own DHCP.
+    for (const [n, path, nbp] of [['uefi1', 'uefi-pxe', /^snponly\.efi over TFTP$/], ['http1', 'uefi-http', /^snponly\.efi over HTTP 200/]] as const) {
+      const t = await lab.vmTimeline(n);
+      expect([t.path, t.diagnosis.ok], n).toEqual([path, true]);
+      expect(t.stages.find((s) => s.id === 'nbp')?.detail, n).toMatch(nbp);
+      expect(t.stages.map((s) => s.id), n).toEqual(expect.arrayContaining(['firmware', 'dhcp', 'nbp', 'dhcp-ipxe', 'script', 'kernel-fetch', 'initrd-fetch', 'kernel', 'userspace']));
+    }
     for (const t of made) await lab.cleanVm(t.name);
     expect(fs.existsSync(lab.home.vmVars('uefi1'))).toBe(false);
   }, 900_000);
