@@ -24,13 +24,15 @@ describe('pvmlab CLI, hostile homes and names', { timeout: 180_000 }, () => {
       expect(r.stderr).toMatch(/not pvmlab's \(\.config, important\.txt, projects\).*PVMLAB_HOME to a new directory/);
     }
     expect(fs.readdirSync(home).sort()).toEqual(['.config', 'important.txt', 'projects']);
-    // Positive control: a home of its own is cleaned, and clean says each entry it removes.
+    // Positive control: a home of its own is cleaned, and clean says each entry it empties (the folders it makes
+    // again) — and leaves the key pair alone.
     const own = path.join(tmp, 'lab');
     expect((await run(own, 'vm', 'create', 'one', '--boot', 'kernel', '--kernel', '/bin/true', '--memory', '256M')).exitCode).toBe(0);
     const c = await run(own, 'clean');
     expect(c.exitCode).toBe(0);
-    expect(c.stdout).toContain(`removed ${path.join(own, 'vms')}`);
-    expect(c.stdout).not.toContain(`removed ${path.join(own, 'ssh')}`);
+    expect(c.stdout).toContain(`emptied ${path.join(own, 'vms')}\n`);
+    expect(c.stdout).not.toContain(path.join(own, 'ssh'));
+    expect(c.stdout).toContain('lab cleaned (1 VM removed; the key pair stays: --remove-key removes it)');
   });
 
   it('(case 10) names that are paths are refused with one readable line, nothing made', async () => {
