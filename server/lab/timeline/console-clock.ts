@@ -31,31 +31,31 @@ export function parseClockMarks(text: string): ClockMark[] {
   return out;
 }
 
+/** The index of the first mark whose offset is past `offset` (marks.length when none is): a binary search. */
+function firstPast(marks: ClockMark[], offset: number): number {
+  let lo = 0;
+  let hi = marks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (marks[mid].offset > offset) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /**
  * When the byte at `offset` had arrived (ms since the epoch): the time of the first mark past it, or null when
  * no mark covers it (the clock was not running then). `marks` sorted by offset, as parseClockMarks returns.
  */
 export function timeOfOffset(marks: ClockMark[], offset: number): number | null {
-  let lo = 0;
-  let hi = marks.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (marks[mid].offset > offset) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo < marks.length ? marks[lo].at : null;
+  const i = firstPast(marks, offset);
+  return i < marks.length ? marks[i].at : null;
 }
 
 /** When the byte at `offset` had not yet arrived: the time of the last mark at or before it (null: none). */
 export function timeBeforeOffset(marks: ClockMark[], offset: number): number | null {
-  let lo = 0;
-  let hi = marks.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (marks[mid].offset > offset) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo > 0 ? marks[lo - 1].at : null;
+  const i = firstPast(marks, offset);
+  return i > 0 ? marks[i - 1].at : null;
 }
 
 /** Read logs/<vm>.times (missing → no marks). */
