@@ -126,3 +126,24 @@ describe('issue 11 #6: an IP a VM is given is an IP it gets', () => {
     expect(pxe.ip).toBe('192.168.100.2');
   });
 });
+
+describe('reservation edits and install state (review finding: an IP change must not reinstall a target)', () => {
+  it('keeps the install id when the profile stays the same, arms a new one when the install profile changes', async () => {
+    const img = { kind: 'image' as const, image: 'disk.raw', sha256: 'a'.repeat(64), format: 'raw' as const };
+    await lab.setReservation({ mac: '52:54:00:aa:00:51', ip: '192.168.100.51', hostname: 'inst', profile: img });
+    const first = lab.reservations().find((r) => r.mac === '52:54:00:aa:00:51')!;
+    expect(first.install).toMatchObject({ status: 'pending', id: expect.any(String) });
+    // the CLI's `pxe reservations set` passes the stored profile back: same install
+    await lab.setReservation({ mac: '52:54:00:aa:00:51', ip: '192.168.100.52', hostname: 'inst2', profile: first.profile });
+    expect(lab.reservations().find((r) => r.mac === '52:54:00:aa:00:51')).toMatchObject({ ip: '192.168.100.52', hostname: 'inst2', install: first.install });
+    // no profile given: same install
+    await lab.setReservation({ mac: '52:54:00:aa:00:51', ip: '192.168.100.53', hostname: 'inst2' });
+    expect(lab.reservations().find((r) => r.mac === '52:54:00:aa:00:51')?.install).toEqual(first.install);
+    // another image: a new install
+    await lab.setReservation({ mac: '52:54:00:aa:00:51', ip: '192.168.100.53', hostname: 'inst2', profile: { ...img, sha256: 'b'.repeat(64) } });
+    const next = lab.reservations().find((r) => r.mac === '52:54:00:aa:00:51')!.install;
+    expect(next?.status).toBe('pending');
+    expect(next?.id).not.toBe(first.install?.id);
+    await lab.removeReservation('52:54:00:aa:00:51');
+  });
+});

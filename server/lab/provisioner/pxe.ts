@@ -146,3 +146,9 @@ export function renderGrubConfig(p: BootProfile, hostname: string, target?: Inst
 export function grubPathForMac(m: string): string {
   return `grub/grub.cfg-01-${m.toLowerCase().replace(/:/g, '-')}`;
 }
+
+/** Same profile, whatever the key order. */
+export function sameProfile(a: BootProfile | null | undefined, b: BootProfile | null | undefined): boolean {
+  const norm = (p: BootProfile | null | undefined) => (!p || p.kind === 'exit' ? 'none' : JSON.stringify(Object.entries(p).filter(([, v]) => v !== undefined).sort(([x], [y]) => x.localeCompare(y))));
+  return norm(a) === norm(b);
+}

@@ -9,7 +9,7 @@ import { mac as macSchema, type VmRecord } from '../spec.ts';
 import { addressPlan, ipHolders, ipProblem } from '../addressing.ts';
 import type { LabConfig } from '../config.ts';
 import { loadersFor, profileCmdlineProblem } from './cmdline.ts';
-import { bootProfile, reservation, storedReservation, type Reservation } from './pxe.ts';
+import { bootProfile, reservation, sameProfile, storedReservation, type Reservation } from './pxe.ts';
 import { describeInstall, isInstallProfile } from './install.ts';
 import { foldInstallReports, newInstallId, type InstallReport } from './install-reports.ts';
 
@@ -74,7 +74,10 @@ export class Reservations {
     const r = reservation.parse(raw);
     await this.edit((s) => {
       const existing = s.reservations.find((x) => x.mac === r.mac);
-      if (existing && (raw as { profile?: unknown }).profile === undefined) Object.assign(r, { profile: existing.profile, ...(existing.install ? { install: existing.install } : {}) });
+      // An edit that leaves the profile as it is (no profile given, or the same one) keeps the install state: an
+      // installed target must not install again because its IP or hostname changed. A new install profile arms one.
+      const sameAsBefore = existing && ((raw as { profile?: unknown }).profile === undefined || sameProfile(existing.profile, r.profile));
+      if (existing && sameAsBefore) Object.assign(r, { profile: existing.profile, ...(existing.install ? { install: existing.install } : {}) });
       else if (isInstallProfile(r.profile)) Object.assign(r, { install: { id: newInstallId(), status: 'pending' } });
       const records = listRecords(this.home);
       const owner = records.find((v) => v.mac === r.mac);

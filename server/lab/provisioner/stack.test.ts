@@ -75,6 +75,29 @@ describe('publishing PXE files (planPxePublish)', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("keeps a target's boot-from-disk file the stack put in place for an install when the host renders that same install again; a new install replaces it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pvmlab-pub-'));
+    try {
+      const pxe = path.join(dir, 'pxe');
+      fs.mkdirSync(path.join(pxe, 'http/ipxe'), { recursive: true });
+      fs.mkdirSync(path.join(dir, 'bin'));
+      fs.writeFileSync(path.join(dir, 'bin/docker'), '#!/bin/sh\n', { mode: 0o755 });
+      const f = path.join(pxe, 'http/ipxe/52:54:00:00:00:01');
+      const local = '#!ipxe\n# pvmlab-local-boot abc123\necho pvmlab: t1 was installed: booting from its disk\nsanboot --no-describe --drive 0x80\n';
+      const publish = (content: string) => execFileSync('sh', ['-s'], { input: planPxePublish([{ rel: 'http/ipxe/52:54:00:00:00:01', content }]).replace(`D=${PXE_DIR}`, `D=${pxe}`), env: { ...process.env, PATH: `${dir}/bin:/usr/bin:/bin` } });
+      fs.writeFileSync(f, local);
+      publish('#!ipxe\nkernel http://x/k pvmlab.installid=abc123\nboot\n'); // the installer of the install that just finished
+      expect(fs.readFileSync(f, 'utf8')).toBe(local);
+      publish('#!ipxe\nkernel http://x/k pvmlab.installid=def456\nboot\n'); // re-provisioned: a new install
+      expect(fs.readFileSync(f, 'utf8')).toBe('#!ipxe\nkernel http://x/k pvmlab.installid=def456\nboot\n');
+      fs.writeFileSync(f, local);
+      publish('#!ipxe\necho another profile\n'); // a profile without that install
+      expect(fs.readFileSync(f, 'utf8')).toBe('#!ipxe\necho another profile\n');
+      expect(fs.readdirSync(path.join(pxe, 'http/ipxe')).filter((x) => x.startsWith('.'))).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it('refuses paths that could leave the PXE directory', () => {
     expect(() => planPxePublish([{ rel: '../etc/passwd', content: '' }])).toThrow(/not a PXE file path/);
     expect(() => planPxePublish([{ rel: 'http/$(id)', content: '' }])).toThrow(/not a PXE file path/);

@@ -9,6 +9,7 @@ import type { LabConfig } from '../config.ts';
 import { type Remote, RemoteError, } from './remote.ts';
 import { UPLOAD_EXIT, uploadArgv } from './upload.ts';
 import { BadRequestError, ConflictError } from '../errors.ts';
+import { LOCAL_BOOT_MARK } from './install.ts';
 
 export const STACK_SRC = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../pxeboot_stack');
 export const STACK_DIR = '/opt/pvmlab/pxeboot_stack';
@@ -71,7 +72,13 @@ export function planPxePublish(files: PxeFile[]): string {
   return [
     'set -eu',
     `D=${PXE_DIR}`,
-    'put() { mkdir -p "$D/${1%/*}"; t="$D/${1%/*}/.pvmlab.$$.tmp"; printf %s "$2" | base64 -d >"$t"; chmod 0644 "$t"; mv -f "$t" "$D/$1"; }',
+    'put() { mkdir -p "$D/${1%/*}"; t="$D/${1%/*}/.pvmlab.$$.tmp"; printf %s "$2" | base64 -d >"$t"; chmod 0644 "$t"',
+    // A target that reported its install had its boot-from-disk file put in place by the stack (installs.sh) while the
+    // host may not have read the report yet: a file rendered for that same install (it names the install id) must
+    // not put the installer back. A re-armed install has a new id, and replaces it.
+    `  case "$1" in http/ipxe/*|tftp/grub/*) id=$(sed -n '1,2s/^# ${LOCAL_BOOT_MARK} \\([0-9A-Za-z_-]\\{1,64\\}\\)$/\\1/p' "$D/$1" 2>/dev/null | head -n 1)`,
+    `    if [ -n "$id" ] && ! grep -q '^# ${LOCAL_BOOT_MARK}' "$t" && grep -qF "$id" "$t"; then rm -f "$t"; return 0; fi ;; esac`,
+    '  mv -f "$t" "$D/$1"; }',
     ...files.map((f) => `put ${f.rel} ${Buffer.from(f.content).toString('base64')}`),
     `KEEP=" ${keep} "`,
     'for f in "$D"/http/ipxe/??:??:??:??:??:?? "$D"/http/ipxe/??:??:??:??:??:??.disk "$D"/tftp/grub/grub.cfg-01-* "$D"/http/config/*/*; do',

@@ -54,8 +54,10 @@ export async function upLab(lab: Lab, desired: DesiredLab, job: JobHandle, opts:
   if (net.conflict) throw new ConflictError(net.conflict);
   // The live image before the plan: the plan compares its sha256 with what the provisioner serves.
   const lives = new Map<string, LiveImage>();
-  const liveArches = [...new Set([...desired.targets.filter((t) => t.profile === 'live').map((t) => t.arch),
-    ...(desired.reservations ?? []).filter((r) => r.profile === 'live').map(() => desired.provisioner.arch)])];
+  // …for the live profile, and for image installs (the live image is their installer).
+  const needsLive = (p: DesiredProfile) => p === 'live' || (!!p && typeof p === 'object' && 'kind' in p && p.kind === 'image');
+  const liveArches = [...new Set([...desired.targets.filter((t) => needsLive(t.profile)).map((t) => t.arch),
+    ...(desired.reservations ?? []).filter((r) => needsLive(r.profile)).map(() => desired.provisioner.arch)])];
   const liveBuilds: Arch[] = []; // built inside the provisioner once it runs (hosts without apt)
   if (liveArches.length) {
     job.stage('boot profile image');
@@ -230,11 +232,14 @@ export async function waitTarget(lab: Lab, name: string, offset: number | undefi
   if (offset !== undefined) {
     const log = new LogFollower((o, l) => lab.consoleLog(name, o, l), offset);
     job.stage(`${name} DHCP`);
-    await waitLog(log, name, new RegExp(`pvmlab: booting ${name} `), 'DHCP', 180_000, job);
+    // its boot script began: the network boot ("pvmlab: booting <name> …"), or an installed target's boot from disk
+    await waitLog(log, name, new RegExp(`pvmlab: (booting ${name} |${name} .*: booting from its disk)`), 'DHCP', 180_000, job);
     if (!live) { job.log(`${name} boots ${catalogueOf(profile!) ?? 'its own profile'}: not the live profile, so no SSH check`); return 'booting'; }
     job.stage(`${name} kernel`);
     await waitLog(log, name, /PVMLAB-NET ip=/, 'kernel', 240_000, job);
   }
+  // A running target on another profile (an installer, netboot.xyz, an installed disk) has no lab key to answer with.
+  if (!live) return 'booting';
   job.stage(`${name} ssh`);
   const end = Date.now() + 180_000;
   let last = '';

@@ -12,8 +12,8 @@ import { isInstallProfile } from '../provisioner/install.ts';
 import type { Arch } from '../spec.ts';
 import { debianInstaller } from './catalogue.ts';
 import { fetchDebianInstaller } from './catalogue-fetch.ts';
-import { buildLive, sha256File } from './live.ts';
-import { uploadMissing } from './profile.ts';
+import { sha256File } from './live.ts';
+import { ensureLiveServed, uploadMissing } from './profile.ts';
 
 /**
  * Set an install profile on a reservation. `raw.sha256` may be left out for an image: the sha256 of the artifact
@@ -27,6 +27,7 @@ export async function setInstallProfile(lab: Lab, r: Reservation, arch: Arch, ra
     const a = arts.find((x) => x.name === raw.image);
     if (!a) throw new BadRequestError('profile.image', `no artifact '${String(raw.image)}' on the provisioner: upload the disk image first (pvmlab pxe artifacts add FILE, or the PXE page)`);
     if (raw.sha256 === undefined || raw.sha256 === '') input = { ...raw, sha256: a.sha256 };
+    else if (String(raw.sha256).toLowerCase() !== a.sha256) throw new BadRequestError('profile.sha256', `${String(raw.sha256)} is not the sha256 of the artifact '${a.name}' on the provisioner (${a.sha256}): leave it out to use the artifact's, or upload the image you meant`);
   }
   if (raw.kind === 'debian-preseed' && !raw.kernel && !raw.initrd) {
     // The catalogue's Debian 12 netboot installer, on the target's serial console.
@@ -35,10 +36,7 @@ export async function setInstallProfile(lab: Lab, r: Reservation, arch: Arch, ra
   }
   const p = bootProfile.parse(input);
   if (!isInstallProfile(p)) throw new BadRequestError('profile.kind', `'${p.kind}' is not an install kind: use image, debian-preseed or ubuntu-autoinstall`);
-  if (p.kind === 'image') {
-    const live = await buildLive(arch);
-    await uploadMissing(lab, [live.kernel, live.initrd]);
-  }
+  if (p.kind === 'image') await ensureLiveServed(lab, arch); // the live image is the installer
   if (p.kind === 'debian-preseed') {
     const d = debianInstaller(arch);
     if (p.kernel === d.kernel || p.initrd === d.initrd) {

@@ -1,6 +1,6 @@
 // The up/apply planner (pure): the lab a user asks for vs the lab on disk → the actions that converge
 // them, in order. Nothing that exists and matches is recreated; nothing is removed unless `prune` is set.
-import type { BootProfile, Reservation } from '../provisioner/pxe.ts';
+import { sameProfile, type BootProfile, type Reservation } from '../provisioner/pxe.ts';
 import type { Arch, BootMode, Role, VmStatus } from '../spec.ts';
 import type { DesiredProvisioner, DesiredTarget } from './desired.ts';
 
@@ -85,11 +85,7 @@ export interface Plan {
   conflicts: string[];
 }
 
-/** Same profile, whatever the key order. */
-export function sameProfile(a: BootProfile | null | undefined, b: BootProfile | null | undefined): boolean {
-  const norm = (p: BootProfile | null | undefined) => (!p || p.kind === 'exit' ? 'none' : JSON.stringify(Object.entries(p).filter(([, v]) => v !== undefined).sort(([x], [y]) => x.localeCompare(y))));
-  return norm(a) === norm(b);
-}
+export { sameProfile };
 
 /** True when the plan changes something (anything other than checking targets answer). */
 export function changes(plan: Plan): Action[] {

@@ -29,15 +29,21 @@ export async function setCatalogueProfile(lab: Lab, r: Reservation, arch: Arch, 
 
 /** Returns the updated reservation. Errors: no reservation for the MAC (NotFound), provisioner not running (Conflict). */
 export async function setLiveProfile(lab: Lab, r: Reservation, arch: Arch): Promise<Reservation> {
-  let live: LiveImage | null;
-  if (chooseLiveBuilder(process.env, await hostHasApt()).builder === 'host') live = await buildLive(arch);
-  else live = await cachedRemoteLive(arch);
-  if (live) await uploadMissing(lab, [live.kernel, live.initrd]);
-  else {
-    // built and published inside the provisioner (a host without apt); the ready snapshot is retaken once
-    live = await buildLiveInProvisioner(lab, arch, { id: 'live', signal: new AbortController().signal, stage() {}, progress() {}, log() {} });
-    await lab.provisioner.refreshWarm();
-  }
+  const live = await ensureLiveServed(lab, arch);
   const profile = liveProfile({ arch, console: live.console, hostname: r.hostname, publicKey: fs.readFileSync(lab.home.publicKey, 'utf8'), serverIp: lab.vms.config().network.provisionerIp });
   return lab.provisioner.setProfile(r.mac, profile);
+}
+
+/**
+ * The default live image for an arch, served by the provisioner: built on this host where it has apt (or from the
+ * copy a provisioner build left in the cache) and uploaded when missing, else built and published inside the
+ * provisioner (a host without apt; the ready snapshot is retaken once). Used by the live profile and by image
+ * installs (the live image is their installer).
+ */
+export async function ensureLiveServed(lab: Lab, arch: Arch): Promise<LiveImage> {
+  const live = chooseLiveBuilder(process.env, await hostHasApt()).builder === 'host' ? await buildLive(arch) : await cachedRemoteLive(arch);
+  if (live) { await uploadMissing(lab, [live.kernel, live.initrd]); return live; }
+  const built = await buildLiveInProvisioner(lab, arch, { id: 'live', signal: new AbortController().signal, stage() {}, progress() {}, log() {} });
+  await lab.provisioner.refreshWarm();
+  return built;
 }

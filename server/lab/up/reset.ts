@@ -33,7 +33,7 @@ export async function resetLab(lab: Lab, job: JobHandle): Promise<ResetResult> {
     if (job.signal.aborted) throw new Error('cancelled');
     job.stage(`${t} re-provision`);
     const offset = lab.consoleLog(t, 0, 0).size;
-    await lab.vms.reprovision(t);
+    await lab.reprovisionVm(t); // an installed target gets a new install armed for its blank disk
     const mac = lab.vms.get(t).mac;
     const r = lab.provisioner.reservations().find((x) => x.mac === mac);
     const profile = r && r.profile.kind !== 'exit' ? r.profile : null;
