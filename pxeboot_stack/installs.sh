@@ -3,8 +3,9 @@
 # reports status=installed, puts the "boot from disk" files the panel published beside its install files in place:
 #   /pxe/http/ipxe/<mac>.disk               -> /pxe/http/ipxe/<mac>
 #   /pxe/tftp/grub/grub.cfg-01-<mac>.disk   -> /pxe/tftp/grub/grub.cfg-01-<mac>
-# only when the .disk file names the same install id (its first lines: "# pvmlab-local-boot <id>"), so a stale or
-# forged report for another install changes nothing. The panel folds the same report into its own records (the
+# only when the .disk file names the same install id (its first lines: "# pvmlab-local-boot <id>"), so a stale
+# report of an earlier install changes nothing. (The id is not a secret: any guest on the lab network can read it
+# from /ipxe/<mac> — the private network is trusted, as everywhere in the stack.) The panel folds the same report into its own records (the
 # host stays the truth) before it renders these files again.
 set -u
 LOG=/pxe/installs.log

@@ -1,15 +1,17 @@
 // Entry of the console clock daemon: `node --import tsx console-clock-main.ts <lab home>` (console-clock-daemon.ts
-// starts it). Takes logs/.console-clock.pid exclusively (another live clock → exit at once), stamps until no VM
+// starts it). Takes .console-clock.pid in the lab's run dir exclusively (another live clock → exit at once), stamps until no VM
 // of the lab runs, then removes its pid file.
 import fs from 'node:fs';
 import { LabHome } from '../home.ts';
+import { ensureRunDir } from '../rundir.ts';
 import { livePid } from '../qemu/process.ts';
 import { clockPidFile, clockRunning } from './console-clock-daemon.ts';
 import { runConsoleClock } from './console-clock.ts';
 
 const home = new LabHome(process.argv[2]);
 const logsDir = home.dir('logs');
-const pidFile = clockPidFile(logsDir);
+ensureRunDir(home.runDir);
+const pidFile = clockPidFile(home.runDir);
 
 function takePidFile(): boolean {
   for (let i = 0; i < 2; i++) {
@@ -17,7 +19,7 @@ function takePidFile(): boolean {
       fs.writeFileSync(pidFile, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
       return true;
     } catch {
-      if (clockRunning(logsDir)) return false;
+      if (clockRunning(home.runDir)) return false;
       fs.rmSync(pidFile, { force: true }); // a dead clock's file
     }
   }

@@ -1,3 +1,5 @@
+import { LabHome } from '../home.ts';
+import { removeRunDir } from '../rundir.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,11 +38,13 @@ describe('the console clock daemon', () => {
     for (const d of ['logs', 'pids']) fs.mkdirSync(path.join(home, d));
     fs.writeFileSync(path.join(home, 'pids', 'vm1.pid'), `${process.pid}\n`); // "a VM runs": a live pid
     const logs = path.join(home, 'logs');
-    expect(await ensureConsoleClock(home, logs, 30_000)).toBe(true);
-    const pid = Number(fs.readFileSync(clockPidFile(logs), 'utf8'));
+    const run = new LabHome(home).runDir; // the pid file is runtime state: in the lab's run dir, not the home
+    onCleanup(() => removeRunDir(run));
+    expect(await ensureConsoleClock(home, run, 30_000)).toBe(true);
+    const pid = Number(fs.readFileSync(clockPidFile(run), 'utf8'));
     onCleanup(() => { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } });
-    expect(await ensureConsoleClock(home, logs)).toBe(true); // already running: not a second one
-    expect(Number(fs.readFileSync(clockPidFile(logs), 'utf8'))).toBe(pid);
+    expect(await ensureConsoleClock(home, run)).toBe(true); // already running: not a second one
+    expect(Number(fs.readFileSync(clockPidFile(run), 'utf8'))).toBe(pid);
     fs.appendFileSync(path.join(logs, 'vm1.log'), 'hello\n');
     let marks: ReturnType<typeof parseClockMarks> = [];
     for (let i = 0; i < 100 && !marks.length; i++) {
@@ -49,8 +53,9 @@ describe('the console clock daemon', () => {
     }
     expect(marks.at(-1)?.offset).toBe(6);
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 50 && clockRunning(logs); i++) await sleep(100);
-    expect(clockRunning(logs)).toBe(false);
-    expect(fs.existsSync(clockPidFile(logs))).toBe(false);
+    for (let i = 0; i < 50 && clockRunning(run); i++) await sleep(100);
+    expect(clockRunning(run)).toBe(false);
+    expect(fs.existsSync(clockPidFile(run))).toBe(false);
+    expect(fs.readdirSync(logs).sort()).toEqual(['vm1.log', 'vm1.times']); // nothing of the clock's own in the home
   }, 60_000);
 });

@@ -17,8 +17,10 @@ import { ensureLiveServed, uploadMissing } from './profile.ts';
 
 /**
  * Set an install profile on a reservation. `raw.sha256` may be left out for an image: the sha256 of the artifact
- * on the provisioner is taken (it still catches a corrupted transfer to the target). Errors: BadRequestError naming
- * the field (not an install kind, no such artifact, a sha256 that is not the artifact's), NotFound/Conflict as setProfile.
+ * on the provisioner is taken (it still catches a corrupted transfer to the target). A given sha256 that is not the
+ * artifact's is kept (the CLI warns): the target checks it before writing and refuses the install, disk untouched —
+ * the same check that catches an image changed on the provisioner after the profile was set. Errors: BadRequestError
+ * naming the field (not an install kind, no such artifact), NotFound/Conflict as setProfile.
  */
 export async function setInstallProfile(lab: Lab, r: Reservation, arch: Arch, raw: Record<string, unknown>): Promise<Reservation> {
   let input = raw;
@@ -27,7 +29,6 @@ export async function setInstallProfile(lab: Lab, r: Reservation, arch: Arch, ra
     const a = arts.find((x) => x.name === raw.image);
     if (!a) throw new BadRequestError('profile.image', `no artifact '${String(raw.image)}' on the provisioner: upload the disk image first (pvmlab pxe artifacts add FILE, or the PXE page)`);
     if (raw.sha256 === undefined || raw.sha256 === '') input = { ...raw, sha256: a.sha256 };
-    else if (String(raw.sha256).toLowerCase() !== a.sha256) throw new BadRequestError('profile.sha256', `${String(raw.sha256)} is not the sha256 of the artifact '${a.name}' on the provisioner (${a.sha256}): leave it out to use the artifact's, or upload the image you meant`);
   }
   if (raw.kind === 'debian-preseed' && !raw.kernel && !raw.initrd) {
     // The catalogue's Debian 12 netboot installer, on the target's serial console.

@@ -204,7 +204,7 @@ export class Vms {
       if (fw.kind === 'ovmf') ensureUefiVars(this.home, name, fw.build.vars); // its own NVRAM, made at its first start
       ensureRunDir(this.home.runDir); // QEMU's sockets go there (recreated if /tmp was emptied since)
       for (const f of [pidFile, this.home.vmQmp(name), this.home.vmEvents(name), this.home.vmSerial(name)]) fs.rmSync(f, { force: true });
-      await ensureConsoleClock(this.home.root, this.home.dir('logs')); // times the console log (timeline/console-clock.ts)
+      await ensureConsoleClock(this.home.root, this.home.runDir); // times the console log (timeline/console-clock.ts)
       appendNoFollow(this.home.vmLog(name), `\n=== pvmlab: ${opts.loadvm ? `resume from snapshot ${opts.loadvm}` : 'power on'} ${new Date().toISOString()} ===\n`);
       try {
         await launchQemu(plan, pidFile, networkBackend(this.config()).wrapper());
