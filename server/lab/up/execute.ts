@@ -238,8 +238,6 @@ export async function waitTarget(lab: Lab, name: string, offset: number | undefi
     job.stage(`${name} kernel`);
     await waitLog(log, name, /PVMLAB-NET ip=/, 'kernel', 240_000, job);
   }
-  // A running target on another profile (an installer, netboot.xyz, an installed disk) has no lab key to answer with.
-  if (!live) return 'booting';
   job.stage(`${name} ssh`);
   const end = Date.now() + 180_000;
   let last = '';
@@ -248,6 +246,9 @@ export async function waitTarget(lab: Lab, name: string, offset: number | undefi
     const argv = lab.sshArgv(name, ['uname', '-n']);
     const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: 30_000 });
     if (r.exitCode === 0 && String(r.stdout).trim() === name) return 'ssh ok';
+    // A running target on another profile (an installer, netboot.xyz, an installed disk) may have no lab key to
+    // answer with: one try, not a 180 s wait.
+    if (!live) return 'booting';
     last = (String(r.stderr) || String(r.stdout)).trim().split('\n').pop() ?? '';
     if (Date.now() > end) throw new Error(`${name}: SSH did not answer within 180 s (${last}); see pvmlab vm logs ${name}`);
     await sleep(2000);
