@@ -3,6 +3,7 @@
 // into its record in configs/pxe.json.
 import crypto from 'node:crypto';
 import type { Reservation } from './pxe.ts';
+import { jsonLines, queryValue } from '../nginx-json.ts';
 
 export interface InstallReport {
   time: string; mac: string; id: string; status: 'installed' | 'failed';
@@ -20,18 +21,12 @@ export const INSTALL_FAILURES: Record<string, string> = {
   'bad-sha256': 'the profile\'s sha256 is not 64 hex digits',
 };
 
-const dec = (s: unknown): string | null => {
-  if (typeof s !== 'string' || s === '') return null;
-  try { return decodeURIComponent(s); } catch { return s; }
-};
+const dec = (s: unknown): string | null => (typeof s === 'string' && s !== '' ? queryValue(s) : null);
 
 /** Parse installs.log: one JSON object per line (nginx escape=json; query values still percent-encoded). Junk lines are skipped. */
 export function parseInstallReports(text: string): InstallReport[] {
   const out: InstallReport[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let o: Record<string, unknown>;
-    try { o = JSON.parse(line); } catch { continue; }
+  for (const o of jsonLines(text)) {
     const mac = dec(o.mac)?.toLowerCase() ?? '';
     const status = dec(o.status);
     const id = dec(o.id) ?? '';

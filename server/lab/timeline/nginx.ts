@@ -4,6 +4,7 @@
 //   {"msec":"1795972467.512","request_time":"0.004","remote":"192.168.100.2","method":"GET","uri":"/boot.ipxe",
 //    "status":"200","bytes":"572","length":"572","completion":"OK","userAgent":"iPXE/1.21.1+git20220113.fbbdc3926-0ubuntu1"}
 // Call-home requests are not in it (they go to /pxe/http-callhome.log); /health is not logged.
+import { jsonLines, queryValue } from '../nginx-json.ts';
 
 /** One HTTP request to the stack. Times: ms since the epoch (provisioner clock); `start` = end − request_time. */
 export interface HttpFetch {
@@ -25,10 +26,7 @@ export interface HttpFetch {
 /** Parse http.log text into fetches, in log order (= by end time). Lines that are not such JSON are skipped. */
 export function parseHttpLog(text: string): HttpFetch[] {
   const out: HttpFetch[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    let j: Record<string, unknown>;
-    try { j = JSON.parse(line) as Record<string, unknown>; } catch { continue; }
+  for (const j of jsonLines(text)) {
     const end = Math.round(Number(j.msec) * 1000);
     const took = Math.round(Number(j.request_time) * 1000);
     if (!Number.isFinite(end) || !Number.isFinite(took) || typeof j.uri !== 'string') continue;
@@ -48,14 +46,10 @@ export interface CallHome { at: number; remote: string; host: string; mac: strin
 /** Parse http-callhome.log (lines from before `msec` was logged fall back to their `time`). */
 export function parseCallHomeLog(text: string): CallHome[] {
   const out: CallHome[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    let j: Record<string, unknown>;
-    try { j = JSON.parse(line) as Record<string, unknown>; } catch { continue; }
+  for (const j of jsonLines(text)) {
     const at = j.msec ? Math.round(Number(j.msec) * 1000) : Date.parse(String(j.time ?? ''));
     if (!Number.isFinite(at)) continue;
-    const dec = (v: unknown) => { try { return decodeURIComponent(String(v ?? '')); } catch { return String(v ?? ''); } };
-    out.push({ at, remote: String(j.remote ?? ''), host: dec(j.host), mac: dec(j.mac).toLowerCase(), status: dec(j.status) });
+    out.push({ at, remote: String(j.remote ?? ''), host: queryValue(j.host), mac: queryValue(j.mac).toLowerCase(), status: queryValue(j.status) });
   }
   return out;
 }
