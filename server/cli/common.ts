@@ -27,7 +27,14 @@ function printJob(j: JobView | null): void {
 
 /** Zod errors as "field: message" lines for the terminal. */
 export function describeError(e: unknown): string {
-  if (e instanceof ZodError) return e.issues.map((i) => `--${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; ');
+  // The input's field names are the flags' (diskSize ↔ --disk-size): name the flag the user typed, in its own words.
+  const flag = (f: string) => f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  if (e instanceof ZodError) {
+    return e.issues.map((i) => {
+      const field = i.path.map(String).join('.') || 'input';
+      return `--${flag(field)}: ${i.message.startsWith(`${field}: `) ? i.message.slice(field.length + 2) : i.message}`;
+    }).join('; ');
+  }
   return (e as Error).message;
 }
 

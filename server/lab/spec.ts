@@ -89,7 +89,7 @@ export const vmCreateInput = z.object({
   name: vmName,
   role: role.default('target'),
   arch: arch.default(() => hostArch()),
-  cpus: z.coerce.number().int('cpus: a whole number').min(1, 'cpus: at least 1').max(16, 'cpus: at most 16').default(1),
+  cpus: z.coerce.number({ error: 'cpus: a whole number, e.g. 2' }).int('cpus: a whole number').min(1, 'cpus: at least 1').max(16, 'cpus: at most 16').default(1),
   memory: sizeMiB('memory', 128, 65536).default(1024),
   diskSize: sizeMiB('diskSize', 256, 1024 * 1024).default(10240),
   boot: bootMode.optional(),

@@ -167,7 +167,7 @@ export function buildTimeline(i: Omit<RecordInput, 'provisioner' | 'consoleLog' 
   const boots = splitBoots(consoleMilestones(data, base, marks));
   const idx = (i.boot ?? -1) < 0 ? boots.length + (i.boot ?? -1) : i.boot!;
   const boot = boots[idx];
-  if (!boot || boot.at === null) throw new NotFoundError(boots.length ? `'${i.vm}' has ${boots.length} boot(s) in its console log: boot ${i.boot} is not one of them` : `'${i.vm}' has not booted yet (no power-on in its console log)`);
+  if (!boot || boot.at === null) throw new NotFoundError(boots.length ? `'${i.vm}' has ${boots.length} boot(s) in its console log: boot ${i.boot} is not one of them` : `'${i.vm}' has not booted yet (no power-on in its console log): start it (pvmlab vm start ${i.vm}), then look again`);
   const next = boots[idx + 1];
   const notes: string[] = [];
   let stack: StackLogs | null = null;
