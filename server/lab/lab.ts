@@ -78,10 +78,14 @@ export class Lab {
     return { reservations: this.provisioner.usableReservations(), leases: this.provisioner.knownLeases() };
   }
 
+  /** Does the lab's provisioner run now (its QEMU alive)? False when the lab has none. */
+  private provisionerRunning(): boolean {
+    return listRecords(this.home).some((r) => r.role === 'provisioner' && this.vms.status(r).status === 'running');
+  }
+
   /** Read the DHCP leases and any install reports again (only while the provisioner runs; never waits more than ~2 s). */
   private async refreshLeases(): Promise<void> {
-    const running = listRecords(this.home).some((r) => r.role === 'provisioner' && this.vms.status(r).status === 'running');
-    if (running) await Promise.all([this.provisioner.leaseMap(), Promise.race([this.provisioner.absorbInstallReports(), new Promise((r) => setTimeout(r, 2000))])]);
+    if (this.provisionerRunning()) await Promise.all([this.provisioner.leaseMap(), Promise.race([this.provisioner.absorbInstallReports(), new Promise((r) => setTimeout(r, 2000))])]);
     else this.provisioner.forgetLeases();
   }
 
@@ -253,8 +257,7 @@ export class Lab {
   /** The boot path each PXE target took last, by VM name, from dnsmasq's log (provisioner/netboot.ts); {} while the
    * provisioner is not running. */
   async bootPaths(): Promise<Record<string, BootPath | null>> {
-    const running = listRecords(this.home).some((r) => r.role === 'provisioner' && this.vms.status(r).status === 'running');
-    return running ? bootPathsOf(this.vms.list(), await this.provisioner.stack().dhcpLog()) : {};
+    return this.provisionerRunning() ? bootPathsOf(this.vms.list(), await this.provisioner.stack().dhcpLog()) : {};
   }
   /** Profile dry-run: what a MAC or target gets from DHCP, TFTP/HTTP and its profile (provisioner/netboot.ts explainTarget). */
   explainBoot(who: string, o: ExplainOptions = {}): Explanation {
@@ -292,17 +295,16 @@ export class Lab {
   /** Set the lab's accelerator override (auto = the probe's choice) and re-read the doctor. */
   async setAccelerator(a: { mode: AccelMode; cpu?: string | null }): Promise<DoctorReport> {
     updateLabConfig(this.home, (c) => ({ ...c, accelerator: { mode: a.mode, cpu: a.mode === 'auto' ? null : a.cpu ?? null } }));
-    this.doctorReport = runDoctor({ overrides: this.accelOverrides() });
-    const r = await this.doctorReport;
-    this.bus.emit('host', { kind: 'doctor', checkedAt: r.checkedAt, ok: r.ok });
-    return r;
+    return this.rerunDoctor(false);
   }
 
   /** Re-check: the probe runs again (its cache is ignored and renewed). */
-  async recheck(): Promise<DoctorReport> {
-    const p = runDoctor({ force: true, overrides: this.accelOverrides() });
-    this.doctorReport = p;
-    const r = await p;
+  recheck(): Promise<DoctorReport> { return this.rerunDoctor(true); }
+
+  /** Run the doctor again (force: ignore the probe's cache) with the current overrides; the Setup page hears of it. */
+  private async rerunDoctor(force: boolean): Promise<DoctorReport> {
+    this.doctorReport = runDoctor({ force, overrides: this.accelOverrides() });
+    const r = await this.doctorReport;
     this.bus.emit('host', { kind: 'doctor', checkedAt: r.checkedAt, ok: r.ok });
     return r;
   }
