@@ -42,14 +42,14 @@ function help(field: Field, role: Role, net?: { subnet: string; dhcpStart: strin
     case 'ip': return role === 'provisioner'
       ? `The provisioner’s private address; empty means ${net?.provisionerIp ?? 'the lab default'}.`
       : `A fixed address in ${net?.subnet ?? 'the private network'}, outside DHCP ${net ? `${net.dhcpStart}–${net.dhcpEnd}` : 'range'}; empty means DHCP.`;
-    case 'sshUser': return 'The user cloud-init creates with the lab’s SSH key.';
+    case 'sshUser': return 'The user the lab’s SSH key logs in as. Empty: root on a PXE target (the live system), pvmlab otherwise (cloud-init makes it).';
   }
 }
 
 function initial(role: Role, arch: string): Values {
   return role === 'provisioner'
     ? { name: 'provisioner', arch, cpus: '2', memory: '2G', boot: 'disk', firmware: 'bios', secureBoot: 'off', netboot: 'pxe', image: '', diskSize: '20G', kernel: '', initrd: '', append: '', mac: '', ip: '', sshUser: 'pvmlab' }
-    : { name: '', arch, cpus: '1', memory: '1G', boot: 'pxe', firmware: 'bios', secureBoot: 'off', netboot: 'pxe', image: '', diskSize: '10G', kernel: '', initrd: '', append: '', mac: '', ip: '', sshUser: 'pvmlab' };
+    : { name: '', arch, cpus: '1', memory: '1G', boot: 'pxe', firmware: 'bios', secureBoot: 'off', netboot: 'pxe', image: '', diskSize: '10G', kernel: '', initrd: '', append: '', mac: '', ip: '', sshUser: '' };
 }
 
 function visible(v: Values): Set<Field> {

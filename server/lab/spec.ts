@@ -99,7 +99,8 @@ export const vmCreateInput = z.object({
   append: z.string().max(2000, 'append: at most 2000 characters').refine((s) => !/[\0\n\r]/.test(s), 'append: no control characters').optional(),
   mac: localMac.optional(),
   ip: ipv4.optional(),
-  sshUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name').default('pvmlab'),
+  /** Left out: root for a PXE target (the default boot profile's live system has only root), pvmlab otherwise (cloud-init makes it). */
+  sshUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name').optional(),
   /** auto (default) = the doctor's probe; kvm / hvf / tcg force one for this VM. */
   accel: accelMode.optional(),
   /** x86_64: bios (default) or uefi; aarch64: uefi only. */

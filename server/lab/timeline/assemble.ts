@@ -1,6 +1,7 @@
 // One boot's timeline from its sources: the target's DHCP messages, TFTP and HTTP transfers and call-homes
 // (already on the host clock), and its console milestones — as stages on one axis (ms since power-on), the raw
 // events, and the diagnosis. Pure: recorder.ts gathers the sources, this puts them in order.
+import { queryValue } from '../nginx-json.ts';
 import type { Milestone } from './console.ts';
 import { diagnose, kernelFetch } from './diagnose.ts';
 import { dhcpRounds, type DhcpMessage, type DhcpRound, type TftpTransfer } from './dnsmasq.ts';
@@ -35,11 +36,12 @@ export interface BootSources {
 /** Slack before power-on for events on the provisioner's clock (its offset is measured, not exact). */
 const SLACK_MS = 1500;
 const LABELS: Record<StageId, string> = {
-  firmware: 'firmware', dhcp: 'DHCP', nbp: 'NBP over TFTP', 'dhcp-ipxe': 'DHCP (iPXE)', script: 'boot script',
+  firmware: 'firmware', dhcp: 'DHCP', nbp: 'NBP (network boot program)', 'dhcp-ipxe': 'DHCP (iPXE)', script: 'boot script',
   'kernel-fetch': 'kernel download', 'initrd-fetch': 'initrd download', 'kernel-start': 'kernel load', kernel: 'kernel boot',
   userspace: 'userspace', callhome: 'call home',
 };
-const base = (s: string) => s.split('?')[0].split('/').pop() ?? s;
+/** A path's last part for people: the query dropped, percent-escapes decoded (iPXE asks for /ipxe/52%3A54%3A…). */
+const base = (s: string) => queryValue(s.split('?')[0].split('/').pop() ?? s);
 const kb = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${Math.max(1, Math.round(n / 1024))} KiB`);
 const rate = (bytes: number, ms: number) => (ms > 0 ? `, ${(bytes / (1 << 20) / (ms / 1000)).toFixed(1)} MiB/s` : '');
 

@@ -128,7 +128,7 @@ export class Vms {
         diskSizeMiB: input.diskSize, boot, image: null, kernel: input.kernel ?? null, initrd: input.initrd ?? null,
         append: input.append ?? null, mac, uplinkMac: provisioner ? randomMac(macs) : null, ip: ip ?? null,
         sshPort: provisioner ? await freePort(new Set(all.map((r) => r.sshPort ?? 0))) : null,
-        sshUser: input.sshUser, createdAt: new Date().toISOString(), accel: input.accel ?? null, crash: null,
+        sshUser: input.sshUser ?? (boot === 'pxe' ? 'root' : 'pvmlab'), createdAt: new Date().toISOString(), accel: input.accel ?? null, crash: null,
         ...firmwareFields({ ...input, boot }),
       };
       checkBootFiles(rec);
